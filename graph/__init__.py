@@ -1,0 +1,1 @@
+"""Industrial-park party organizations as a graph: model, stores, algorithms."""

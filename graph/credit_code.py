@@ -1,0 +1,35 @@
+"""The unified social credit code (统一社会信用代码, GB 32100-2015).
+
+18 characters from a 31-character alphabet (no I, O, S, V, Z); the last one is a
+check character computed from the first 17 with the weights 3^(i) mod 31.
+"""
+
+from __future__ import annotations
+
+ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_VALUE = {char: value for value, char in enumerate(ALPHABET)}
+
+
+class InvalidCreditCode(ValueError):
+    """The text is not a valid unified social credit code; the message says why."""
+
+
+def check_character(body: str) -> str:
+    """The 18th character that makes `body` (17 characters) a valid code."""
+    total = sum(_VALUE[char] * weight for char, weight in zip(body, WEIGHTS, strict=True))
+    return ALPHABET[(31 - total % 31) % 31]
+
+
+def validate_credit_code(text: str) -> str:
+    """Return the code normalised (trimmed, upper case) or raise InvalidCreditCode."""
+    code = text.strip().upper()
+    if len(code) != 18:
+        raise InvalidCreditCode(f"must be 18 characters, got {len(code)}")
+    bad = sorted({char for char in code if char not in _VALUE})
+    if bad:
+        raise InvalidCreditCode(f"characters not allowed in a credit code: {''.join(bad)}")
+    expected = check_character(code[:17])
+    if code[17] != expected:
+        raise InvalidCreditCode(f"check character is {code[17]!r}, GB 32100-2015 gives {expected!r}")
+    return code

@@ -1,0 +1,21 @@
+"""Errors the graph layer raises; each carries a stable `code` for API clients."""
+
+from __future__ import annotations
+
+
+class ChainorgError(Exception):
+    """Base of every expected error; `code` becomes the GraphQL `extensions.code`."""
+
+    code = "CHAINORG_ERROR"
+
+
+class NotFound(ChainorgError):
+    """A named park, chain, building, cluster or record does not exist."""
+
+    code = "NOT_FOUND"
+
+
+class InvalidArgument(ChainorgError):
+    """An argument is well-typed but makes no sense (a reversed date range, a page too large)."""
+
+    code = "BAD_USER_INPUT"

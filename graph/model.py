@@ -1,0 +1,206 @@
+"""The park's party organizations as typed records: nodes, edges and their enums.
+
+Records are immutable; a store indexes them. Dates are first-class on every node and
+edge (`None` means "always", so an undated record counts at any `as_of`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+
+class OrgKind(StrEnum):
+    """The tier or form of a party organization."""
+
+    PARK_COMMITTEE = "PARK_COMMITTEE"  # 党工委
+    CHAIN_COMMITTEE = "CHAIN_COMMITTEE"  # 行业(产业链)党委
+    CLUSTER = "CLUSTER"  # 党群联组
+    ALLIANCE = "ALLIANCE"  # 党建联盟
+    COMMITTEE = "COMMITTEE"  # 企业党委
+    GENERAL_BRANCH = "GENERAL_BRANCH"  # 党总支
+    BRANCH = "BRANCH"  # 党支部
+    JOINT_BRANCH = "JOINT_BRANCH"  # 联合党支部
+
+    @property
+    def rank(self) -> int:
+        """Depth in the hierarchy: a parent always has a smaller rank than its child."""
+        return _RANKS[self]
+
+    @property
+    def is_enterprise_level(self) -> bool:
+        """True for the organizations that cover enterprises (own or joint)."""
+        return self in ENTERPRISE_LEVEL
+
+
+_RANKS = {
+    OrgKind.PARK_COMMITTEE: 0,
+    OrgKind.CHAIN_COMMITTEE: 1,
+    OrgKind.CLUSTER: 2,
+    OrgKind.ALLIANCE: 2,
+    OrgKind.COMMITTEE: 3,
+    OrgKind.GENERAL_BRANCH: 4,
+    OrgKind.BRANCH: 5,
+    OrgKind.JOINT_BRANCH: 5,
+}
+
+ENTERPRISE_LEVEL = frozenset(
+    {OrgKind.COMMITTEE, OrgKind.GENERAL_BRANCH, OrgKind.BRANCH, OrgKind.JOINT_BRANCH}
+)
+
+
+class FormationMode(StrEnum):
+    """How an enterprise organization was formed."""
+
+    STANDALONE = "STANDALONE"  # 单独组建
+    JOINT = "JOINT"  # 联合共建
+    MASS_ORGANIZATION = "MASS_ORGANIZATION"  # 群团促建
+    BUSINESS_NEED = "BUSINESS_NEED"  # 业务需求组建
+    BLOCKCHAIN_METHOD = "BLOCKCHAIN_METHOD"  # 区块链工作法
+
+
+class Category(StrEnum):
+    """Industry category of an enterprise (行业类别)."""
+
+    NEWS = "NEWS"
+    SOCIAL = "SOCIAL"
+    GAMES = "GAMES"
+    ECOMMERCE = "ECOMMERCE"
+    FINANCE = "FINANCE"
+    DATA = "DATA"
+    OTHER = "OTHER"
+
+
+class Status(StrEnum):
+    """Operating status; only ACTIVE enterprises count in coverage."""
+
+    ACTIVE = "ACTIVE"
+    ZOMBIE = "ZOMBIE"
+    CLOSED = "CLOSED"
+
+
+class LinkKind(StrEnum):
+    """Joint-building and pairing links between organizations, departments, enterprises."""
+
+    CHAIN_CO_BUILD = "CHAIN_CO_BUILD"  # 产业链共建
+    ASSOCIATION_HELP = "ASSOCIATION_HELP"  # 协会帮建
+    PARK_JOINT = "PARK_JOINT"  # 园区联建
+    PAIRING = "PAIRING"  # 结对帮扶
+    ALLIANCE = "ALLIANCE"  # 联盟成员
+    SUPPLY = "SUPPLY"  # 上下游
+
+
+class EdgeKind(StrEnum):
+    """Edge types of the graph."""
+
+    PART_OF = "PART_OF"
+    COVERS = "COVERS"
+    LOCATED_IN = "LOCATED_IN"
+    LINK = "LINK"
+    ASSIGNED = "ASSIGNED"
+
+
+@dataclass(frozen=True, slots=True)
+class Park:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Building:
+    """A place where enterprises sit together: a tower, incubator, business district."""
+
+    park: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Enterprise:
+    credit_code: str
+    name: str
+    park: str
+    building: str | None = None
+    chain: str | None = None
+    category: Category = Category.OTHER
+    employees: int | None = None
+    formal_members: int = 0
+    probationary_members: int = 0
+    above_scale: bool = False
+    key: bool = False
+    status: Status = Status.ACTIVE
+    registered_on: date | None = None
+    cluster_id: str | None = None  # the cluster responsible for it (行业归口), if declared
+
+    @property
+    def members(self) -> int:
+        return self.formal_members + self.probationary_members
+
+
+@dataclass(frozen=True, slots=True)
+class Organization:
+    id: str
+    name: str
+    kind: OrgKind
+    parent_id: str | None = None
+    mode: FormationMode | None = None
+    established_on: date | None = None
+    term_ends_on: date | None = None
+    secretary: str | None = None
+    stars: int | None = None
+    points: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Department:
+    """A government department or organ party organization that pairs with enterprises."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Instructor:
+    """A party-building instructor (党建指导员): brings work coverage."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Covers:
+    """COVERS edge: an enterprise-level organization covers an enterprise."""
+
+    org_id: str
+    credit_code: str
+    since: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """LINK edge between organizations, departments and enterprises."""
+
+    source_id: str
+    target_id: str
+    kind: LinkKind
+    since: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """ASSIGNED edge: an instructor is assigned to an enterprise."""
+
+    instructor_id: str
+    credit_code: str
+    since: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Members:
+    """Party members counted over a set of enterprises."""
+
+    formal: int = 0
+    probationary: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.formal + self.probationary

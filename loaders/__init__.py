@@ -1,0 +1,1 @@
+"""Ledgers in and out: CSV folders and .xlsx workbooks, and the demo generator."""

@@ -1,0 +1,66 @@
+"""Per-request context: the store and one set of DataLoaders batching store calls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
+
+from graph.store import OrgStore
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def batched(store_call: Callable[[Sequence[K]], list[V]]) -> DataLoader[K, V]:
+    """A DataLoader that answers all keys of one tick with one store call."""
+
+    async def load(keys: list[K]) -> list[V]:
+        return store_call(keys)
+
+    return DataLoader(load_fn=load)
+
+
+@dataclass
+class Loaders:
+    store: OrgStore
+    enterprise: DataLoader = field(init=False)
+    organization: DataLoader = field(init=False)
+    children: DataLoader = field(init=False)
+    covered: DataLoader = field(init=False)
+    covering: DataLoader = field(init=False)
+    cluster: DataLoader = field(init=False)
+    instructors: DataLoader = field(init=False)
+    links: DataLoader = field(init=False)
+    members: DataLoader = field(init=False)
+    coverage_state: DataLoader = field(init=False)
+
+    def __post_init__(self) -> None:
+        store = self.store
+        self.enterprise = batched(store.enterprises)
+        self.organization = batched(store.organizations)
+        self.children = batched(store.children)
+        self.covered = batched(store.covered)
+        self.covering = batched(store.covering)
+        self.cluster = batched(store.clusters)
+        self.instructors = batched(store.instructors)
+        self.links = batched(store.links)
+        self.members = batched(store.members)
+        self.coverage_state = batched(store.coverage_states)
+
+
+@dataclass
+class Context:
+    store: OrgStore
+    loaders: Loaders
+    request: Any = None
+
+    @classmethod
+    def for_store(cls, store: OrgStore, request: Any = None) -> Context:
+        return cls(store=store, loaders=Loaders(store), request=request)
+
+
+ChainorgInfo = Info[Context, None]

@@ -1,0 +1,39 @@
+"""Opaque cursors over stably ordered results."""
+
+from __future__ import annotations
+
+import base64
+
+from graph.errors import InvalidArgument
+from graph.query import Page
+from schema.types import PageInfo
+
+MAX_PAGE = 500
+
+
+def offset_after(cursor: str | None) -> int:
+    """The offset of the item following `cursor` (0 without one)."""
+    if cursor is None:
+        return 0
+    try:
+        prefix, number = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
+        if prefix != "offset" or int(number) < 0:
+            raise ValueError(cursor)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidArgument(f"not a cursor from this API: {cursor!r}") from None
+    return int(number) + 1
+
+
+def page_size(first: int) -> int:
+    if not 0 <= first <= MAX_PAGE:
+        raise InvalidArgument(f"first must be between 0 and {MAX_PAGE}, got {first}")
+    return first
+
+
+def cursor_at(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+
+
+def page_info(page: Page) -> PageInfo:
+    end = cursor_at(page.offset + len(page.items) - 1) if page.items else None
+    return PageInfo(has_next_page=page.has_next, end_cursor=end)
