@@ -202,12 +202,19 @@ class _Checker:
 
     def __init__(self, issues: list[LedgerIssue]):
         self.issues = issues
+        self.rejected: set[str] = set()  # ids of rows that exist but were rejected: not "unknown"
+
+    def unknown(self, key: str, known: Mapping[str, Any] | set[str]) -> bool:
+        """True when nothing in the ledger has this id (a rejected row's id is not reported twice)."""
+        return key not in known and key not in self.rejected
 
     def _unique(self, rows: list[Row], key: Callable[[Row], Any], column: str, what: str) -> Iterator[Row]:
         """The rows with all fields and a key not seen before; the others become issues."""
         first_row: dict[Any, int] = {}
         for row in rows:
             if any(row[c.name] is None for c in SCHEMA[row.table.name] if c.required):
+                if isinstance(key(row), str):
+                    self.rejected.add(key(row))
                 continue  # already reported as empty or unparseable
             seen = first_row.setdefault(key(row), row.number)
             if seen != row.number:
@@ -237,7 +244,7 @@ class _Checker:
         found = {org.id: org for _, org in accepted}
         for row, org in accepted:
             parent = found.get(org.parent_id) if org.parent_id else None
-            if org.parent_id and parent is None:
+            if org.parent_id and self.unknown(org.parent_id, found):
                 self.issues.append(row.issue("parent_id", "no organization has this id"))
             elif parent is not None and parent.kind.rank >= org.kind.rank:
                 self.issues.append(row.issue("parent_id", f"a {org.kind.value} cannot be part of a {parent.kind.value}"))
@@ -247,7 +254,7 @@ class _Checker:
         found = {}
         for row in self._unique(rows, lambda r: r["credit_code"], "credit_code", "credit code"):
             cluster = organizations.get(row["cluster"]) if row["cluster"] else None
-            if row["cluster"] and cluster is None:
+            if row["cluster"] and self.unknown(row["cluster"], organizations):
                 self.issues.append(row.issue("cluster", "no organization has this id"))
             elif cluster is not None and cluster.kind is not OrgKind.CLUSTER:
                 self.issues.append(row.issue("cluster", f"names a {cluster.kind.value}, not a CLUSTER"))
@@ -274,6 +281,7 @@ class _Checker:
         for row in self._unique(rows, lambda r: r["id"], "id", "department id"):
             if row["id"] in organizations:
                 self.issues.append(row.issue("id", "an organization has this id too; ids must be distinct"))
+                self.rejected.add(row["id"])
             else:
                 found[row["id"]] = Department(row["id"], row["name"])
         return found
@@ -284,13 +292,13 @@ class _Checker:
         found = []
         for row in self._unique(rows, lambda r: (r["org_id"], r["credit_code"]), "credit_code", "coverage row"):
             org = organizations.get(row["org_id"])
-            if org is None:
+            if self.unknown(row["org_id"], organizations):
                 self.issues.append(row.issue("org_id", "no organization has this id"))
-            elif not org.kind.is_enterprise_level:
+            elif org is not None and not org.kind.is_enterprise_level:
                 self.issues.append(row.issue("org_id", f"a {org.kind.value} does not cover enterprises directly"))
-            elif row["credit_code"] not in enterprises:
+            elif self.unknown(row["credit_code"], enterprises):
                 self.issues.append(row.issue("credit_code", "no enterprise has this credit code"))
-            else:
+            elif org is not None and row["credit_code"] in enterprises:
                 found.append(Covers(org.id, row["credit_code"], row["since"]))
         return found
 
@@ -298,12 +306,13 @@ class _Checker:
         found = []
         key = lambda r: (r["source_id"], r["target_id"], r["kind"])  # noqa: E731
         for row in self._unique(rows, key, "target_id", "link"):
-            missing = [column for column in ("source_id", "target_id") if row[column] not in endpoints]
-            for column in missing:
-                self.issues.append(row.issue(column, "no organization, department or enterprise has this id"))
-            if not missing and row["source_id"] == row["target_id"]:
+            ends = (row["source_id"], row["target_id"])
+            for column, end in zip(("source_id", "target_id"), ends):
+                if self.unknown(end, endpoints):
+                    self.issues.append(row.issue(column, "no organization, department or enterprise has this id"))
+            if ends[0] == ends[1]:
                 self.issues.append(row.issue("target_id", "a link needs two different ends"))
-            elif not missing:
+            elif all(end in endpoints for end in ends):
                 found.append(Link(row["source_id"], row["target_id"], row["kind"], row["since"]))
         return found
 
@@ -316,8 +325,8 @@ class _Checker:
             known = instructors.setdefault(row["id"], Instructor(row["id"], row["name"]))
             if known.name != row["name"]:
                 self.issues.append(row.issue("name", f"instructor {row['id']} is named {known.name!r} elsewhere"))
-            elif row["credit_code"] not in enterprises:
+            elif self.unknown(row["credit_code"], enterprises):
                 self.issues.append(row.issue("credit_code", "no enterprise has this credit code"))
-            else:
+            elif row["credit_code"] in enterprises:
                 assignments.append(Assignment(row["id"], row["credit_code"], row["since"]))
         return instructors, assignments

@@ -22,7 +22,6 @@ from loaders.errors import LedgerInvalid, LedgerIssue
 from loaders.vocabulary import TABLE_NAMES, normalise
 
 _TABLE_OF = {normalise(alias): name for name, aliases in TABLE_NAMES.items() for alias in (name, *aliases)}
-_CHINESE_ENCODINGS = ["gb18030", "big5", "utf_16"]
 
 
 @dataclass(frozen=True)
@@ -62,17 +61,31 @@ def read_tables(path: Path) -> dict[str, RawTable]:
 
 
 def decode(raw: bytes, source: str) -> str:
-    """Text of a CSV file in UTF-8 (with or without BOM) or a Chinese legacy encoding."""
-    if raw.startswith(codecs.BOM_UTF8):
-        raw = raw[len(codecs.BOM_UTF8) :]
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    best = charset_normalizer.from_bytes(raw, cp_isolation=_CHINESE_ENCODINGS).best()
+    """Text of a CSV file: UTF-8 (with or without BOM), UTF-16 with BOM, or GBK/GB18030.
+
+    Mainland offices save GBK when not UTF-8, and short GBK files fool statistical
+    detectors, so GB18030 (a superset of GBK) is tried strictly before the detector.
+    """
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if raw.startswith(bom):
+            return _strict(raw, encoding, source)
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+    best = charset_normalizer.from_bytes(raw).best()
     if best is None:
         raise LedgerInvalid([LedgerIssue(source, None, None, None, "cannot tell the encoding: save as UTF-8 or GBK")])
     return str(best)
+
+
+def _strict(raw: bytes, encoding: str, source: str) -> str:
+    try:
+        return raw.decode(encoding).removeprefix("\ufeff")
+    except UnicodeDecodeError as error:
+        reason = f"not valid {encoding.upper()} at byte {error.start} despite its byte-order mark"
+        raise LedgerInvalid([LedgerIssue(source, None, None, None, reason)]) from None
 
 
 def _read_csv(file: Path) -> RawTable | None:
@@ -128,3 +141,15 @@ def _cell_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def table_from_records(name: str, records: list[dict[str, str]]) -> RawTable:
+    """A table from rows already in memory, numbered as a spreadsheet would show them."""
+    header = columns_of(records)
+    rows = [(number, [record.get(column, "") for column in header]) for number, record in enumerate(records, start=2)]
+    return RawTable(name, f"{name}.csv", header, rows)
+
+
+def columns_of(records: list[dict[str, str]]) -> list[str]:
+    """Every column any record has, in order of first appearance."""
+    return list(dict.fromkeys(column for record in records for column in record))
