@@ -122,8 +122,12 @@ class CoverageIndex:
             (GroupBy.BUILDING, scope.building),
             (GroupBy.CATEGORY, scope.category.value if scope.category else None),
         ):
-            if value is not None:
-                column = self.columns[dimension]
+            if value is None:
+                continue
+            column = self.columns[dimension]
+            if dimension is GroupBy.CATEGORY:  # a category no enterprise has is empty, not unknown
+                mask &= column.codes == column.code_of.get(value, -1)
+            else:
                 mask &= column.codes == column.code(dimension.lower(), value)
         return mask
 

@@ -35,6 +35,54 @@ def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Pat
     return path
 
 
+# A hand-made ledger: two parks, two clusters, a joint branch, instructors, a zombie.
+HEADER = ["credit_code", "name", "park", "building", "chain", "category", "formal_members", "status", "registered_on", "cluster"]
+# n  park  bldg chain  category  formal status   registered  declared cluster   covered by / instructor
+ENTERPRISES = [
+    [1, "A", "X", "互联网", "GAMES", 5, "ACTIVE", "2018-01-01", ""],  # B1 (2019-06-01)
+    [2, "A", "X", "互联网", "GAMES", 1, "ACTIVE", "2018-01-01", ""],  # J1 (2020-06-01)
+    [3, "A", "X", "互联网", "DATA", 2, "ACTIVE", "2019-01-01", ""],  # J1
+    [4, "A", "Y", "互联网", "DATA", 0, "ACTIVE", "2020-01-01", "C1"],  # instructor from 2020-03-01
+    [5, "A", "Y", "软件", "NEWS", 3, "ACTIVE", "", "C2"],  # nothing (undated: always counted)
+    [6, "A", "", "软件", "NEWS", 0, "ZOMBIE", "", ""],  # B2 and an instructor, but a zombie
+    [7, "B", "Z", "互联网", "FINANCE", 4, "ACTIVE", "2021-01-01", ""],  # B2 (undated) and an instructor
+    [8, "B", "Z", "互联网", "FINANCE", 0, "CLOSED", "", ""],  # nothing
+]
+HAND_TABLES = {
+    "enterprises": [HEADER] + [[credit_code(n), f"企业{n}", *(str(v) for v in rest)] for n, *rest in ENTERPRISES],
+    "organizations": [
+        ["id", "name", "kind", "parent_id", "established_on"],
+        ["P", "党工委", "PARK_COMMITTEE", "", ""],
+        ["C1", "一联组", "CLUSTER", "P", ""],
+        ["C2", "二联组", "CLUSTER", "P", ""],
+        ["B1", "企业1党支部", "BRANCH", "C1", "2019-06-01"],
+        ["J1", "X楼联合党支部", "JOINT_BRANCH", "C1", "2020-06-01"],
+        ["B2", "企业7党支部", "BRANCH", "C2", ""],
+    ],
+    "coverage": [
+        ["org_id", "credit_code"],
+        *[[org, credit_code(n)] for org, n in (("B1", 1), ("J1", 2), ("J1", 3), ("B2", 6), ("B2", 7))],
+    ],
+    "departments": [["id", "name"], ["D1", "党群工作局"]],
+    "links": [["source_id", "target_id", "kind", "since"], ["D1", "J1", "PAIRING", "2020-07-01"], ["B1", "B2", "CHAIN_CO_BUILD", ""]],
+    "instructors": [
+        ["id", "name", "credit_code", "since"],
+        ["I1", "张三", credit_code(4), "2020-03-01"],
+        ["I1", "张三", credit_code(6), ""],
+        ["I2", "李四", credit_code(7), ""],
+    ],
+}
+
+
+@pytest.fixture(scope="session")
+def hand_store(tmp_path_factory: pytest.TempPathFactory) -> NetworkxStore:
+    """The hand-made ledger above, written as CSV and loaded through the loader."""
+    folder = tmp_path_factory.mktemp("hand")
+    for name, rows in HAND_TABLES.items():
+        write_csv(folder / f"{name}.csv", rows)
+    return NetworkxStore(load_ledger(folder).dataset)
+
+
 @pytest.fixture
 def write_ledger(tmp_path: Path) -> Callable[..., Path]:
     """Write tables (header row first) as CSV files into a fresh folder; returns the folder."""
