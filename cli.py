@@ -17,7 +17,8 @@ errors = Console(stderr=True, highlight=False)
 
 
 def _print_issues(title: str, issues: list[LedgerIssue], out: Console) -> None:
-    table = Table(title=title, title_justify="left")
+    out.print(title, soft_wrap=True)
+    table = Table()
     for column in ("file", "row", "column", "value", "reason"):
         table.add_column(column, overflow="fold")
     for issue in issues:
@@ -36,7 +37,8 @@ def load(args: argparse.Namespace) -> int:
         return 1
     if loaded.warnings:
         _print_issues("warnings", loaded.warnings, errors)
-    summary = Table(title=f"{args.path}: valid", title_justify="left")
+    console.print(f"{args.path}: valid", soft_wrap=True)
+    summary = Table()
     summary.add_column("kind")
     summary.add_column("count", justify="right")
     for kind, count in loaded.dataset.summary().items():

@@ -1,0 +1,77 @@
+"""The `chainorg` console script, run as a user runs it."""
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import HAND_TABLES, credit_code, free_port, write_csv
+
+CHAINORG = str(Path(sys.executable).parent / "chainorg")
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([CHAINORG, *args], capture_output=True, text=True, timeout=120, env={"COLUMNS": "200", "PATH": ""})
+
+
+@pytest.fixture
+def hand_ledger(tmp_path: Path) -> Path:
+    for name, rows in HAND_TABLES.items():
+        write_csv(tmp_path / f"{name}.csv", rows)
+    return tmp_path
+
+
+def test_load_prints_counts_of_a_valid_ledger(hand_ledger: Path) -> None:
+    result = run("load", str(hand_ledger))
+    assert result.returncode == 0, result.stderr
+    assert f"{hand_ledger}: valid" in result.stdout
+    assert re.search(r"│ enterprises\s+│\s+8 │", result.stdout)
+    assert re.search(r"│ organizations.CLUSTER\s+│\s+2 │", result.stdout)
+
+
+def test_load_lists_every_error_and_exits_1(hand_ledger: Path) -> None:
+    rows = HAND_TABLES["enterprises"] + [[credit_code(1)[:-1] + "0", "坏公司", "A", "", "", "", "-3", "", "", ""]]
+    write_csv(hand_ledger / "enterprises.csv", rows)
+    result = run("load", str(hand_ledger))
+    assert result.returncode == 1
+    assert "2 error(s); nothing loaded" in result.stderr
+    assert "check character" in result.stderr and "whole number" in result.stderr
+    assert "10" in result.stderr  # the row number a spreadsheet shows
+
+
+def test_demo_writes_a_ledger_that_loads(tmp_path: Path) -> None:
+    assert run("demo", str(tmp_path / "demo")).returncode == 0
+    assert {p.name for p in (tmp_path / "demo").iterdir()} >= {"enterprises.csv", "organizations.csv", "coverage.csv"}
+    result = run("load", str(tmp_path / "demo"))
+    assert result.returncode == 0 and "13,212" in result.stdout
+
+
+def test_serve_answers_over_http_and_stops(hand_ledger: Path) -> None:
+    port = free_port()
+    server = subprocess.Popen([CHAINORG, "serve", "--data", str(hand_ledger), "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ coverage { enterprises } }"})
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline and server.poll() is None, "server did not start"
+                time.sleep(0.1)
+        assert response.json() == {"data": {"coverage": {"enterprises": 6}}}
+    finally:
+        server.send_signal(signal.SIGINT)
+        output = server.communicate(timeout=10)[0].decode()
+    assert "Shutting down" in output and "Finished server process" in output
+
+
+def test_serve_refuses_a_bad_ledger(tmp_path: Path) -> None:
+    write_csv(tmp_path / "enterprises.csv", [["credit_code", "name", "park"], ["bad", "x", "y"]])
+    result = run("serve", "--data", str(tmp_path), "--port", str(free_port()))
+    assert result.returncode == 1 and "not serving" in result.stderr

@@ -1,0 +1,117 @@
+"""The API over HTTP from a real uvicorn server on the demo."""
+
+import re
+
+import httpx
+import pytest
+
+from loaders import demo
+from tests.conftest import LiveServer
+
+COVERAGE_FIELDS = "enterprises organizationCovered workCovered uncovered organizationRate workRate formalMembers organizations"
+
+
+def test_explorer_page_is_html_that_loads_only_from_this_server(demo_server: LiveServer) -> None:
+    page = httpx.get(f"{demo_server.url}/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    references = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert len(references) >= 5
+    for reference in references:
+        assert reference.startswith(("/static/", "data:")), reference
+        if reference.startswith("/static/"):
+            asset = httpx.get(f"{demo_server.url}{reference}")
+            assert asset.status_code == 200, reference
+            assert not re.search(r"@import|url\(\s*['\"]?https?:", asset.text), reference
+
+
+def test_root_redirects_to_the_explorer(demo_server: LiveServer) -> None:
+    response = httpx.get(demo_server.url)
+    assert (response.status_code, response.headers["location"]) == (307, "/graphql")
+
+
+def test_health_reports_counts(demo_server: LiveServer) -> None:
+    assert httpx.get(f"{demo_server.url}/healthz").json()["organizations.CLUSTER"] == 11
+
+
+def test_coverage_of_the_park(demo_server: LiveServer) -> None:
+    data = demo_server.query(f'{{ coverage(scope: {{park: "{demo.PARK}"}}) {{ {COVERAGE_FIELDS} }} }}')["data"]
+    coverage = data["coverage"]
+    assert (coverage["enterprises"], coverage["organizations"]) == (13_151, 168)
+    assert coverage["enterprises"] == coverage["organizationCovered"] + coverage["workCovered"] + coverage["uncovered"]
+    assert coverage["organizationRate"] == pytest.approx(coverage["organizationCovered"] / 13_151)
+
+
+def test_coverage_by_cluster_and_as_of_a_date(demo_server: LiveServer) -> None:
+    query = """query ($asOf: Date) { coverageBy(by: CLUSTER, scope: {chain: "移动互联网"}, asOf: $asOf) {
+        key label coverage { organizations } } }"""
+    now = demo_server.query(query)["data"]["coverageBy"]
+    before = demo_server.query(query, {"asOf": "2018-12-31"})["data"]["coverageBy"]
+    assert len(now) == 11 and all(group["label"].endswith("党群联组") for group in now)
+    assert sum(g["coverage"]["organizations"] for g in now) - sum(g["coverage"]["organizations"] for g in before) == 98
+
+
+def test_coverage_trend(demo_server: LiveServer) -> None:
+    points = demo_server.query(
+        '{ coverageTrend(from: "2019-01-01", to: "2021-07-31", step: YEAR) { asOf coverage { organizations } } }'
+    )["data"]["coverageTrend"]
+    assert [p["asOf"] for p in points] == ["2019-01-01", "2020-01-01", "2021-01-01", "2021-07-31"]
+    organizations = [p["coverage"]["organizations"] for p in points]
+    assert organizations == sorted(organizations) and organizations[-1] == 168
+
+
+def test_browsing_the_tiers(demo_server: LiveServer) -> None:
+    data = demo_server.query(
+        f"""{{ organization(id: "{demo.CHAIN_COMMITTEE_ID}") {{
+            name kind parent {{ kind }} members {{ total formal probationary }}
+            children {{ kind children {{ id covers {{ creditCode cluster {{ id }} organizations {{ id }} }} }} }} }} }}"""
+    )["data"]["organization"]
+    assert (data["kind"], data["parent"]["kind"], data["members"]["total"]) == ("CHAIN_COMMITTEE", "PARK_COMMITTEE", 3_677)
+    assert data["members"]["formal"] + data["members"]["probationary"] == 3_677
+    clusters = [child for child in data["children"] if child["kind"] == "CLUSTER"]
+    assert sum(len(cluster["children"]) for cluster in clusters) == 168
+    enterprise = clusters[0]["children"][0]["covers"][0]
+    assert enterprise["organizations"] == [{"id": clusters[0]["children"][0]["id"]}]
+
+
+def test_an_enterprise_with_its_organization_and_building(demo_server: LiveServer) -> None:
+    page = demo_server.query('{ enterprises(first: 1, filter: {nameContains: "映客"}) { nodes { creditCode } } }')
+    code = page["data"]["enterprises"]["nodes"][0]["creditCode"]
+    found = demo_server.query(
+        f'{{ enterprise(creditCode: "{code.lower()}") {{ name category coverageState organizations {{ name kind }} }} }}'
+    )["data"]["enterprise"]
+    assert found == {"name": "映客互娱", "category": "SOCIAL", "coverageState": "ORGANIZATION",
+                     "organizations": [{"name": "映客互娱党支部", "kind": "BRANCH"}]}  # fmt: skip
+    assert demo_server.query('{ enterprise(creditCode: "nope") { name } }')["data"] == {"enterprise": None}
+
+
+def test_paging_through_enterprises_with_cursors(demo_server: LiveServer) -> None:
+    query = """query ($after: String) { enterprises(first: 100, after: $after, filter: {coverage: ORGANIZATION}) {
+        totalCount nodes { creditCode } pageInfo { hasNextPage endCursor } } }"""
+    seen, after = [], None
+    while True:
+        page = demo_server.query(query, {"after": after})["data"]["enterprises"]
+        seen += [node["creditCode"] for node in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert len(seen) == len(set(seen)) == page["totalCount"] > 100
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ('{ coverage(scope: {park: "火星园区"}) { enterprises } }', "NOT_FOUND"),
+        ('{ coverage(scope: {cluster: "nope"}) { enterprises } }', "NOT_FOUND"),
+        ('{ coverageTrend(from: "2021-01-01", to: "2020-01-01", step: MONTH) { asOf } }', "BAD_USER_INPUT"),
+        ('{ enterprises(first: 5000) { totalCount } }', "BAD_USER_INPUT"),
+        ('{ enterprises(after: "garbage") { totalCount } }', "BAD_USER_INPUT"),
+        ("{ coverage { nonsense } }", "GRAPHQL_VALIDATION_FAILED"),
+        ('{ coverage(asOf: "July") { enterprises } }', "GRAPHQL_VALIDATION_FAILED"),
+        ("{ organization(id: \"GXQ\") { " + "children { " * 12 + "id" + " }" * 12 + " } }", "GRAPHQL_VALIDATION_FAILED"),
+    ],
+)
+def test_errors_carry_a_code(demo_server: LiveServer, query: str, code: str) -> None:
+    errors = demo_server.query(query)["errors"]
+    assert [error["extensions"]["code"] for error in errors] == [code]
+    assert errors[0]["message"]
