@@ -23,7 +23,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 
+from graph.networkx_store import NetworkxStore
 from graph.store import OrgStore
+from loaders.demo import demo_dataset
+from loaders.ledger import load_ledger
 from schema import build_schema
 from schema.context import Context
 
@@ -47,10 +50,6 @@ class ChainorgGraphQL(GraphQL):
 
 def load_store(data: Path | None) -> OrgStore:
     """The store for a ledger path, or for the demo when `data` is None."""
-    from graph.networkx_store import NetworkxStore
-    from loaders.demo import demo_dataset
-    from loaders.ledger import load_ledger
-
     return NetworkxStore(load_ledger(data).dataset if data else demo_dataset())
 
 

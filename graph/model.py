@@ -131,10 +131,6 @@ class Enterprise:
     registered_on: date | None = None
     cluster_id: str | None = None  # the cluster responsible for it (行业归口), if declared
 
-    @property
-    def members(self) -> int:
-        return self.formal_members + self.probationary_members
-
 
 @dataclass(frozen=True, slots=True)
 class Organization:

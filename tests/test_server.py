@@ -1,12 +1,17 @@
 """The API over HTTP from a real uvicorn server on the demo."""
 
+import os
 import re
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import httpx
 import pytest
 
 from loaders import demo
-from tests.conftest import LiveServer
+from tests.conftest import HAND_TABLES, LiveServer, free_port, write_csv
 
 COVERAGE_FIELDS = "enterprises organizationCovered workCovered uncovered organizationRate workRate formalMembers organizations"
 
@@ -115,3 +120,26 @@ def test_errors_carry_a_code(demo_server: LiveServer, query: str, code: str) -> 
     errors = demo_server.query(query)["errors"]
     assert [error["extensions"]["code"] for error in errors] == [code]
     assert errors[0]["message"]
+
+
+def test_uvicorn_serves_server_app_from_chainorg_data(tmp_path: Path) -> None:
+    for name, rows in HAND_TABLES.items():
+        write_csv(tmp_path / f"{name}.csv", rows)
+    port = free_port()
+    uvicorn = Path(sys.executable).parent / "uvicorn"
+    env = {**os.environ, "CHAINORG_DATA": str(tmp_path)}
+    process = subprocess.Popen([uvicorn, "server:app", "--port", str(port)], env=env, cwd=Path(__file__).parent.parent,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz").json()
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline and process.poll() is None, "uvicorn did not start"
+                time.sleep(0.1)
+        assert (health["enterprises"], health["organizations"]) == (8, 6)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
