@@ -150,7 +150,7 @@ class CoverageIndex:
         worked = self.worked_since[rows] <= day
         return [
             CoverageState.ORGANIZATION if o else CoverageState.WORK if w else CoverageState.NONE
-            for o, w in zip(organized.tolist(), worked.tolist())
+            for o, w in zip(organized.tolist(), worked.tolist(), strict=True)
         ]
 
     # -- questions ---------------------------------------------------------------

@@ -197,7 +197,7 @@ class NetworkxStore:
 
     def clusters(self, credit_codes: Sequence[str]) -> list[Organization | None]:
         found: list[Organization | None] = []
-        for enterprise, covering in zip(self.enterprises(credit_codes), self.covering(credit_codes)):
+        for enterprise, covering in zip(self.enterprises(credit_codes), self.covering(credit_codes), strict=True):
             if enterprise is not None and enterprise.cluster_id:
                 found.append(self._record(organization_node(enterprise.cluster_id)))
             else:

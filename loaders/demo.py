@@ -147,7 +147,7 @@ class _Generator:
         self.codes: set[str] = set()
         self.cluster_ids = [f"YDHL-LZ{n:02d}" for n in range(1, len(CLUSTERS) + 1)]
         self.clusters_of = {
-            category: [cid for cid, (_, c) in zip(self.cluster_ids, CLUSTERS) if c is category]
+            category: [cid for cid, (_, c) in zip(self.cluster_ids, CLUSTERS, strict=True) if c is category]
             for category in CATEGORY_SHARE
         }
 
@@ -333,7 +333,7 @@ def demo_records(seed: int = 2021) -> dict[str, list[dict[str, str]]]:
     organizations += [
         {"id": cid, "name": name, "kind": OrgKind.CLUSTER.value, "parent_id": CHAIN_COMMITTEE_ID,
          "established_on": "2019-07-01"}
-        for cid, (name, _) in zip(generator.cluster_ids, CLUSTERS)
+        for cid, (name, _) in zip(generator.cluster_ids, CLUSTERS, strict=True)
     ]  # fmt: skip
     for org in orgs:
         term = TERM_YEARS[org.kind]

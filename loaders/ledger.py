@@ -307,7 +307,7 @@ class _Checker:
         key = lambda r: (r["source_id"], r["target_id"], r["kind"])  # noqa: E731
         for row in self._unique(rows, key, "target_id", "link"):
             ends = (row["source_id"], row["target_id"])
-            for column, end in zip(("source_id", "target_id"), ends):
+            for column, end in zip(("source_id", "target_id"), ends, strict=True):
                 if self.unknown(end, endpoints):
                     self.issues.append(row.issue(column, "no organization, department or enterprise has this id"))
             if ends[0] == ends[1]:

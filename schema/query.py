@@ -49,7 +49,7 @@ class Query:
     ) -> list[TrendPoint]:
         dates = trend_dates(start, to, step.months)
         points = info.context.store.coverage_trend(scope_of(scope), dates)
-        return [TrendPoint(as_of=day, coverage=Coverage.of(c)) for day, c in zip(dates, points)]
+        return [TrendPoint(as_of=day, coverage=Coverage.of(c)) for day, c in zip(dates, points, strict=True)]
 
     @strawberry.field
     async def organization(self, info: ChainorgInfo, id: strawberry.ID) -> Organization | None:

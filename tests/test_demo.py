@@ -49,7 +49,7 @@ def test_six_categories_buildings_joint_branches_and_instructors(demo_store: Net
     summary = demo_store.summary()
     assert summary["organizations.JOINT_BRANCH"] == 14
     assert summary["instructors"] == 25 and summary["links"] > 0
-    assert 0 < demo_store.coverage(Scope()).work_covered
+    assert demo_store.coverage(Scope()).work_covered > 0
 
 
 def test_joint_branches_cover_two_to_five_enterprises_in_one_building(demo_store: NetworkxStore) -> None:
