@@ -26,6 +26,11 @@ def ordinal(day: date | None, missing: int = ALWAYS) -> int:
     return day.toordinal() if day is not None else missing
 
 
+def as_of_day(as_of: date | None) -> int:
+    """The ordinal a question is asked at; no date means after everything dated."""
+    return ordinal(as_of, NEVER - 1)
+
+
 @dataclass(frozen=True, slots=True)
 class CoverEdge:
     """An organization covering an enterprise from `since` on (an effective date)."""
@@ -131,36 +136,39 @@ class CoverageIndex:
                 mask &= column.codes == column.code(dimension.lower(), value)
         return mask
 
-    def counted_mask(self, scope: Scope, as_of: date | None) -> np.ndarray:
-        """Rows coverage counts: in scope, ACTIVE, registered by `as_of`."""
-        return self.scope_mask(scope) & self.active & (self.registered <= ordinal(as_of, NEVER - 1))
+    def _reached(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """(organized, worked) masks over all rows at `day`; work coverage excludes organized rows."""
+        organized = self.organized_since <= day
+        return organized, ~organized & (self.worked_since <= day)
+
+    def _counted(self, scope: Scope, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Masks of the counted rows (in scope, ACTIVE, registered), of those organized and
+        worked, and of the covering edges alive at `day` that reach a counted row."""
+        counted = self.scope_mask(scope) & self.active & (self.registered <= day)
+        organized, worked = self._reached(day)
+        live_edges = counted[self.edge_row] & (self.edge_since <= day)
+        return counted, counted & organized, counted & worked, live_edges
 
     def state_mask(self, state: CoverageState, as_of: date | None) -> np.ndarray:
         """Rows in the given coverage state at `as_of`."""
-        day = ordinal(as_of, NEVER - 1)
-        organized = self.organized_since <= day
-        if state is CoverageState.ORGANIZATION:
-            return organized
-        worked = ~organized & (self.worked_since <= day)
-        return worked if state is CoverageState.WORK else ~organized & ~worked
+        organized, worked = self._reached(as_of_day(as_of))
+        return {
+            CoverageState.ORGANIZATION: organized,
+            CoverageState.WORK: worked,
+            CoverageState.NONE: ~organized & ~worked,
+        }[state]
 
     def states(self, rows: np.ndarray, as_of: date | None) -> list[CoverageState]:
-        day = ordinal(as_of, NEVER - 1)
-        organized = self.organized_since[rows] <= day
-        worked = self.worked_since[rows] <= day
+        organized, worked = (mask[rows].tolist() for mask in self._reached(as_of_day(as_of)))
         return [
             CoverageState.ORGANIZATION if o else CoverageState.WORK if w else CoverageState.NONE
-            for o, w in zip(organized.tolist(), worked.tolist(), strict=True)
+            for o, w in zip(organized, worked, strict=True)
         ]
 
     # -- questions ---------------------------------------------------------------
 
     def coverage(self, scope: Scope, as_of: date | None) -> Coverage:
-        day = ordinal(as_of, NEVER - 1)
-        counted = self.counted_mask(scope, as_of)
-        organized = counted & (self.organized_since <= day)
-        worked = counted & ~organized & (self.worked_since <= day)
-        live_edges = counted[self.edge_row] & (self.edge_since <= day)
+        counted, organized, worked, live_edges = self._counted(scope, as_of_day(as_of))
         return Coverage(
             enterprises=int(counted.sum()),
             organization_covered=int(organized.sum()),
@@ -171,12 +179,9 @@ class CoverageIndex:
 
     def coverage_by(self, by: GroupBy, scope: Scope, as_of: date | None) -> list[CoverageGroup]:
         """Coverage per group of `by`, for the groups with enterprises in the scope."""
-        day = ordinal(as_of, NEVER - 1)
         column = self.columns[by]
         groups = len(column.keys)
-        counted = self.counted_mask(scope, as_of)
-        organized = counted & (self.organized_since <= day)
-        worked = counted & ~organized & (self.worked_since <= day)
+        counted, organized, worked, live_edges = self._counted(scope, as_of_day(as_of))
 
         def per_group(mask: np.ndarray, weights: np.ndarray | None = None) -> list[int]:
             picked = None if weights is None else weights[mask]
@@ -186,7 +191,6 @@ class CoverageIndex:
         organization_covered = per_group(organized)
         work_covered = per_group(worked)
         formal = per_group(counted, self.formal)
-        live_edges = counted[self.edge_row] & (self.edge_since <= day)
         pairs = np.unique(column.codes[self.edge_row[live_edges]] * (len(self.org_ids) + 1) + self.edge_org[live_edges])
         organizations = np.bincount(pairs // (len(self.org_ids) + 1), minlength=groups).tolist()
 
