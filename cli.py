@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from loaders.errors import LedgerInvalid, LedgerIssue
 
@@ -17,12 +18,14 @@ errors = Console(stderr=True, highlight=False)
 
 
 def _print_issues(title: str, issues: list[LedgerIssue], out: Console) -> None:
-    out.print(title, soft_wrap=True)
+    """A table of issues; ledger text is shown as itself, never read as markup."""
+    out.print(Text(title), soft_wrap=True)
     table = Table()
     for column in ("file", "row", "column", "value", "reason"):
         table.add_column(column, overflow="fold")
     for issue in issues:
-        table.add_row(issue.source, str(issue.row or ""), issue.column or "", issue.value or "", issue.reason)
+        cells = (issue.source, str(issue.row or ""), issue.column or "", issue.value or "", issue.reason)
+        table.add_row(*(Text(cell) for cell in cells))
     out.print(table)
 
 
@@ -31,13 +34,13 @@ def load(args: argparse.Namespace) -> int:
     from loaders.ledger import load_ledger
 
     try:
-        loaded = load_ledger(args.path)
+        loaded = load_ledger(args.path, args.encoding)
     except LedgerInvalid as invalid:
         _print_issues(f"{args.path}: rejected, {len(invalid.issues)} error(s); nothing loaded", invalid.issues, errors)
         return 1
     if loaded.warnings:
         _print_issues("warnings", loaded.warnings, errors)
-    console.print(f"{args.path}: valid", soft_wrap=True)
+    console.print(Text(f"{args.path}: valid"), soft_wrap=True)
     summary = Table()
     summary.add_column("kind")
     summary.add_column("count", justify="right")
@@ -64,11 +67,11 @@ def serve(args: argparse.Namespace) -> int:
     from server import create_app, load_store
 
     try:
-        store = load_store(None if args.demo else args.data)
+        store = load_store(None if args.demo else args.data, args.encoding)
     except LedgerInvalid as invalid:
         _print_issues(f"{args.data}: rejected; not serving", invalid.issues, errors)
         return 1
-    console.print(f"serving {args.data or 'the Changsha demo'} on http://{args.host}:{args.port}/graphql")
+    console.print(Text(f"serving {args.data or 'the Changsha demo'} on http://{args.host}:{args.port}/graphql"))
     uvicorn.run(create_app(store), host=args.host, port=args.port, access_log=args.access_log, log_level="info")
     return 0
 
@@ -81,6 +84,7 @@ def parser() -> argparse.ArgumentParser:
     source = run.add_mutually_exclusive_group()
     source.add_argument("--data", type=Path, help="ledger folder of CSVs or .xlsx workbook (default: the demo)")
     source.add_argument("--demo", action="store_true", help="serve the Changsha demo")
+    run.add_argument("--encoding", help="encoding of the ledger's CSV files (default: detected)")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--no-access-log", dest="access_log", action="store_false", help="do not log each request")
@@ -88,6 +92,7 @@ def parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("load", help=load.__doc__)
     check.add_argument("path", type=Path, help="ledger folder of CSVs or .xlsx workbook")
+    check.add_argument("--encoding", help="encoding of the CSV files, e.g. big5 (default: detected)")
     check.set_defaults(handler=load)
 
     make = commands.add_parser("demo", help=demo.__doc__)

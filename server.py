@@ -8,6 +8,7 @@ explorer works on an intranet with no internet access.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -48,13 +49,20 @@ class ChainorgGraphQL(GraphQL):
         return HTMLResponse(EXPLORER_PAGE, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
 
 
-def load_store(data: Path | None) -> OrgStore:
-    """The store for a ledger path, or for the demo when `data` is None."""
-    return NetworkxStore(load_ledger(data).dataset if data else demo_dataset())
+def load_store(data: Path | None, encoding: str | None = None) -> OrgStore:
+    """The store for a ledger path, or for the demo when `data` is None.
+
+    The loaded data lives as long as the process, so it is moved out of the garbage
+    collector's sight: collections while serving then walk only per-request objects.
+    """
+    store = NetworkxStore(load_ledger(data, encoding).dataset if data else demo_dataset())
+    gc.collect()
+    gc.freeze()
+    return store
 
 
 async def health(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok", **request.app.state.store.summary()})
+    return JSONResponse({"status": "ok", **await request.app.state.store.summary()})
 
 
 def create_app(store: OrgStore | None = None) -> Starlette:

@@ -1,126 +1,145 @@
-"""Coverage counts over a columnar index of enterprises.
+"""Coverage counts (两个覆盖) over the enterprise columns, at any date, for any scope.
 
-Every enterprise is one row of a few numpy columns (scope keys, status, dates as
-ordinals, members); a scope is a boolean mask and a coverage question a handful of
-vectorised sums, so a park of 13,000 enterprises answers in well under a millisecond
-and the same index serves any scope, grouping or date.
+Every dated event (a registration, a status change, a COVERS edge taking effect, an
+instructor assigned) is placed on a day grid: the sorted distinct days of the data.
+An enterprise then counts over a half-open interval of grid positions, and so does
+each kind of coverage. A scope's `Timeline` holds the cumulative number of intervals
+opening and closing at each position, so coverage on any date is two look-ups and a
+trend of any length costs no more than one question; timelines are built once per
+scope (a few vectorised passes) and kept in a small LRU cache.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 
-from graph.errors import NotFound
-from graph.model import Enterprise, Status
+from graph.enterprises import Dimension, EnterpriseTable
 from graph.query import Coverage, CoverageGroup, CoverageState, GroupBy, Scope
+from graph.rules import ALWAYS, NEVER, counted_at, inactive_since
 
-ALWAYS = np.iinfo(np.int64).min  # an undated record counts at every date
-NEVER = np.iinfo(np.int64).max  # an enterprise nothing ever covered
-
-
-def ordinal(day: date | None, missing: int = ALWAYS) -> int:
-    return day.toordinal() if day is not None else missing
+TIMELINE_CACHE = 64
+FIELDS = 5  # enterprises, organization_covered, work_covered, formal_members, organizations
 
 
-def as_of_day(as_of: date | None) -> int:
-    """The ordinal a question is asked at; no date means after everything dated."""
-    return ordinal(as_of, NEVER - 1)
+class DayGrid:
+    """The distinct days of the data; a day's position is how many of them are on or before it.
+
+    Events are stored as positions: 0 for ALWAYS, 1..n for the grid's days, n + 1 for
+    NEVER, so an event has happened by `day` exactly when its position <= position(day).
+    """
+
+    def __init__(self, *columns: np.ndarray):
+        dated = [column[(column != ALWAYS) & (column != NEVER)] for column in columns]
+        self.days = np.unique(np.concatenate(dated)) if dated else np.empty(0, np.int32)
+        self.size = len(self.days) + 2
+        self.dtype = np.int16 if self.size < np.iinfo(np.int16).max else np.int32
+
+    def positions(self, days: np.ndarray) -> np.ndarray:
+        placed = np.searchsorted(self.days, days) + 1
+        placed[days == ALWAYS] = 0
+        placed[days == NEVER] = self.size - 1
+        return placed.astype(self.dtype)
+
+    def position(self, day: int) -> int:
+        return int(np.searchsorted(self.days, day, side="right"))
 
 
-@dataclass(frozen=True, slots=True)
-class CoverEdge:
-    """An organization covering an enterprise from `since` on (an effective date)."""
+@dataclass(frozen=True, eq=False)
+class Timeline:
+    """Cumulative interval openings and closings per grid position, one row per Coverage field."""
 
-    org_id: str
-    credit_code: str
-    since: date | None
+    opened: np.ndarray  # shape (FIELDS, grid size)
+    closed: np.ndarray
+
+    def at(self, positions: Sequence[int]) -> list[Coverage]:
+        counts = (self.opened[:, positions] - self.closed[:, positions]).T.tolist()
+        return [Coverage(*point) for point in counts]
 
 
-class _Column:
-    """Integer codes of one scope dimension; code 0 stands for "not given"."""
+def _cumulative(size: int, starts: np.ndarray, ends: np.ndarray, weights: np.ndarray | None = None) -> tuple:
+    keep = starts < ends
+    picked = None if weights is None else weights[keep]
 
-    def __init__(self, values: Iterable[str | None], labels: Mapping[str, str] | None = None):
-        self.keys: list[str | None] = [None]
-        self.code_of: dict[str, int] = {}
-        codes = []
-        for value in values:
-            if value is None:
-                codes.append(0)
-                continue
-            code = self.code_of.get(value)
-            if code is None:
-                code = self.code_of[value] = len(self.keys)
-                self.keys.append(value)
-            codes.append(code)
-        self.codes = np.asarray(codes, dtype=np.int64)
-        self.labels = labels or {}
+    def count(events: np.ndarray) -> np.ndarray:
+        return np.cumsum(np.bincount(events[keep], weights=picked, minlength=size)).astype(np.int64)
 
-    def code(self, dimension: str, value: str) -> int:
-        try:
-            return self.code_of[value]
-        except KeyError:
-            raise NotFound(f"unknown {dimension} {value!r}") from None
+    return count(starts), count(ends)
 
-    def label(self, code: int) -> str:
-        key = self.keys[code]
-        return "(none)" if key is None else self.labels.get(key, key)
+
+def merged_intervals(owner: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Union of each owner's intervals, as (starts, ends) of disjoint intervals.
+
+    >>> merged_intervals(np.array([1, 1, 2]), np.array([0, 2, 5]), np.array([3, 4, 6]))
+    (array([0, 5]), array([4, 6]))
+    """
+    keep = starts < ends
+    owner, starts, ends = owner[keep].astype(np.int64), starts[keep].astype(np.int64), ends[keep].astype(np.int64)
+    if not len(owner):
+        return starts, ends
+    order = np.lexsort((starts, owner))
+    owner, starts, ends = owner[order], starts[order], ends[order]
+    span = int(ends.max()) + 1
+    reach = np.maximum.accumulate(owner * span + ends) - owner * span  # running end within each owner
+    new = np.ones(len(owner), dtype=bool)
+    new[1:] = (owner[1:] != owner[:-1]) | (starts[1:] > reach[:-1])
+    first = np.flatnonzero(new)
+    return starts[first], np.maximum.reduceat(ends, first)
 
 
 class CoverageIndex:
-    """Columnar view of all enterprises and their covering edges."""
+    """Coverage questions over an EnterpriseTable and its COVERS and ASSIGNED edges."""
 
     def __init__(
         self,
-        enterprises: Sequence[Enterprise],
-        cluster_ids: Sequence[str | None],
+        table: EnterpriseTable,
+        cluster: Dimension,
         cluster_names: Mapping[str, str],
-        covers: Iterable[CoverEdge],
-        assignments: Sequence[tuple[str, date | None]],
+        edge_org: np.ndarray,
+        edge_row: np.ndarray,
+        edge_since: np.ndarray,
+        assigned_row: np.ndarray,
+        assigned_since: np.ndarray,
     ):
-        self.row_of = {e.credit_code: i for i, e in enumerate(enterprises)}
-        self.columns = {
-            GroupBy.PARK: _Column(e.park for e in enterprises),
-            GroupBy.CHAIN: _Column(e.chain for e in enterprises),
-            GroupBy.CLUSTER: _Column(cluster_ids, cluster_names),
-            GroupBy.BUILDING: _Column(e.building for e in enterprises),
-            GroupBy.CATEGORY: _Column(e.category.value for e in enterprises),
+        """Edges come as parallel arrays; `edge_since` is already the effective day of each."""
+        self.table = table
+        self.dimensions: dict[GroupBy, tuple[Dimension, Mapping[str, str]]] = {
+            GroupBy.PARK: (table.park, {}),
+            GroupBy.CHAIN: (table.chain, {}),
+            GroupBy.CLUSTER: (cluster, cluster_names),
+            GroupBy.BUILDING: (table.building, {}),
+            GroupBy.CATEGORY: (table.category, {}),
         }
-        self.active = np.fromiter((e.status is Status.ACTIVE for e in enterprises), bool, len(enterprises))
-        self.registered = np.fromiter((ordinal(e.registered_on) for e in enterprises), np.int64, len(enterprises))
-        self.formal = np.fromiter((e.formal_members for e in enterprises), np.int64, len(enterprises))
+        self.edge_org = edge_org.astype(np.int32)
+        self.edge_row = edge_row.astype(np.int32)
+        organized = np.full(table.size, NEVER, dtype=np.int32)
+        np.minimum.at(organized, self.edge_row, edge_since.astype(np.int32))
+        worked = np.full(table.size, NEVER, dtype=np.int32)
+        np.minimum.at(worked, assigned_row.astype(np.int32), assigned_since.astype(np.int32))
+        inactive = inactive_since(table.status, table.status_since)
 
-        self.org_ids: list[str] = []
-        org_code: dict[str, int] = {}
-        edge_org, edge_row, edge_since = [], [], []
-        for edge in covers:
-            if edge.org_id not in org_code:
-                org_code[edge.org_id] = len(self.org_ids)
-                self.org_ids.append(edge.org_id)
-            edge_org.append(org_code[edge.org_id])
-            edge_row.append(self.row_of[edge.credit_code])
-            edge_since.append(ordinal(edge.since))
-        self.edge_org = np.asarray(edge_org, dtype=np.int64)
-        self.edge_row = np.asarray(edge_row, dtype=np.int64)
-        self.edge_since = np.asarray(edge_since, dtype=np.int64)
-
-        size = len(enterprises)
-        self.organized_since = np.full(size, NEVER, dtype=np.int64)
-        np.minimum.at(self.organized_since, self.edge_row, self.edge_since)
-        self.worked_since = np.full(size, NEVER, dtype=np.int64)
-        rows = [self.row_of[code] for code, _ in assignments]
-        days = [ordinal(since) for _, since in assignments]
-        np.minimum.at(self.worked_since, np.asarray(rows, dtype=np.int64), np.asarray(days, dtype=np.int64))
+        self.grid = DayGrid(table.registered, inactive, organized, worked, edge_since)
+        self.registered = self.grid.positions(table.registered)
+        self.inactive = self.grid.positions(inactive)
+        self.organized = self.grid.positions(organized)
+        self.worked = self.grid.positions(worked)
+        self.edge_since = self.grid.positions(edge_since)
+        self._timelines: OrderedDict[Scope, Timeline] = OrderedDict()
+        self._lock = threading.Lock()
 
     # -- masks -------------------------------------------------------------------
 
-    def scope_mask(self, scope: Scope) -> np.ndarray:
-        """Rows in the scope, of any status; raises NotFound for an unknown scope value."""
-        mask = np.ones(len(self.active), dtype=bool)
-        for dimension, value in (
+    def scope_mask(self, scope: Scope) -> np.ndarray | None:
+        """Rows in the scope (None for every row); raises NotFound for an unknown value.
+
+        A category no enterprise has is an empty scope, not an unknown one.
+        """
+        mask = None
+        for by, value in (
             (GroupBy.PARK, scope.park),
             (GroupBy.CHAIN, scope.chain),
             (GroupBy.CLUSTER, scope.cluster),
@@ -129,37 +148,33 @@ class CoverageIndex:
         ):
             if value is None:
                 continue
-            column = self.columns[dimension]
-            if dimension is GroupBy.CATEGORY:  # a category no enterprise has is empty, not unknown
-                mask &= column.codes == column.code_of.get(value, -1)
-            else:
-                mask &= column.codes == column.code(dimension.lower(), value)
+            dimension = self.dimensions[by][0]
+            code = dimension.code(value) if by is GroupBy.CATEGORY else dimension.require(by.lower(), value)
+            matches = dimension.codes == code
+            mask = matches if mask is None else mask & matches
         return mask
 
-    def _reached(self, day: int) -> tuple[np.ndarray, np.ndarray]:
-        """(organized, worked) masks over all rows at `day`; work coverage excludes organized rows."""
-        organized = self.organized_since <= day
-        return organized, ~organized & (self.worked_since <= day)
+    def _reached(self, position: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(counted, organized, worked) masks over every row at a grid position."""
+        counted = counted_at(self.registered, self.inactive, position)
+        organized = counted & (self.organized <= position)
+        worked = counted & ~organized & (self.worked <= position)
+        return counted, organized, worked
 
-    def _counted(self, scope: Scope, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Masks of the counted rows (in scope, ACTIVE, registered), of those organized and
-        worked, and of the covering edges alive at `day` that reach a counted row."""
-        counted = self.scope_mask(scope) & self.active & (self.registered <= day)
-        organized, worked = self._reached(day)
-        live_edges = counted[self.edge_row] & (self.edge_since <= day)
-        return counted, counted & organized, counted & worked, live_edges
+    def state_mask(self, state: CoverageState, day: int) -> np.ndarray:
+        """Rows in `state` at `day`. A state says how party work reaches an enterprise,
+        whatever its status; only counts leave out zombie and closed ones."""
+        position = self.grid.position(day)
+        organized = self.organized <= position
+        if state is CoverageState.ORGANIZATION:
+            return organized
+        worked = ~organized & (self.worked <= position)
+        return worked if state is CoverageState.WORK else ~organized & ~worked
 
-    def state_mask(self, state: CoverageState, as_of: date | None) -> np.ndarray:
-        """Rows in the given coverage state at `as_of`."""
-        organized, worked = self._reached(as_of_day(as_of))
-        return {
-            CoverageState.ORGANIZATION: organized,
-            CoverageState.WORK: worked,
-            CoverageState.NONE: ~organized & ~worked,
-        }[state]
-
-    def states(self, rows: np.ndarray, as_of: date | None) -> list[CoverageState]:
-        organized, worked = (mask[rows].tolist() for mask in self._reached(as_of_day(as_of)))
+    def states(self, rows: np.ndarray, day: int) -> list[CoverageState]:
+        position = self.grid.position(day)
+        organized = (self.organized[rows] <= position).tolist()
+        worked = (self.worked[rows] <= position).tolist()
         return [
             CoverageState.ORGANIZATION if o else CoverageState.WORK if w else CoverageState.NONE
             for o, w in zip(organized, worked, strict=True)
@@ -167,47 +182,80 @@ class CoverageIndex:
 
     # -- questions ---------------------------------------------------------------
 
-    def coverage(self, scope: Scope, as_of: date | None) -> Coverage:
-        counted, organized, worked, live_edges = self._counted(scope, as_of_day(as_of))
-        return Coverage(
-            enterprises=int(counted.sum()),
-            organization_covered=int(organized.sum()),
-            work_covered=int(worked.sum()),
-            formal_members=int(self.formal[counted].sum()),
-            organizations=int(np.unique(self.edge_org[live_edges]).size),
-        )
+    def coverage(self, scope: Scope, day: int) -> Coverage:
+        return self.trend(scope, [day])[0]
 
-    def coverage_by(self, by: GroupBy, scope: Scope, as_of: date | None) -> list[CoverageGroup]:
-        """Coverage per group of `by`, for the groups with enterprises in the scope."""
-        column = self.columns[by]
-        groups = len(column.keys)
-        counted, organized, worked, live_edges = self._counted(scope, as_of_day(as_of))
+    def trend(self, scope: Scope, days: Sequence[int]) -> list[Coverage]:
+        return self.timeline(scope).at([self.grid.position(day) for day in days])
 
-        def per_group(mask: np.ndarray, weights: np.ndarray | None = None) -> list[int]:
-            picked = None if weights is None else weights[mask]
-            return np.bincount(column.codes[mask], weights=picked, minlength=groups).astype(np.int64).tolist()
+    def timeline(self, scope: Scope) -> Timeline:
+        with self._lock:
+            found = self._timelines.get(scope)
+            if found is not None:
+                self._timelines.move_to_end(scope)
+                return found
+        built = self._build_timeline(scope)
+        with self._lock:
+            self._timelines[scope] = built
+            while len(self._timelines) > TIMELINE_CACHE:
+                self._timelines.popitem(last=False)
+        return built
+
+    def _build_timeline(self, scope: Scope) -> Timeline:
+        mask = self.scope_mask(scope)
+        rows = np.flatnonzero(mask) if mask is not None else slice(None)
+        size = self.grid.size
+        start, end = self.registered[rows], self.inactive[rows]
+        organized, worked = self.organized[rows], self.worked[rows]
+        edges = mask[self.edge_row] if mask is not None else np.ones(len(self.edge_row), dtype=bool)
+        edge_rows = self.edge_row[edges]
+        edge_start = np.maximum(self.edge_since[edges], self.registered[edge_rows])
+        org_start, org_end = merged_intervals(self.edge_org[edges], edge_start, self.inactive[edge_rows])
+        fields = [
+            _cumulative(size, start, end),
+            _cumulative(size, np.maximum(start, organized), end),
+            _cumulative(size, np.maximum(start, worked), np.minimum(end, organized)),
+            _cumulative(size, start, end, self.table.formal[rows]),
+            _cumulative(size, org_start, org_end),
+        ]
+        return Timeline(np.stack([f[0] for f in fields]), np.stack([f[1] for f in fields]))
+
+    def coverage_by(self, by: GroupBy, scope: Scope, day: int) -> list[CoverageGroup]:
+        """Coverage per group of `by`, for the groups with enterprises counted in the scope."""
+        dimension, labels = self.dimensions[by]
+        groups = len(dimension.keys)
+        position = self.grid.position(day)
+        counted, organized, worked = self._reached(position)
+        mask = self.scope_mask(scope)
+        if mask is not None:
+            counted, organized, worked = counted & mask, organized & mask, worked & mask
+        codes = dimension.codes
+
+        def per_group(rows: np.ndarray, weights: np.ndarray | None = None) -> list[int]:
+            picked = None if weights is None else weights[rows]
+            return np.bincount(codes[rows], weights=picked, minlength=groups).astype(np.int64).tolist()
 
         enterprises = per_group(counted)
         organization_covered = per_group(organized)
         work_covered = per_group(worked)
-        formal = per_group(counted, self.formal)
-        pairs = np.unique(column.codes[self.edge_row[live_edges]] * (len(self.org_ids) + 1) + self.edge_org[live_edges])
-        organizations = np.bincount(pairs // (len(self.org_ids) + 1), minlength=groups).tolist()
+        formal = per_group(counted, self.table.formal)
+        live = counted[self.edge_row] & (self.edge_since <= position)
+        orgs = int(self.edge_org.max()) + 1 if len(self.edge_org) else 1
+        pairs = np.unique(codes[self.edge_row[live]].astype(np.int64) * orgs + self.edge_org[live])
+        organizations = np.bincount(pairs // orgs, minlength=groups).tolist()
 
-        result = [
-            CoverageGroup(
-                key=column.keys[code] or "",
-                label=column.label(code),
-                coverage=Coverage(
-                    enterprises=enterprises[code],
-                    organization_covered=organization_covered[code],
-                    work_covered=work_covered[code],
-                    formal_members=formal[code],
-                    organizations=organizations[code],
-                ),
+        found = []
+        for code in range(groups):
+            if not enterprises[code]:
+                continue
+            key = dimension.keys[code]
+            found.append(
+                CoverageGroup(
+                    key=key or "",
+                    label="(none)" if key is None else labels.get(key, key),
+                    coverage=Coverage(
+                        enterprises[code], organization_covered[code], work_covered[code], formal[code], organizations[code]
+                    ),
+                )
             )
-            for code in range(groups)
-            if enterprises[code]
-        ]
-        return sorted(result, key=lambda group: group.key)
-
+        return sorted(found, key=lambda group: group.key)

@@ -6,6 +6,8 @@ check character computed from the first 17 with the weights 3^(i) mod 31.
 
 from __future__ import annotations
 
+import numpy as np
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _VALUE = {char: value for value, char in enumerate(ALPHABET)}
@@ -33,3 +35,21 @@ def validate_credit_code(text: str) -> str:
     if code[17] != expected:
         raise InvalidCreditCode(f"check character is {code[17]!r}, GB 32100-2015 gives {expected!r}")
     return code
+
+
+_LOOKUP = np.zeros(256, dtype=np.int64)
+for _value, _char in enumerate(ALPHABET):
+    _LOOKUP[ord(_char)] = _value
+_ALPHABET_BYTES = np.frombuffer(ALPHABET.encode("ascii"), dtype=np.uint8)
+
+
+def check_characters_hold(codes: np.ndarray) -> np.ndarray:
+    """For an array of 18-byte codes already made of ALPHABET characters, whether each
+    one's check character is right: the whole column at once, no Python call per code.
+
+    >>> check_characters_hold(np.array([b"91430100MA4L00001" + check_character("91430100MA4L00001").encode()]))
+    array([ True])
+    """
+    matrix = np.frombuffer(codes.tobytes(), dtype=np.uint8).reshape(len(codes), 18)
+    total = _LOOKUP[matrix[:, :17]] @ np.asarray(WEIGHTS, dtype=np.int64)
+    return matrix[:, 17] == _ALPHABET_BYTES[(31 - total % 31) % 31]

@@ -5,20 +5,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from graph.model import (
-    Assignment,
-    Covers,
-    Department,
-    Enterprise,
-    Instructor,
-    Link,
-    Organization,
-)
+from graph.enterprises import EnterpriseTable
+from graph.model import Assignment, Covers, Department, Instructor, Link, Organization
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Dataset:
-    enterprises: tuple[Enterprise, ...] = ()
+    """Enterprises as columns; the graph's other records as typed values."""
+
+    enterprises: EnterpriseTable
     organizations: tuple[Organization, ...] = ()
     covers: tuple[Covers, ...] = ()
     links: tuple[Link, ...] = ()
@@ -29,10 +24,11 @@ class Dataset:
     def summary(self) -> dict[str, int]:
         """Counts per node and edge kind, as `chainorg load` prints them."""
         kinds = Counter(org.kind for org in self.organizations)
+        table = self.enterprises
         return {
-            "parks": len({e.park for e in self.enterprises}),
-            "buildings": len({(e.park, e.building) for e in self.enterprises if e.building}),
-            "enterprises": len(self.enterprises),
+            "parks": len(table.park.keys) - 1,
+            "buildings": len(table.buildings()),
+            "enterprises": len(table),
             "organizations": len(self.organizations),
             **{f"organizations.{kind.value}": n for kind, n in sorted(kinds.items())},
             "departments": len(self.departments),

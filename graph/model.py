@@ -128,6 +128,7 @@ class Enterprise:
     above_scale: bool = False
     key: bool = False
     status: Status = Status.ACTIVE
+    status_since: date | None = None  # when it became ZOMBIE or CLOSED; before then it was ACTIVE
     registered_on: date | None = None
     cluster_id: str | None = None  # the cluster responsible for it (行业归口), if declared
 

@@ -1,32 +1,28 @@
-"""The embedded store: a networkx MultiDiGraph plus a columnar coverage index.
+"""The embedded store: organizations as a networkx graph, enterprises as columns.
 
-The graph holds every node and edge of the model; relationship questions follow its
-adjacency (a node's edges, never a scan). Coverage questions go to the
-`CoverageIndex`, built once from the graph, because they touch every enterprise.
+The graph holds what is a graph: organizations and their PART_OF tree, departments,
+instructors, parks and buildings, and LINK edges. The million enterprises live in an
+`EnterpriseTable`; COVERS and ASSIGNED edges are index arrays into it, and coverage
+questions go to a `CoverageIndex` built once. Work that grows with the data runs in a
+worker thread, off the event loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
+from functools import partial
+from typing import TypeVar
 
+import anyio.to_thread
 import networkx as nx
 import numpy as np
 
-from graph.coverage import CoverageIndex, CoverEdge
+from graph.adjacency import Adjacency
+from graph.coverage import CoverageIndex
 from graph.dataset import Dataset
-from graph.model import (
-    Building,
-    EdgeKind,
-    Enterprise,
-    Instructor,
-    Link,
-    Members,
-    Organization,
-    OrgKind,
-    Park,
-    Status,
-)
+from graph.enterprises import Dimension
+from graph.model import Building, EdgeKind, Enterprise, Instructor, Link, Members, Organization, OrgKind, Park
 from graph.query import (
     Coverage,
     CoverageGroup,
@@ -37,232 +33,180 @@ from graph.query import (
     Page,
     Scope,
 )
+from graph.rules import (
+    STATUSES,
+    Today,
+    asked_on,
+    counted_at,
+    day_number,
+    effective_since,
+    inactive_since,
+    resolve_clusters,
+)
 
+T = TypeVar("T")
 Node = tuple[str, ...]
-
-
-def enterprise_node(credit_code: str) -> Node:
-    return ("enterprise", credit_code)
 
 
 def organization_node(org_id: str) -> Node:
     return ("organization", org_id)
 
 
-def later(first: date | None, second: date | None) -> date | None:
-    """The later of two dates, where None means "always"."""
-    if first is None or second is None:
-        return first or second
-    return max(first, second)
+async def offload(work: Callable[..., T], *args: object) -> T:
+    """Run `work` in a worker thread so the event loop keeps answering."""
+    return await anyio.to_thread.run_sync(partial(work, *args))
 
 
 class NetworkxStore:
     """An in-memory OrgStore over one validated Dataset."""
 
-    def __init__(self, dataset: Dataset):
-        self.graph = nx.MultiDiGraph()
-        self._dataset = dataset
-        self._add_nodes(dataset)
-        self._add_edges(dataset)
-        self._enterprise_rows = [e.credit_code for e in dataset.enterprises]
-        self._members: dict[str, Members] = {}
-        self._index = self._build_index(dataset)
+    def __init__(self, dataset: Dataset, today: Today = date.today):
+        self.today = today
+        self.table = table = dataset.enterprises
+        self._summary = dataset.summary()
+        self._organizations = dataset.organizations
+        self._org_index = {org.id: i for i, org in enumerate(dataset.organizations)}
+        self._parent = np.array([self._org_index.get(o.parent_id, -1) for o in dataset.organizations], dtype=np.int64)
+        self._parks = sorted(key for key in table.park.keys if key is not None)
+        self._buildings = [Building(park, name) for park, name in table.buildings()]
+        self.graph = self._build_graph(dataset)
+
+        covers = dataset.covers
+        self.edge_org = np.array([self._org_index[c.org_id] for c in covers], dtype=np.int64)
+        self.edge_row = table.rows_of([c.credit_code for c in covers])
+        established = np.array([day_number(dataset.organizations[i].established_on) for i in self.edge_org], np.int64)
+        self.edge_since = effective_since(established, np.array([day_number(c.since) for c in covers], np.int64))
+        self._covered = Adjacency(self.edge_org, self.edge_row)
+        self._covering = Adjacency(self.edge_row, self.edge_org)
+
+        self._instructor_list = list(dataset.instructors)
+        instructor_index = {i.id: n for n, i in enumerate(self._instructor_list)}
+        assignments = dataset.assignments
+        assigned_row = table.rows_of([a.credit_code for a in assignments])
+        assigned = np.array([instructor_index[a.instructor_id] for a in assignments], dtype=np.int64)
+        self._assigned = Adjacency(assigned_row, assigned)
+
+        self._cluster = self._resolve_clusters()
+        self.index = CoverageIndex(
+            table,
+            cluster=self._cluster,
+            cluster_names={o.id: o.name for o in dataset.organizations if o.kind is OrgKind.CLUSTER},
+            edge_org=self.edge_org,
+            edge_row=self.edge_row,
+            edge_since=self.edge_since,
+            assigned_row=assigned_row,
+            assigned_since=np.array([day_number(a.since) for a in assignments], dtype=np.int64),
+        )
+        self._members_cache: tuple[int, np.ndarray, np.ndarray] | None = None
 
     # -- building ----------------------------------------------------------------
 
-    def _add_nodes(self, dataset: Dataset) -> None:
-        graph = self.graph
-        for enterprise in dataset.enterprises:
-            park = ("park", enterprise.park)
-            graph.add_node(park, record=Park(enterprise.park))
-            node = enterprise_node(enterprise.credit_code)
-            graph.add_node(node, record=enterprise)
-            if enterprise.building:
-                building = ("building", enterprise.park, enterprise.building)
-                graph.add_node(building, record=Building(enterprise.park, enterprise.building))
-                graph.add_edge(building, park, key=EdgeKind.LOCATED_IN)
-                graph.add_edge(node, building, key=EdgeKind.LOCATED_IN)
-            else:
-                graph.add_edge(node, park, key=EdgeKind.LOCATED_IN)
+    def _build_graph(self, dataset: Dataset) -> nx.MultiDiGraph:
+        graph = nx.MultiDiGraph()
+        for park in self._parks:
+            graph.add_node(("park", park), record=Park(park))
+        for building in self._buildings:
+            graph.add_node(("building", building.park, building.name), record=building)
+            graph.add_edge(("building", building.park, building.name), ("park", building.park), key=EdgeKind.LOCATED_IN)
         for org in dataset.organizations:
             graph.add_node(organization_node(org.id), record=org)
         for department in dataset.departments:
             graph.add_node(("department", department.id), record=department)
         for instructor in dataset.instructors:
             graph.add_node(("instructor", instructor.id), record=instructor)
-
-    def _add_edges(self, dataset: Dataset) -> None:
-        graph = self.graph
         for org in dataset.organizations:
             if org.parent_id:
                 graph.add_edge(organization_node(org.id), organization_node(org.parent_id), key=EdgeKind.PART_OF)
-        for edge in dataset.covers:
-            graph.add_edge(
-                organization_node(edge.org_id), enterprise_node(edge.credit_code), key=EdgeKind.COVERS, since=edge.since
-            )
         for link in dataset.links:
-            graph.add_edge(self._node_of(link.source_id), self._node_of(link.target_id), key=link, kind=EdgeKind.LINK)
-        for assignment in dataset.assignments:
-            graph.add_edge(
-                ("instructor", assignment.instructor_id),
-                enterprise_node(assignment.credit_code),
-                key=EdgeKind.ASSIGNED,
-                since=assignment.since,
-            )
+            graph.add_edge(self._node_of(graph, link.source_id), self._node_of(graph, link.target_id), key=link)
+        return graph
 
-    def _node_of(self, some_id: str) -> Node:
-        for kind in ("organization", "department", "enterprise"):
-            if (kind, some_id) in self.graph:
+    def _node_of(self, graph: nx.MultiDiGraph, some_id: str) -> Node:
+        """The node an id names: an organization, a department, else an enterprise."""
+        for kind in ("organization", "department"):
+            if (kind, some_id) in graph:
                 return (kind, some_id)
-        raise KeyError(some_id)
+        return ("enterprise", some_id)
 
-    def _build_index(self, dataset: Dataset) -> CoverageIndex:
-        cover_edges = [
-            CoverEdge(org.id, enterprise.credit_code, later(org.established_on, since))
-            for org, enterprise, since in self._cover_edges()
-            if org.kind.is_enterprise_level
-        ]
-        clusters = self.clusters(self._enterprise_rows)
-        return CoverageIndex(
-            dataset.enterprises,
-            cluster_ids=[cluster.id if cluster else None for cluster in clusters],
-            cluster_names={org.id: org.name for org in dataset.organizations if org.kind is OrgKind.CLUSTER},
-            covers=cover_edges,
-            assignments=[(a.credit_code, a.since) for a in dataset.assignments],
-        )
+    def _resolve_clusters(self) -> Dimension:
+        """Each enterprise's cluster as codes over the CLUSTER organizations (rules.resolve_clusters)."""
+        orgs = self._organizations
+        cluster_ids = [o.id for o in orgs if o.kind is OrgKind.CLUSTER]
+        code_of = {cid: n for n, cid in enumerate(cluster_ids, start=1)}
+        above = np.zeros(len(orgs), dtype=np.int64)  # the CLUSTER each organization is part of, 0 for none
+        for i, org in enumerate(orgs):
+            walk: Organization | None = org
+            while walk is not None and walk.kind is not OrgKind.CLUSTER:
+                walk = orgs[self._org_index[walk.parent_id]] if walk.parent_id else None
+            above[i] = code_of[walk.id] if walk is not None else 0
+        declared_keys = self.table.declared_cluster.keys
+        declared = np.array([0] + [code_of.get(k, 0) for k in declared_keys[1:]], dtype=np.int64)
+        codes = resolve_clusters(declared[self.table.declared_cluster.codes], self.edge_row, above[self.edge_org])
+        return Dimension([None, *cluster_ids], codes.astype(np.int16 if len(cluster_ids) < 32_000 else np.int32))
 
-    def _cover_edges(self) -> Iterator[tuple[Organization, Enterprise, date | None]]:
-        for source, target, key, since in self.graph.edges(keys=True, data="since"):
-            if key is EdgeKind.COVERS:
-                yield self._record(source), self._record(target), since
+    # -- helpers -----------------------------------------------------------------
 
-    # -- graph walks (private) -----------------------------------------------------
+    def _org(self, index: int) -> Organization:
+        return self._organizations[index]
 
-    def _record(self, node: Node):
-        return self.graph.nodes[node]["record"]
+    def _records(self, found: list[np.ndarray]) -> list[list[Enterprise]]:
+        flat = self.table.records(np.concatenate(found) if found else np.empty(0, np.int64))
+        lists, start = [], 0
+        for rows in found:
+            lists.append(flat[start : start + len(rows)])
+            start += len(rows)
+        return lists
 
-    def _neighbours(self, node: Node, edge: EdgeKind, incoming: bool) -> list:
-        if node not in self.graph:
-            return []
-        edges = self.graph.in_edges(node, keys=True) if incoming else self.graph.out_edges(node, keys=True)
-        return [self._record(u if incoming else v) for u, v, key in edges if key is edge]
+    def _members_today(self) -> tuple[np.ndarray, np.ndarray]:
+        """Formal and probationary members per organization, over its whole subtree, today."""
+        day = day_number(self.today())
+        if self._members_cache is not None and self._members_cache[0] == day:
+            return self._members_cache[1:]
+        table, rows = self.table, self.edge_row
+        inactive = inactive_since(table.status[rows], table.status_since[rows])
+        live = counted_at(table.registered[rows], inactive, day) & (self.edge_since <= day)
+        org, row = self.edge_org[live], rows[live]
+        pairs = []
+        while org.size:  # each enterprise counts for its organization and every one above it
+            pairs.append(org * table.size + row)
+            parent = self._parent[org]
+            org, row = parent[parent >= 0], row[parent >= 0]
+        unique = np.unique(np.concatenate(pairs)) if pairs else np.empty(0, np.int64)
+        owner, member_row = unique // max(table.size, 1), unique % max(table.size, 1)
+        size = len(self._organizations)
+        formal = np.bincount(owner, weights=table.formal[member_row], minlength=size).astype(np.int64)
+        probationary = np.bincount(owner, weights=table.probationary[member_row], minlength=size).astype(np.int64)
+        self._members_cache = (day, formal, probationary)
+        return formal, probationary
 
-    def _ancestor(self, org: Organization, kind: OrgKind) -> Organization | None:
-        while org is not None and org.kind is not kind:
-            org = self._record(organization_node(org.parent_id)) if org.parent_id else None
-        return org
-
-    def _subtree(self, org_id: str) -> Iterator[Organization]:
-        stack = [self._record(organization_node(org_id))]
-        while stack:
-            org = stack.pop()
-            yield org
-            stack.extend(self._neighbours(organization_node(org.id), EdgeKind.PART_OF, incoming=True))
-
-    # -- OrgStore ----------------------------------------------------------------
-
-    def summary(self) -> dict[str, int]:
-        return self._dataset.summary()
-
-    def parks(self) -> list[Park]:
-        return sorted((data for node, data in self.graph.nodes(data="record") if node[0] == "park"), key=lambda p: p.name)
-
-    def buildings(self, park: str | None = None) -> list[Building]:
-        found = [
-            data
-            for node, data in self.graph.nodes(data="record")
-            if node[0] == "building" and (park is None or data.park == park)
-        ]
-        return sorted(found, key=lambda b: (b.park, b.name))
-
-    def chains(self) -> list[str]:
-        return sorted(key for key in self._index.columns[GroupBy.CHAIN].keys if key is not None)
-
-    def enterprises(self, credit_codes: Sequence[str]) -> list[Enterprise | None]:
-        nodes = self.graph.nodes
-        return [nodes[n]["record"] if (n := enterprise_node(code)) in nodes else None for code in credit_codes]
-
-    def organizations(self, ids: Sequence[str]) -> list[Organization | None]:
-        nodes = self.graph.nodes
-        return [nodes[n]["record"] if (n := organization_node(org_id)) in nodes else None for org_id in ids]
-
-    def children(self, ids: Sequence[str]) -> list[list[Organization]]:
-        return [self._neighbours(organization_node(i), EdgeKind.PART_OF, incoming=True) for i in ids]
-
-    def covered(self, ids: Sequence[str]) -> list[list[Enterprise]]:
-        return [self._neighbours(organization_node(i), EdgeKind.COVERS, incoming=False) for i in ids]
-
-    def covering(self, credit_codes: Sequence[str]) -> list[list[Organization]]:
-        return [self._neighbours(enterprise_node(c), EdgeKind.COVERS, incoming=True) for c in credit_codes]
-
-    def clusters(self, credit_codes: Sequence[str]) -> list[Organization | None]:
-        found: list[Organization | None] = []
-        for enterprise, covering in zip(self.enterprises(credit_codes), self.covering(credit_codes), strict=True):
-            if enterprise is not None and enterprise.cluster_id:
-                found.append(self._record(organization_node(enterprise.cluster_id)))
-            else:
-                found.append(next(filter(None, (self._ancestor(o, OrgKind.CLUSTER) for o in covering)), None))
-        return found
-
-    def instructors(self, credit_codes: Sequence[str]) -> list[list[Instructor]]:
-        return [self._neighbours(enterprise_node(c), EdgeKind.ASSIGNED, incoming=True) for c in credit_codes]
-
-    def links(self, ids: Sequence[str]) -> list[list[Link]]:
-        found = []
-        for some_id in ids:
-            try:
-                node = self._node_of(some_id)
-            except KeyError:
-                found.append([])
-                continue
-            edges = [*self.graph.out_edges(node, keys=True), *self.graph.in_edges(node, keys=True)]
-            found.append([key for _, _, key in edges if isinstance(key, Link)])
-        return found
-
-    def members(self, ids: Sequence[str]) -> list[Members]:
-        return [self._members_of(org_id) for org_id in ids]
-
-    def _members_of(self, org_id: str) -> Members:
-        if org_id not in self._members:
-            if organization_node(org_id) not in self.graph:
-                return Members()
-            enterprises = {
-                e.credit_code: e
-                for org in self._subtree(org_id)
-                for e in self.covered([org.id])[0]
-                if e.status is Status.ACTIVE
-            }
-            self._members[org_id] = Members(
-                formal=sum(e.formal_members for e in enterprises.values()),
-                probationary=sum(e.probationary_members for e in enterprises.values()),
-            )
-        return self._members[org_id]
-
-    def coverage_states(self, credit_codes: Sequence[str], as_of: date | None = None) -> list[CoverageState]:
-        rows = np.asarray([self._index.row_of[code] for code in credit_codes], dtype=np.int64)
-        return self._index.states(rows, as_of)
-
-    def find_enterprises(self, where: EnterpriseFilter, offset: int, limit: int) -> Page[Enterprise]:
-        mask = self._index.scope_mask(where.scope)
+    def _find_enterprises(self, where: EnterpriseFilter, offset: int, limit: int) -> Page[Enterprise]:
+        table = self.table
+        conditions = [self.index.scope_mask(where.scope)]
+        if where.status is not None:
+            conditions.append(table.status == STATUSES.index(where.status))
         if where.coverage is not None:
-            mask &= self._index.state_mask(where.coverage, None)
-        needle = where.name_contains.casefold() if where.name_contains else None
-        matches = [
-            enterprise
-            for enterprise in self.enterprises([self._enterprise_rows[row] for row in np.flatnonzero(mask)])
-            if (where.status is None or enterprise.status is where.status)
-            and (needle is None or needle in enterprise.name.casefold())
-            and (where.key is None or enterprise.key is where.key)
-            and (where.above_scale is None or enterprise.above_scale is where.above_scale)
-            and (where.min_formal_members is None or enterprise.formal_members >= where.min_formal_members)
-        ]
-        return Page(matches[offset : offset + limit], len(matches), offset)
+            conditions.append(self.index.state_mask(where.coverage, day_number(self.today())))
+        if where.name_contains:
+            conditions.append(table.name_contains(where.name_contains))
+        if where.key is not None:
+            conditions.append(table.key == where.key)
+        if where.above_scale is not None:
+            conditions.append(table.above_scale == where.above_scale)
+        if where.min_formal_members is not None:
+            conditions.append(table.formal >= where.min_formal_members)
+        masks = [mask for mask in conditions if mask is not None]
+        if not masks:
+            rows = np.arange(offset, min(offset + limit, table.size))
+            return Page(table.records(rows), table.size, offset)
+        mask = np.logical_and.reduce(masks) if len(masks) > 1 else masks[0]
+        matching = np.flatnonzero(mask)
+        return Page(table.records(matching[offset : offset + limit]), len(matching), offset)
 
-    def find_organizations(self, where: OrganizationFilter, offset: int, limit: int) -> Page[Organization]:
+    def _find_organizations(self, where: OrganizationFilter, offset: int, limit: int) -> Page[Organization]:
         needle = where.name_contains.casefold() if where.name_contains else None
         matches = [
             org
-            for org in self._dataset.organizations
+            for org in self._organizations
             if (where.kinds is None or org.kind in where.kinds)
             and (where.parent_id is None or org.parent_id == where.parent_id)
             and (needle is None or needle in org.name.casefold())
@@ -273,11 +217,89 @@ class NetworkxStore:
         ]
         return Page(matches[offset : offset + limit], len(matches), offset)
 
-    def coverage(self, scope: Scope, as_of: date | None = None) -> Coverage:
-        return self._index.coverage(scope, as_of)
+    # -- OrgStore ----------------------------------------------------------------
 
-    def coverage_by(self, by: GroupBy, scope: Scope, as_of: date | None = None) -> list[CoverageGroup]:
-        return self._index.coverage_by(by, scope, as_of)
+    async def summary(self) -> dict[str, int]:
+        return dict(self._summary)
 
-    def coverage_trend(self, scope: Scope, dates: Sequence[date]) -> list[Coverage]:
-        return [self._index.coverage(scope, day) for day in dates]
+    async def parks(self) -> list[Park]:
+        return [Park(name) for name in self._parks]
+
+    async def buildings(self, park: str | None = None) -> list[Building]:
+        return [b for b in self._buildings if park is None or b.park == park]
+
+    async def chains(self) -> list[str]:
+        return sorted(key for key in self.table.chain.keys if key is not None)
+
+    async def enterprises(self, credit_codes: Sequence[str]) -> list[Enterprise | None]:
+        rows = self.table.rows_of(credit_codes)
+        found = iter(self.table.records(rows[rows >= 0]))
+        return [next(found) if row >= 0 else None for row in rows.tolist()]
+
+    async def organizations(self, ids: Sequence[str]) -> list[Organization | None]:
+        return [self._org(i) if (i := self._org_index.get(org_id)) is not None else None for org_id in ids]
+
+    async def children(self, ids: Sequence[str]) -> list[list[Organization]]:
+        graph = self.graph
+        return [
+            [graph.nodes[child]["record"] for child, _, key in graph.in_edges(node, keys=True) if key is EdgeKind.PART_OF]
+            if (node := organization_node(i)) in graph
+            else []
+            for i in ids
+        ]
+
+    async def covered(self, ids: Sequence[str]) -> list[list[Enterprise]]:
+        indexes = [self._org_index.get(i, -1) for i in ids]
+        return self._records(self._covered.lookup(indexes))
+
+    async def covering(self, credit_codes: Sequence[str]) -> list[list[Organization]]:
+        found = self._covering.lookup(self.table.rows_of(credit_codes))
+        return [[self._org(int(i)) for i in orgs] for orgs in found]
+
+    async def clusters(self, credit_codes: Sequence[str]) -> list[Organization | None]:
+        keys = self._cluster.keys
+        found: list[Organization | None] = []
+        for row in self.table.rows_of(credit_codes).tolist():
+            key = keys[self._cluster.codes[row]] if row >= 0 else None
+            found.append(self._org(self._org_index[key]) if key else None)
+        return found
+
+    async def instructors(self, credit_codes: Sequence[str]) -> list[list[Instructor]]:
+        found = self._assigned.lookup(self.table.rows_of(credit_codes))
+        return [[self._instructor_list[int(i)] for i in assigned] for assigned in found]
+
+    async def links(self, ids: Sequence[str]) -> list[list[Link]]:
+        found = []
+        for some_id in ids:
+            node = self._node_of(self.graph, some_id)
+            if node not in self.graph:
+                found.append([])
+                continue
+            edges = [*self.graph.out_edges(node, keys=True), *self.graph.in_edges(node, keys=True)]
+            found.append([key for _, _, key in edges if isinstance(key, Link)])
+        return found
+
+    async def members(self, ids: Sequence[str]) -> list[Members]:
+        formal, probationary = self._members_today()
+        indexes = [self._org_index.get(i) for i in ids]
+        return [Members() if i is None else Members(int(formal[i]), int(probationary[i])) for i in indexes]
+
+    async def coverage_states(self, credit_codes: Sequence[str], as_of: date | None = None) -> list[CoverageState]:
+        rows = self.table.rows_of(credit_codes)
+        states = self.index.states(np.maximum(rows, 0), asked_on(as_of, self.today))
+        return [state if row >= 0 else CoverageState.NONE for state, row in zip(states, rows.tolist(), strict=True)]
+
+    async def find_enterprises(self, where: EnterpriseFilter, offset: int, limit: int) -> Page[Enterprise]:
+        return await offload(self._find_enterprises, where, offset, limit)
+
+    async def find_organizations(self, where: OrganizationFilter, offset: int, limit: int) -> Page[Organization]:
+        return await offload(self._find_organizations, where, offset, limit)
+
+    async def coverage(self, scope: Scope, as_of: date | None = None) -> Coverage:
+        return await offload(self.index.coverage, scope, asked_on(as_of, self.today))
+
+    async def coverage_by(self, by: GroupBy, scope: Scope, as_of: date | None = None) -> list[CoverageGroup]:
+        return await offload(self.index.coverage_by, by, scope, asked_on(as_of, self.today))
+
+    async def coverage_trend(self, scope: Scope, dates: Sequence[date]) -> list[Coverage]:
+        return await offload(self.index.trend, scope, [day_number(day) for day in dates])

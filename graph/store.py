@@ -4,13 +4,18 @@ Every method is a whole operation over a batch of keys or a scope, never a
 node-by-node walk, so a server-backed store answers each in one round trip and a
 page of 100 enterprises with their organizations costs one call, not 100.
 Batch methods return one answer per key, in key order (None or [] where unknown).
+
+Methods are coroutines: a store backed by a server awaits its driver, and the
+embedded store runs whatever grows with the data off the event loop, so a cheap
+question is answered while a heavy one runs. A question without `as_of` is asked as
+of today.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 from graph.model import Building, Enterprise, Instructor, Link, Members, Organization, Park
 from graph.query import (
@@ -25,49 +30,48 @@ from graph.query import (
 )
 
 
-@runtime_checkable
 class OrgStore(Protocol):
-    def summary(self) -> dict[str, int]:
+    async def summary(self) -> dict[str, int]:
         """Counts per node and edge kind."""
 
-    def parks(self) -> list[Park]: ...
+    async def parks(self) -> list[Park]: ...
 
-    def buildings(self, park: str | None = None) -> list[Building]: ...
+    async def buildings(self, park: str | None = None) -> list[Building]: ...
 
-    def chains(self) -> list[str]: ...
+    async def chains(self) -> list[str]: ...
 
-    def enterprises(self, credit_codes: Sequence[str]) -> list[Enterprise | None]: ...
+    async def enterprises(self, credit_codes: Sequence[str]) -> list[Enterprise | None]: ...
 
-    def organizations(self, ids: Sequence[str]) -> list[Organization | None]: ...
+    async def organizations(self, ids: Sequence[str]) -> list[Organization | None]: ...
 
-    def children(self, ids: Sequence[str]) -> list[list[Organization]]:
+    async def children(self, ids: Sequence[str]) -> list[list[Organization]]:
         """Organizations directly PART_OF each organization."""
 
-    def covered(self, ids: Sequence[str]) -> list[list[Enterprise]]:
+    async def covered(self, ids: Sequence[str]) -> list[list[Enterprise]]:
         """Enterprises each organization COVERS."""
 
-    def covering(self, credit_codes: Sequence[str]) -> list[list[Organization]]:
+    async def covering(self, credit_codes: Sequence[str]) -> list[list[Organization]]:
         """Organizations covering each enterprise."""
 
-    def clusters(self, credit_codes: Sequence[str]) -> list[Organization | None]:
+    async def clusters(self, credit_codes: Sequence[str]) -> list[Organization | None]:
         """The cluster responsible for each enterprise: declared, else its organization's."""
 
-    def instructors(self, credit_codes: Sequence[str]) -> list[list[Instructor]]: ...
+    async def instructors(self, credit_codes: Sequence[str]) -> list[list[Instructor]]: ...
 
-    def links(self, ids: Sequence[str]) -> list[list[Link]]:
+    async def links(self, ids: Sequence[str]) -> list[list[Link]]:
         """LINK edges touching each organization, department or enterprise."""
 
-    def members(self, ids: Sequence[str]) -> list[Members]:
+    async def members(self, ids: Sequence[str]) -> list[Members]:
         """Members of the ACTIVE enterprises covered by each organization or its subtree."""
 
-    def coverage_states(self, credit_codes: Sequence[str], as_of: date | None = None) -> list[CoverageState]: ...
+    async def coverage_states(self, credit_codes: Sequence[str], as_of: date | None = None) -> list[CoverageState]: ...
 
-    def find_enterprises(self, where: EnterpriseFilter, offset: int, limit: int) -> Page[Enterprise]: ...
+    async def find_enterprises(self, where: EnterpriseFilter, offset: int, limit: int) -> Page[Enterprise]: ...
 
-    def find_organizations(self, where: OrganizationFilter, offset: int, limit: int) -> Page[Organization]: ...
+    async def find_organizations(self, where: OrganizationFilter, offset: int, limit: int) -> Page[Organization]: ...
 
-    def coverage(self, scope: Scope, as_of: date | None = None) -> Coverage: ...
+    async def coverage(self, scope: Scope, as_of: date | None = None) -> Coverage: ...
 
-    def coverage_by(self, by: GroupBy, scope: Scope, as_of: date | None = None) -> list[CoverageGroup]: ...
+    async def coverage_by(self, by: GroupBy, scope: Scope, as_of: date | None = None) -> list[CoverageGroup]: ...
 
-    def coverage_trend(self, scope: Scope, dates: Sequence[date]) -> list[Coverage]: ...
+    async def coverage_trend(self, scope: Scope, dates: Sequence[date]) -> list[Coverage]: ...

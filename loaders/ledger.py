@@ -2,24 +2,30 @@
 
 `load_ledger(path)` reads a folder of CSVs or an .xlsx workbook; `dataset_from_tables`
 validates tables already in memory (the demo generator uses it too, so the demo goes
-through exactly the checks a real ledger does). Any problem raises LedgerInvalid with
-the complete list; no partial Dataset is ever returned.
+through exactly the checks a real ledger does). Columns are parsed whole (see
+`loaders.columns`) and references checked as joins; only failing rows are visited one
+by one, to word their errors. Any problem raises LedgerInvalid with the complete
+list; no partial Dataset is ever returned.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import polars as pl
+
+from graph import rules
 from graph.dataset import Dataset
+from graph.enterprises import EnterpriseTable
 from graph.model import (
     Assignment,
     Category,
     Covers,
     Department,
-    Enterprise,
     FormationMode,
     Instructor,
     Link,
@@ -28,69 +34,84 @@ from graph.model import (
     OrgKind,
     Status,
 )
-from loaders import fields
+from loaders import columns as parse
 from loaders.errors import LedgerInvalid, LedgerIssue
 from loaders.tables import RawTable, read_tables
 from loaders.vocabulary import COLUMN_NAMES, normalise
+
+MAX_CELL_BYTES = 128 * 1024
+MAX_MEMBERS = 1_000_000
+MAX_EMPLOYEES = 10_000_000
+MAX_POINTS = 1_000_000
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 
 
 @dataclass(frozen=True, slots=True)
 class Column:
     name: str
-    parse: Callable[[str], Any]
+    parse: parse.Parser
     required: bool = False
 
 
 SCHEMA: dict[str, list[Column]] = {
     "enterprises": [
-        Column("credit_code", fields.credit_code, required=True),
-        Column("name", fields.text, required=True),
-        Column("park", fields.text, required=True),
-        Column("building", fields.text),
-        Column("chain", fields.text),
-        Column("category", fields.choice(Category)),
-        Column("employees", fields.count),
-        Column("formal_members", fields.count),
-        Column("probationary_members", fields.count),
-        Column("above_scale", fields.flag),
-        Column("key", fields.flag),
-        Column("status", fields.choice(Status)),
-        Column("registered_on", fields.day),
-        Column("cluster", fields.text),
+        Column("credit_code", parse.credit_code, required=True),
+        Column("name", parse.text, required=True),
+        Column("park", parse.text, required=True),
+        Column("building", parse.text),
+        Column("chain", parse.text),
+        Column("category", parse.choice(Category)),
+        Column("employees", parse.count(MAX_EMPLOYEES)),
+        Column("formal_members", parse.count(MAX_MEMBERS)),
+        Column("probationary_members", parse.count(MAX_MEMBERS)),
+        Column("above_scale", parse.flag),
+        Column("key", parse.flag),
+        Column("status", parse.choice(Status)),
+        Column("status_since", parse.day),
+        Column("registered_on", parse.day),
+        Column("cluster", parse.text),
     ],
     "organizations": [
-        Column("id", fields.text, required=True),
-        Column("name", fields.text, required=True),
-        Column("kind", fields.choice(OrgKind), required=True),
-        Column("parent_id", fields.text),
-        Column("mode", fields.choice(FormationMode)),
-        Column("established_on", fields.day),
-        Column("term_ends_on", fields.day),
-        Column("secretary", fields.text),
-        Column("stars", fields.stars),
-        Column("points", fields.count),
+        Column("id", parse.text, required=True),
+        Column("name", parse.text, required=True),
+        Column("kind", parse.choice(OrgKind), required=True),
+        Column("parent_id", parse.text),
+        Column("mode", parse.choice(FormationMode)),
+        Column("established_on", parse.day),
+        Column("term_ends_on", parse.day),
+        Column("secretary", parse.text),
+        Column("stars", parse.count(5)),
+        Column("points", parse.count(MAX_POINTS)),
     ],
     "coverage": [
-        Column("org_id", fields.text, required=True),
-        Column("credit_code", fields.credit_code, required=True),
-        Column("since", fields.day),
+        Column("org_id", parse.text, required=True),
+        Column("credit_code", parse.credit_code, required=True),
+        Column("since", parse.day),
     ],
     "links": [
-        Column("source_id", fields.text, required=True),
-        Column("target_id", fields.text, required=True),
-        Column("kind", fields.choice(LinkKind), required=True),
-        Column("since", fields.day),
+        Column("source_id", parse.text, required=True),
+        Column("target_id", parse.text, required=True),
+        Column("kind", parse.choice(LinkKind), required=True),
+        Column("since", parse.day),
     ],
     "instructors": [
-        Column("id", fields.text, required=True),
-        Column("name", fields.text, required=True),
-        Column("credit_code", fields.credit_code, required=True),
-        Column("since", fields.day),
+        Column("id", parse.text, required=True),
+        Column("name", parse.text, required=True),
+        Column("credit_code", parse.credit_code, required=True),
+        Column("since", parse.day),
     ],
     "departments": [
-        Column("id", fields.text, required=True),
-        Column("name", fields.text, required=True),
+        Column("id", parse.text, required=True),
+        Column("name", parse.text, required=True),
     ],
+}
+ENTERPRISE_DEFAULTS = {
+    "category": Category.OTHER.value,
+    "formal_members": 0,
+    "probationary_members": 0,
+    "above_scale": False,
+    "key": False,
+    "status": Status.ACTIVE.value,
 }
 
 
@@ -100,27 +121,27 @@ class LoadedLedger:
     warnings: list[LedgerIssue]
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One parsed row: values by canonical column name, None where the cell is empty."""
+@dataclass(frozen=True)
+class Parsed:
+    """One table's parsed columns (all SCHEMA columns, null where absent or bad), its
+    spreadsheet row numbers, and which rows have every required value."""
 
     table: RawTable
-    number: int
-    values: dict[str, Any]
+    frame: pl.DataFrame
     headers: Mapping[str, str]  # canonical column name -> the header the file used
 
-    def __getitem__(self, column: str) -> Any:
-        return self.values.get(column)
-
-    def issue(self, column: str | None, reason: str) -> LedgerIssue:
+    def issue(self, row: dict[str, Any], column: str | None, reason: str) -> LedgerIssue:
+        value = row.get(column) if column else None
         shown = self.headers.get(column, column) if column else None
-        value = self.values.get(column)
-        return LedgerIssue(self.table.source, self.number, shown, None if value is None else str(value), reason)
+        return LedgerIssue(self.table.source, row["_row"], shown, None if value is None else str(value), reason)
+
+    def usable(self) -> pl.DataFrame:
+        return self.frame.filter(pl.col("_usable"))
 
 
-def load_ledger(path: Path) -> LoadedLedger:
+def load_ledger(path: Path, encoding: str | None = None) -> LoadedLedger:
     """Read and validate the ledger at `path`, or raise LedgerInvalid listing every error."""
-    return dataset_from_tables(read_tables(path), origin=str(path))
+    return dataset_from_tables(read_tables(path, encoding), origin=str(path))
 
 
 def dataset_from_tables(tables: Mapping[str, RawTable], origin: str = "ledger") -> LoadedLedger:
@@ -128,205 +149,245 @@ def dataset_from_tables(tables: Mapping[str, RawTable], origin: str = "ledger") 
         raise LedgerInvalid([LedgerIssue(origin, None, None, None, "no enterprises table (enterprises.csv or sheet)")])
     issues: list[LedgerIssue] = []
     warnings: list[LedgerIssue] = []
-    rows = {name: _parse_table(table, issues, warnings) for name, table in tables.items()}
-    checker = _Checker(issues)
-    organizations = checker.organizations(rows.get("organizations", []))
-    enterprises = checker.enterprises(rows.get("enterprises", []), organizations)
-    departments = checker.departments(rows.get("departments", []), organizations)
-    covers = checker.covers(rows.get("coverage", []), organizations, enterprises)
-    endpoints = {*organizations, *departments, *enterprises}
-    links = checker.links(rows.get("links", []), endpoints)
-    instructors, assignments = checker.instructors(rows.get("instructors", []), enterprises)
+    for table in tables.values():
+        issues += table.issues
+        warnings += table.warnings
+    parsed = {name: _parse_table(table, issues, warnings) for name, table in tables.items()}
+    checker = _Checker(issues, warnings)
+    organizations = checker.organizations(parsed.get("organizations"))
+    enterprises = checker.enterprises(parsed["enterprises"], organizations)
+    departments = checker.departments(parsed.get("departments"), organizations)
+    covers = checker.covers(parsed.get("coverage"), organizations, enterprises)
+    links = checker.links(parsed.get("links"), {*organizations, *departments}, enterprises)
+    instructors, assignments = checker.instructors(parsed.get("instructors"), enterprises)
     if issues:
         raise LedgerInvalid(sorted(issues, key=lambda i: (i.source, i.row or 0)))
     dataset = Dataset(
-        enterprises=tuple(enterprises.values()),
+        enterprises=EnterpriseTable(enterprises),
         organizations=tuple(organizations.values()),
         covers=tuple(covers),
         links=tuple(links),
-        instructors=tuple(instructors.values()),
+        instructors=tuple(instructors),
         assignments=tuple(assignments),
         departments=tuple(departments.values()),
     )
     return LoadedLedger(dataset, warnings)
 
 
-def _parse_table(table: RawTable, issues: list[LedgerIssue], warnings: list[LedgerIssue]) -> list[Row]:
-    columns = SCHEMA[table.name]
+def _parse_table(table: RawTable, issues: list[LedgerIssue], warnings: list[LedgerIssue]) -> Parsed | None:
+    schema = SCHEMA[table.name]
     aliases = {
         normalise(alias): column.name
-        for column in columns
+        for column in schema
         for alias in (column.name, *COLUMN_NAMES[table.name].get(column.name, ()))
     }
     position: dict[str, int] = {}
     headers: dict[str, str] = {}
     for index, header in enumerate(table.header):
         canonical = aliases.get(normalise(header))
+        if not header:
+            continue
         if canonical is None:
-            warnings.append(LedgerIssue(table.source, 1, header, None, "unknown column, ignored"))
+            warnings.append(LedgerIssue(table.source, _header_row(table), header, None, "unknown column, ignored"))
         elif canonical in position:
-            issues.append(LedgerIssue(table.source, 1, header, None, f"a second {canonical} column ({headers[canonical]})"))
+            reason = f"a second {canonical} column ({headers[canonical]})"
+            issues.append(LedgerIssue(table.source, _header_row(table), header, None, reason))
         else:
             position[canonical] = index
             headers[canonical] = header
-    missing = [c.name for c in columns if c.required and c.name not in position]
+    missing = [c.name for c in schema if c.required and c.name not in position]
     if missing:
-        issues.append(LedgerIssue(table.source, 1, None, None, f"missing required column(s): {', '.join(missing)}"))
-        return []
+        reason = f"missing required column(s): {', '.join(missing)}"
+        issues.append(LedgerIssue(table.source, _header_row(table), None, None, reason))
+        return None
 
-    parsed = []
-    width = len(table.header)
-    for number, cells in table.rows:
-        if any(cell.strip() for cell in cells[width:]):
-            issues.append(LedgerIssue(table.source, number, None, None, f"{len(cells)} cells, the header has {width}"))
-        values: dict[str, Any] = {}
-        for column in columns:
-            if column.name not in position:
-                continue
-            index = position[column.name]
-            raw = cells[index] if index < len(cells) else ""
-            if not raw.strip():
-                if column.required:
-                    issues.append(LedgerIssue(table.source, number, headers[column.name], None, "required, but empty"))
-                continue
-            try:
-                values[column.name] = column.parse(raw)
-            except fields.FieldError as error:
-                issues.append(LedgerIssue(table.source, number, headers[column.name], raw, str(error)))
-        parsed.append(Row(table, number, values, headers))
-    return parsed
+    rows = pl.Series("_row", table.rows, dtype=pl.Int64)
+    usable = np.ones(len(table.rows), dtype=bool)
+    values: dict[str, pl.Series] = {}
+    for column in schema:
+        if column.name not in position:
+            values[column.name] = column.parse(pl.Series([None] * len(rows), dtype=pl.String)).values
+            continue
+        raw = table.cells[str(position[column.name])]
+        cells = raw.str.strip_chars().replace("", None)
+        hygiene = pl.select(
+            pl.when(cells.str.len_bytes() > MAX_CELL_BYTES).then(pl.lit(f"a cell over {MAX_CELL_BYTES // 1024} KB"))
+            .when(cells.str.contains(_CONTROL)).then(pl.lit("control characters (such as NUL) are not allowed in text"))
+        ).to_series()  # fmt: skip
+        result = column.parse(pl.select(pl.when(hygiene.is_null()).then(cells)).to_series())
+        reasons = pl.select(pl.coalesce(hygiene, result.reasons)).to_series()
+        if column.required:
+            reasons = pl.select(pl.when(cells.is_null()).then(pl.lit("required, but empty")).otherwise(reasons)).to_series()
+        bad = reasons.is_not_null().to_numpy()
+        if bad.any():
+            if column.required:
+                usable &= ~bad
+            for number, value, reason in zip(rows.filter(bad), raw.filter(bad), reasons.filter(bad), strict=True):
+                shown = None if value is None or reason == "required, but empty" else _shorten(value)
+                issues.append(LedgerIssue(table.source, number, headers[column.name], shown, reason))
+        values[column.name] = result.values
+    frame = pl.DataFrame({"_row": rows, "_usable": usable, **values})
+    return Parsed(table, frame, headers)
+
+
+def _header_row(table: RawTable) -> int:
+    return int(table.rows[0]) - 1 if len(table.rows) else 1
+
+
+def _shorten(value: str, most: int = 200) -> str:
+    return value if len(value) <= most else value[:most] + f"… ({len(value):,} characters)"
 
 
 class _Checker:
     """Cross-row checks (duplicates, references, hierarchy); every problem goes to `issues`."""
 
-    def __init__(self, issues: list[LedgerIssue]):
+    def __init__(self, issues: list[LedgerIssue], warnings: list[LedgerIssue]):
         self.issues = issues
+        self.warnings = warnings
         self.rejected: set[str] = set()  # ids of rows that exist but were rejected: not "unknown"
 
     def unknown(self, key: str, known: Mapping[str, Any] | set[str]) -> bool:
         """True when nothing in the ledger has this id (a rejected row's id is not reported twice)."""
         return key not in known and key not in self.rejected
 
-    def _unique(self, rows: list[Row], key: Callable[[Row], Any], column: str, what: str) -> Iterator[Row]:
-        """The rows with all fields and a key not seen before; the others become issues."""
-        first_row: dict[Any, int] = {}
-        for row in rows:
-            if any(row[c.name] is None for c in SCHEMA[row.table.name] if c.required):
-                if isinstance(key(row), str):
-                    self.rejected.add(key(row))
-                continue  # already reported as empty or unparseable
-            seen = first_row.setdefault(key(row), row.number)
-            if seen != row.number:
-                self.issues.append(row.issue(column, f"duplicate {what}, first at row {seen}"))
-                continue
-            yield row
+    def _unique(self, parsed: Parsed, keys: list[str], column: str, what: str) -> pl.DataFrame:
+        """The usable rows whose key was not seen before; the others become issues.
 
-    def organizations(self, rows: list[Row]) -> dict[str, Organization]:
-        accepted = [
-            (
-                row,
-                Organization(
-                    id=row["id"],
-                    name=row["name"],
-                    kind=row["kind"],
-                    parent_id=row["parent_id"],
-                    mode=row["mode"],
-                    established_on=row["established_on"],
-                    term_ends_on=row["term_ends_on"],
-                    secretary=row["secretary"],
-                    stars=row["stars"],
-                    points=row["points"],
-                ),
+        The keys of unusable rows (bad in some other required field) are remembered as
+        rejected, so references to them are not reported a second time.
+        """
+        frame = parsed.frame
+        if len(keys) == 1:
+            self.rejected.update(frame.filter(~pl.col("_usable"))[keys[0]].drop_nulls().to_list())
+        usable = parsed.usable()
+        first = usable.select(pl.struct(keys).is_first_distinct()).to_series()
+        if not first.all():
+            firsts = usable.filter(first).select([*keys, pl.col("_row").alias("_first")])
+            for row in usable.filter(~first).join(firsts, on=keys, nulls_equal=True).iter_rows(named=True):
+                self.issues.append(parsed.issue(row, column, f"duplicate {what}, first at row {row['_first']}"))
+        return usable.filter(first)
+
+    def _reference_issues(self, parsed: Parsed, rows: pl.DataFrame, column: str, bad: pl.Series, reason: str) -> None:
+        for row in rows.filter(bad).iter_rows(named=True):
+            self.issues.append(parsed.issue(row, column, reason))
+
+    def organizations(self, parsed: Parsed | None) -> dict[str, Organization]:
+        if parsed is None:
+            return {}
+        rows = list(self._unique(parsed, ["id"], "id", "organization id").iter_rows(named=True))
+        found = {
+            row["id"]: Organization(
+                id=row["id"],
+                name=row["name"],
+                kind=OrgKind(row["kind"]),
+                parent_id=row["parent_id"],
+                mode=FormationMode(row["mode"]) if row["mode"] else None,
+                established_on=row["established_on"],
+                term_ends_on=row["term_ends_on"],
+                secretary=row["secretary"],
+                stars=row["stars"],
+                points=row["points"],
             )
-            for row in self._unique(rows, lambda r: r["id"], "id", "organization id")
-        ]
-        found = {org.id: org for _, org in accepted}
-        for row, org in accepted:
+            for row in rows
+        }
+        for row in rows:
+            org = found[row["id"]]
             parent = found.get(org.parent_id) if org.parent_id else None
             if org.parent_id and self.unknown(org.parent_id, found):
-                self.issues.append(row.issue("parent_id", "no organization has this id"))
-            elif parent is not None and parent.kind.rank >= org.kind.rank:
-                self.issues.append(row.issue("parent_id", f"a {org.kind.value} cannot be part of a {parent.kind.value}"))
+                self.issues.append(parsed.issue(row, "parent_id", "no organization has this id"))
+            elif parent is not None and (problem := rules.parent_problem(org.kind, parent.kind)):
+                self.issues.append(parsed.issue(row, "parent_id", problem))
         return found
 
-    def enterprises(self, rows: list[Row], organizations: Mapping[str, Organization]) -> dict[str, Enterprise]:
-        found = {}
-        for row in self._unique(rows, lambda r: r["credit_code"], "credit_code", "credit code"):
-            cluster = organizations.get(row["cluster"]) if row["cluster"] else None
-            if row["cluster"] and self.unknown(row["cluster"], organizations):
-                self.issues.append(row.issue("cluster", "no organization has this id"))
-            elif cluster is not None and cluster.kind is not OrgKind.CLUSTER:
-                self.issues.append(row.issue("cluster", f"names a {cluster.kind.value}, not a CLUSTER"))
-            found[row["credit_code"]] = Enterprise(
-                credit_code=row["credit_code"],
-                name=row["name"],
-                park=row["park"],
-                building=row["building"],
-                chain=row["chain"],
-                category=row["category"] or Category.OTHER,
-                employees=row["employees"],
-                formal_members=row["formal_members"] or 0,
-                probationary_members=row["probationary_members"] or 0,
-                above_scale=bool(row["above_scale"]),
-                key=bool(row["key"]),
-                status=row["status"] or Status.ACTIVE,
-                registered_on=row["registered_on"],
-                cluster_id=row["cluster"],
-            )
-        return found
+    def enterprises(self, parsed: Parsed | None, organizations: Mapping[str, Organization]) -> pl.DataFrame:
+        if parsed is None:
+            return pl.DataFrame()
+        rows = self._unique(parsed, ["credit_code"], "credit_code", "credit code")
+        kinds = pl.Series([org.kind.value for org in organizations.values()], dtype=pl.String)
+        ids = pl.Series(list(organizations), dtype=pl.String)
+        declared = rows["cluster"]
+        kind = declared.replace_strict(ids, kinds, default=None)
+        unknown = declared.is_not_null() & kind.is_null() & ~declared.is_in(list(self.rejected))
+        self._reference_issues(parsed, rows, "cluster", unknown, "no organization has this id")
+        for other in set(kind.drop_nulls().unique().to_list()) - {OrgKind.CLUSTER.value}:
+            problem = rules.cluster_problem(OrgKind(other)) or ""
+            self._reference_issues(parsed, rows, "cluster", kind == other, problem)
+        return rows.with_columns(
+            pl.col(name).fill_null(value) for name, value in ENTERPRISE_DEFAULTS.items()
+        ).drop("_row", "_usable")
 
-    def departments(self, rows: list[Row], organizations: Mapping[str, Organization]) -> dict[str, Department]:
+    def departments(self, parsed: Parsed | None, organizations: Mapping[str, Organization]) -> dict[str, Department]:
         found = {}
-        for row in self._unique(rows, lambda r: r["id"], "id", "department id"):
+        if parsed is None:
+            return found
+        for row in self._unique(parsed, ["id"], "id", "department id").iter_rows(named=True):
             if row["id"] in organizations:
-                self.issues.append(row.issue("id", "an organization has this id too; ids must be distinct"))
+                self.issues.append(parsed.issue(row, "id", rules.DISTINCT_IDS))
                 self.rejected.add(row["id"])
             else:
                 found[row["id"]] = Department(row["id"], row["name"])
         return found
 
+    def _known_codes(self, rows: pl.DataFrame, enterprises: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+        """(known, unknown) masks of `rows`' credit codes against the enterprises table."""
+        codes = enterprises["credit_code"] if enterprises.height else pl.Series([], dtype=pl.String)
+        known = rows["credit_code"].is_in(codes.implode())
+        return known, ~known & ~rows["credit_code"].is_in(list(self.rejected))
+
     def covers(
-        self, rows: list[Row], organizations: Mapping[str, Organization], enterprises: Mapping[str, Enterprise]
-    ) -> list[Covers]:
-        found = []
-        for row in self._unique(rows, lambda r: (r["org_id"], r["credit_code"]), "credit_code", "coverage row"):
-            org = organizations.get(row["org_id"])
-            if self.unknown(row["org_id"], organizations):
-                self.issues.append(row.issue("org_id", "no organization has this id"))
-            elif org is not None and not org.kind.is_enterprise_level:
-                self.issues.append(row.issue("org_id", f"a {org.kind.value} does not cover enterprises directly"))
-            elif self.unknown(row["credit_code"], enterprises):
-                self.issues.append(row.issue("credit_code", "no enterprise has this credit code"))
-            elif org is not None and row["credit_code"] in enterprises:
-                found.append(Covers(org.id, row["credit_code"], row["since"]))
+        self, parsed: Parsed | None, organizations: Mapping[str, Organization], enterprises: pl.DataFrame
+    ) -> Iterator[Covers]:
+        if parsed is None:
+            return iter(())
+        rows = self._unique(parsed, ["org_id", "credit_code"], "credit_code", "coverage row")
+        kinds = rows["org_id"].replace_strict(list(organizations), [o.kind.value for o in organizations.values()], default=None)
+        no_org = kinds.is_null()
+        self._reference_issues(parsed, rows, "org_id", no_org & ~rows["org_id"].is_in(list(self.rejected)), "no organization has this id")
+        covering = kinds.is_in([kind.value for kind in OrgKind if rules.counts_toward_coverage(kind)])
+        for kind in {*kinds.filter(~covering & ~no_org).to_list()}:
+            self._reference_issues(parsed, rows, "org_id", kinds == kind, rules.cover_problem(OrgKind(kind)) or "")
+        known, unknown = self._known_codes(rows, enterprises)
+        self._reference_issues(parsed, rows, "credit_code", covering & unknown, "no enterprise has this credit code")
+        valid = rows.filter(covering & known)
+        self._warn_narrow_joint_branches(parsed, valid, organizations)
+        return (Covers(org, code, since) for org, code, since in valid.select("org_id", "credit_code", "since").iter_rows())
+
+    def _warn_narrow_joint_branches(self, parsed: Parsed, covers: pl.DataFrame, organizations: Mapping[str, Organization]) -> None:
+        counts = dict(covers.group_by("org_id").len().iter_rows())
+        for org in organizations.values():
+            if org.kind is OrgKind.JOINT_BRANCH and counts.get(org.id, 0) < 2:
+                reason = f"joint branch {org.id} covers {counts.get(org.id, 0)} enterprise(s); a joint branch joins 2 or more"
+                self.warnings.append(LedgerIssue(parsed.table.source, None, None, None, reason))
+
+    def links(self, parsed: Parsed | None, endpoints: set[str], enterprises: pl.DataFrame) -> list[Link]:
+        found: list[Link] = []
+        if parsed is None:
+            return found
+        rows = self._unique(parsed, ["source_id", "target_id", "kind"], "target_id", "link")
+        ends = pl.concat([rows["source_id"], rows["target_id"]]).unique()
+        codes = enterprises["credit_code"] if enterprises.height else pl.Series([], dtype=pl.String)
+        known = endpoints | set(ends.filter(ends.is_in(codes.implode())).to_list())
+        for row in rows.iter_rows(named=True):
+            pair = (row["source_id"], row["target_id"])
+            for column, end in zip(("source_id", "target_id"), pair, strict=True):
+                if self.unknown(end, known):
+                    self.issues.append(parsed.issue(row, column, "no organization, department or enterprise has this id"))
+            if pair[0] == pair[1]:
+                self.issues.append(parsed.issue(row, "target_id", "a link needs two different ends"))
+            elif all(end in known for end in pair):
+                found.append(Link(pair[0], pair[1], LinkKind(row["kind"]), row["since"]))
         return found
 
-    def links(self, rows: list[Row], endpoints: set[str]) -> list[Link]:
-        found = []
-        key = lambda r: (r["source_id"], r["target_id"], r["kind"])  # noqa: E731
-        for row in self._unique(rows, key, "target_id", "link"):
-            ends = (row["source_id"], row["target_id"])
-            for column, end in zip(("source_id", "target_id"), ends, strict=True):
-                if self.unknown(end, endpoints):
-                    self.issues.append(row.issue(column, "no organization, department or enterprise has this id"))
-            if ends[0] == ends[1]:
-                self.issues.append(row.issue("target_id", "a link needs two different ends"))
-            elif all(end in endpoints for end in ends):
-                found.append(Link(row["source_id"], row["target_id"], row["kind"], row["since"]))
-        return found
-
-    def instructors(
-        self, rows: list[Row], enterprises: Mapping[str, Enterprise]
-    ) -> tuple[dict[str, Instructor], list[Assignment]]:
-        instructors: dict[str, Instructor] = {}
-        assignments = []
-        for row in self._unique(rows, lambda r: (r["id"], r["credit_code"]), "credit_code", "assignment"):
-            known = instructors.setdefault(row["id"], Instructor(row["id"], row["name"]))
-            if known.name != row["name"]:
-                self.issues.append(row.issue("name", f"instructor {row['id']} is named {known.name!r} elsewhere"))
-            elif self.unknown(row["credit_code"], enterprises):
-                self.issues.append(row.issue("credit_code", "no enterprise has this credit code"))
-            elif row["credit_code"] in enterprises:
-                assignments.append(Assignment(row["id"], row["credit_code"], row["since"]))
-        return instructors, assignments
+    def instructors(self, parsed: Parsed | None, enterprises: pl.DataFrame) -> tuple[list[Instructor], Iterator[Assignment]]:
+        if parsed is None:
+            return [], iter(())
+        rows = self._unique(parsed, ["id", "credit_code"], "credit_code", "assignment")
+        named = rows.with_columns(pl.col("name").first().over("id").alias("_first_name"))
+        renamed = named["name"] != named["_first_name"]
+        for row in named.filter(renamed).iter_rows(named=True):
+            self.issues.append(parsed.issue(row, "name", f"instructor {row['id']} is named {row['_first_name']!r} elsewhere"))
+        known, unknown = self._known_codes(rows, enterprises)
+        self._reference_issues(parsed, rows, "credit_code", ~renamed & unknown, "no enterprise has this credit code")
+        instructors = [Instructor(i, name) for i, name in rows.unique("id", keep="first", maintain_order=True).select("id", "name").iter_rows()]
+        valid = rows.filter(~renamed & known).select("id", "credit_code", "since")
+        return instructors, (Assignment(*row) for row in valid.iter_rows())

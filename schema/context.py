@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -15,11 +15,11 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
-def batched(store_call: Callable[[Sequence[K]], list[V]]) -> DataLoader[K, V]:
+def batched(store_call: Callable[[Sequence[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
     """A DataLoader that answers all keys of one tick with one store call."""
 
     async def load(keys: list[K]) -> list[V]:
-        return store_call(keys)
+        return await store_call(keys)
 
     return DataLoader(load_fn=load)
 

@@ -27,19 +27,19 @@ from schema.types import (
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Coverage of a scope, as of a date (default: everything in the ledger).")
-    def coverage(self, info: ChainorgInfo, scope: ScopeInput | None = None, as_of: date | None = None) -> Coverage:
-        return Coverage.of(info.context.store.coverage(scope_of(scope), as_of))
+    @strawberry.field(description="Coverage of a scope, as of a date (default: today).")
+    async def coverage(self, info: ChainorgInfo, scope: ScopeInput | None = None, as_of: date | None = None) -> Coverage:
+        return Coverage.of(await info.context.store.coverage(scope_of(scope), as_of))
 
-    @strawberry.field(description="Coverage per park, chain, cluster, building or category within a scope.")
-    def coverage_by(
+    @strawberry.field(description="Coverage per park, chain, cluster, building or category within a scope, as of a date (default: today).")
+    async def coverage_by(
         self, info: ChainorgInfo, by: GroupBy, scope: ScopeInput | None = None, as_of: date | None = None
     ) -> list[CoverageGroup]:
-        groups = info.context.store.coverage_by(by, scope_of(scope), as_of)
+        groups = await info.context.store.coverage_by(by, scope_of(scope), as_of)
         return [CoverageGroup(key=g.key, label=g.label, coverage=Coverage.of(g.coverage)) for g in groups]
 
     @strawberry.field(description="Coverage at `from`, every step after it, and at `to`.")
-    def coverage_trend(
+    async def coverage_trend(
         self,
         info: ChainorgInfo,
         start: Annotated[date, strawberry.argument(name="from")],
@@ -48,7 +48,7 @@ class Query:
         scope: ScopeInput | None = None,
     ) -> list[TrendPoint]:
         dates = trend_dates(start, to, step.months)
-        points = info.context.store.coverage_trend(scope_of(scope), dates)
+        points = await info.context.store.coverage_trend(scope_of(scope), dates)
         return [TrendPoint(as_of=day, coverage=Coverage.of(c)) for day, c in zip(dates, points, strict=True)]
 
     @strawberry.field
@@ -62,29 +62,29 @@ class Query:
         return Enterprise.of(found) if found else None
 
     @strawberry.field(description="Organizations in ledger order, filtered, a page at a time.")
-    def organizations(
+    async def organizations(
         self, info: ChainorgInfo, filter: OrganizationFilter | None = None, first: int = 50, after: str | None = None
     ) -> OrganizationConnection:
         where = (filter or OrganizationFilter()).to_filter()
-        page = info.context.store.find_organizations(where, offset_after(after), page_size(first))
+        page = await info.context.store.find_organizations(where, offset_after(after), page_size(first))
         return OrganizationConnection(
             total_count=page.total, nodes=[Organization.of(o) for o in page.items], page_info=page_info(page)
         )
 
     @strawberry.field(description="Enterprises in ledger order, filtered, a page at a time.")
-    def enterprises(
+    async def enterprises(
         self, info: ChainorgInfo, filter: EnterpriseFilter | None = None, first: int = 50, after: str | None = None
     ) -> EnterpriseConnection:
         where = (filter or EnterpriseFilter()).to_filter()
-        page = info.context.store.find_enterprises(where, offset_after(after), page_size(first))
+        page = await info.context.store.find_enterprises(where, offset_after(after), page_size(first))
         return EnterpriseConnection(
             total_count=page.total, nodes=[Enterprise.of(e) for e in page.items], page_info=page_info(page)
         )
 
     @strawberry.field
-    def parks(self, info: ChainorgInfo) -> list[Park]:
-        return [Park(name=park.name) for park in info.context.store.parks()]
+    async def parks(self, info: ChainorgInfo) -> list[Park]:
+        return [Park(name=park.name) for park in await info.context.store.parks()]
 
     @strawberry.field(description="The industry chains enterprises belong to.")
-    def chains(self, info: ChainorgInfo) -> list[str]:
-        return info.context.store.chains()
+    async def chains(self, info: ChainorgInfo) -> list[str]:
+        return await info.context.store.chains()

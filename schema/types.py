@@ -79,12 +79,12 @@ class Park:
     name: str
 
     @strawberry.field
-    def buildings(self, info: ChainorgInfo) -> list[Building]:
-        return [Building(park=b.park, name=b.name) for b in info.context.store.buildings(self.name)]
+    async def buildings(self, info: ChainorgInfo) -> list[Building]:
+        return [Building(park=b.park, name=b.name) for b in await info.context.store.buildings(self.name)]
 
-    @strawberry.field(description="Coverage of this park.")
-    def coverage(self, info: ChainorgInfo, as_of: date | None = None) -> Coverage:
-        return Coverage.of(info.context.store.coverage(query.Scope(park=self.name), as_of))
+    @strawberry.field(description="Coverage of this park, as of a date (default: today).")
+    async def coverage(self, info: ChainorgInfo, as_of: date | None = None) -> Coverage:
+        return Coverage.of(await info.context.store.coverage(query.Scope(park=self.name), as_of))
 
 
 @strawberry.type
@@ -173,7 +173,8 @@ class Enterprise:
     probationary_members: int
     above_scale: bool
     key: bool
-    status: EnterpriseStatus
+    status: EnterpriseStatus = strawberry.field(description="Status in the ledger (经营状态).")
+    status_since: date | None = strawberry.field(description="When it became ZOMBIE or CLOSED (状态变更日期); ACTIVE before.")
     registered_on: date | None
     building_name: strawberry.Private[str | None]
 
@@ -191,6 +192,7 @@ class Enterprise:
             above_scale=enterprise.above_scale,
             key=enterprise.key,
             status=enterprise.status,
+            status_since=enterprise.status_since,
             registered_on=enterprise.registered_on,
             building_name=enterprise.building,
         )
@@ -213,11 +215,11 @@ class Enterprise:
         found = await info.context.loaders.instructors.load(self.credit_code)
         return [Instructor(id=strawberry.ID(i.id), name=i.name) for i in found]
 
-    @strawberry.field(description="How party work reaches it, now or as of a date.")
+    @strawberry.field(description="How party work reaches it, as of a date (default: today).")
     async def coverage_state(self, info: ChainorgInfo, as_of: date | None = None) -> CoverageState:
         if as_of is None:
             return await info.context.loaders.coverage_state.load(self.credit_code)
-        return info.context.store.coverage_states([self.credit_code], as_of)[0]
+        return (await info.context.store.coverage_states([self.credit_code], as_of))[0]
 
 
 @strawberry.type

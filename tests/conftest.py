@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 
 from graph.credit_code import check_character
+from graph.dataset import Dataset
 from graph.networkx_store import NetworkxStore
 from graph.store import OrgStore
 from loaders.demo import demo_dataset
@@ -27,6 +28,13 @@ def credit_code(number: int) -> str:
     """A valid credit code for test enterprise `number`."""
     body = f"91430100MA4L{number:05d}"
     return body + check_character(body)
+
+
+def contents(dataset: Dataset) -> tuple:
+    """Everything a dataset holds, as comparable values."""
+    table = dataset.enterprises
+    return (table.records(range(len(table))), dataset.organizations, dataset.covers, dataset.links,
+            dataset.instructors, dataset.assignments, dataset.departments)  # fmt: skip
 
 
 def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Path:
@@ -72,6 +80,11 @@ HAND_TABLES = {
         ["I2", "李四", credit_code(7), ""],
     ],
 }
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,8 @@ from graph.query import Coverage, GroupBy, Scope
 from tests.conftest import HEADER
 from tests.conftest import credit_code as c
 
+pytestmark = pytest.mark.anyio
+
 def counts(enterprises: int, organized: int, worked: int, formal: int, organizations: int) -> Coverage:
     return Coverage(enterprises, organized, worked, formal, organizations)
 
@@ -38,8 +40,8 @@ def counts(enterprises: int, organized: int, worked: int, formal: int, organizat
         (Scope(category=Category.SOCIAL), None, counts(0, 0, 0, 0, 0)),
     ],
 )
-def test_coverage(hand_store: NetworkxStore, scope: Scope, as_of: date | None, expected: Coverage) -> None:
-    assert hand_store.coverage(scope, as_of) == expected
+async def test_coverage(hand_store: NetworkxStore, scope: Scope, as_of: date | None, expected: Coverage) -> None:
+    assert await hand_store.coverage(scope, as_of) == expected
 
 
 def test_rates() -> None:
@@ -58,23 +60,23 @@ def test_rates() -> None:
         (GroupBy.CHAIN, {"互联网": counts(5, 4, 1, 12, 3), "软件": counts(1, 0, 0, 3, 0)}),
     ],
 )
-def test_coverage_by(hand_store: NetworkxStore, by: GroupBy, expected: dict[str, Coverage]) -> None:
-    assert {group.key: group.coverage for group in hand_store.coverage_by(by, Scope())} == expected
+async def test_coverage_by(hand_store: NetworkxStore, by: GroupBy, expected: dict[str, Coverage]) -> None:
+    assert {group.key: group.coverage for group in await hand_store.coverage_by(by, Scope())} == expected
 
 
-def test_groups_add_up_to_the_whole(hand_store: NetworkxStore) -> None:
+async def test_groups_add_up_to_the_whole(hand_store: NetworkxStore) -> None:
     for by in GroupBy:
-        groups = hand_store.coverage_by(by, Scope(park="A"), date(2020, 12, 31))
-        whole = hand_store.coverage(Scope(park="A"), date(2020, 12, 31))
+        groups = await hand_store.coverage_by(by, Scope(park="A"), date(2020, 12, 31))
+        whole = await hand_store.coverage(Scope(park="A"), date(2020, 12, 31))
         assert sum(g.coverage.enterprises for g in groups) == whole.enterprises
         assert sum(g.coverage.organization_covered for g in groups) == whole.organization_covered
 
 
-def test_group_labels_name_clusters_and_the_missing_group(hand_store: NetworkxStore, store_of: Callable) -> None:
-    labels = {g.key: g.label for g in hand_store.coverage_by(GroupBy.CLUSTER, Scope())}
+async def test_group_labels_name_clusters_and_the_missing_group(hand_store: NetworkxStore, store_of: Callable) -> None:
+    labels = {g.key: g.label for g in await hand_store.coverage_by(GroupBy.CLUSTER, Scope())}
     assert labels == {"C1": "一联组", "C2": "二联组"}
     no_chain = [HEADER, [c(9), "无链企业", "A", "", "", "", "0", "", "", ""]]
-    groups = store_of({"enterprises": no_chain}).coverage_by(GroupBy.CHAIN, Scope())
+    groups = await store_of({"enterprises": no_chain}).coverage_by(GroupBy.CHAIN, Scope())
     assert [(g.key, g.label, g.coverage.enterprises) for g in groups] == [("", "(none)", 1)]
 
 
@@ -82,14 +84,14 @@ def test_group_labels_name_clusters_and_the_missing_group(hand_store: NetworkxSt
     ("scope", "message"),
     [(Scope(park="C"), "unknown park 'C'"), (Scope(cluster="C9"), "unknown cluster"), (Scope(building="Q"), "building")],
 )
-def test_unknown_scope_values_are_errors_not_zeros(hand_store: NetworkxStore, scope: Scope, message: str) -> None:
+async def test_unknown_scope_values_are_errors_not_zeros(hand_store: NetworkxStore, scope: Scope, message: str) -> None:
     with pytest.raises(NotFound, match=message):
-        hand_store.coverage(scope)
+        await hand_store.coverage(scope)
 
 
-def test_trend_is_coverage_at_each_date(hand_store: NetworkxStore) -> None:
+async def test_trend_is_coverage_at_each_date(hand_store: NetworkxStore) -> None:
     dates = [date(2019, 12, 31), date(2020, 6, 30)]
-    assert hand_store.coverage_trend(Scope(), dates) == [hand_store.coverage(Scope(), d) for d in dates]
+    assert await hand_store.coverage_trend(Scope(), dates) == [await hand_store.coverage(Scope(), d) for d in dates]
 
 
 def fuzhou_tables() -> dict[str, list[list[str]]]:
@@ -107,7 +109,7 @@ def fuzhou_tables() -> dict[str, list[list[str]]]:
     return {"enterprises": enterprises, "organizations": organizations, "coverage": coverage}
 
 
-def test_fuzhou_268_organizations_cover_76_8_percent_of_561(store_of: Callable) -> None:
-    coverage = store_of(fuzhou_tables()).coverage(Scope(park="福州"))
+async def test_fuzhou_268_organizations_cover_76_8_percent_of_561(store_of: Callable) -> None:
+    coverage = await store_of(fuzhou_tables()).coverage(Scope(park="福州"))
     assert (coverage.enterprises, coverage.organizations, coverage.organization_covered) == (561, 268, 431)
     assert round(coverage.organization_rate * 100, 1) == 76.8

@@ -1,62 +1,94 @@
+import asyncio
+import inspect
+import threading
+import time
 from datetime import date
 
 import pytest
 
 from graph.model import Link, LinkKind, Members, OrgKind, Status
 from graph.networkx_store import NetworkxStore
-from graph.query import CoverageState, EnterpriseFilter, OrganizationFilter, Scope
+from graph.query import CoverageState, EnterpriseFilter, GroupBy, OrganizationFilter, Scope
 from graph.store import OrgStore
 from tests.conftest import credit_code as c
+
+pytestmark = pytest.mark.anyio
 
 
 def ids(records: list) -> list[str]:
     return [getattr(r, "id", None) or r.credit_code for r in records]
 
 
-def test_it_is_an_org_store(hand_store: NetworkxStore) -> None:
-    assert isinstance(hand_store, OrgStore)
+PROTOCOL = [name for name, member in vars(OrgStore).items() if inspect.isfunction(member) and not name.startswith("_")]
 
 
-def test_batch_lookups_answer_in_key_order_with_none_for_unknown(hand_store: NetworkxStore) -> None:
-    assert [o and o.id for o in hand_store.organizations(["J1", "nope", "P"])] == ["J1", None, "P"]
-    assert [e and e.name for e in hand_store.enterprises([c(2), c(99)])] == ["企业2", None]
+@pytest.mark.parametrize("name", PROTOCOL)
+def test_every_store_method_is_a_coroutine_with_the_protocols_signature(name: str) -> None:
+    implemented = getattr(NetworkxStore, name)
+    assert inspect.iscoroutinefunction(implemented)
+    assert inspect.signature(implemented).parameters.keys() == inspect.signature(getattr(OrgStore, name)).parameters.keys()
 
 
-def test_relations(hand_store: NetworkxStore) -> None:
-    assert [ids(children) for children in hand_store.children(["P", "C1", "B1", "nope"])] == [
+async def test_work_that_grows_with_the_data_runs_off_the_event_loop(hand_store: NetworkxStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a slow grouping runs in its worker thread, the loop still answers a cheap call."""
+    started = threading.Event()
+    real = hand_store.index.coverage_by
+
+    def slow(*args: object) -> object:
+        started.set()
+        time.sleep(0.5)
+        return real(*args)
+
+    monkeypatch.setattr(hand_store.index, "coverage_by", slow)
+    heavy = asyncio.create_task(hand_store.coverage_by(GroupBy.BUILDING, Scope()))
+    while not started.is_set():
+        await asyncio.sleep(0.005)
+    begun = time.perf_counter()
+    assert [p.name for p in await hand_store.parks()] == ["A", "B"]
+    assert time.perf_counter() - begun < 0.1 and not heavy.done()
+    assert {g.key for g in await heavy} == {"X", "Y", "Z"}
+
+
+async def test_batch_lookups_answer_in_key_order_with_none_for_unknown(hand_store: NetworkxStore) -> None:
+    assert [o and o.id for o in await hand_store.organizations(["J1", "nope", "P"])] == ["J1", None, "P"]
+    assert [e and e.name for e in await hand_store.enterprises([c(2), c(99)])] == ["企业2", None]
+
+
+async def test_relations(hand_store: NetworkxStore) -> None:
+    assert [ids(children) for children in await hand_store.children(["P", "C1", "B1", "nope"])] == [
         ["C1", "C2"], ["B1", "J1"], [], [],
     ]  # fmt: skip
-    assert [ids(found) for found in hand_store.covered(["J1", "C1"])] == [[c(2), c(3)], []]
-    assert [ids(found) for found in hand_store.covering([c(1), c(5)])] == [["B1"], []]
-    assert [ids(found) for found in hand_store.instructors([c(6), c(1)])] == [["I1"], []]
+    assert [ids(found) for found in await hand_store.covered(["J1", "C1"])] == [[c(2), c(3)], []]
+    assert [ids(found) for found in await hand_store.covering([c(1), c(5)])] == [["B1"], []]
+    assert [ids(found) for found in await hand_store.instructors([c(6), c(1)])] == [["I1"], []]
 
 
-def test_clusters_declared_or_through_the_covering_organization(hand_store: NetworkxStore) -> None:
+async def test_clusters_declared_or_through_the_covering_organization(hand_store: NetworkxStore) -> None:
     # 4 and 5 declare theirs; 2 is covered by J1 in C1; 7 by B2 in C2; 8 has neither
-    clusters = hand_store.clusters([c(4), c(5), c(2), c(7), c(8)])
+    clusters = await hand_store.clusters([c(4), c(5), c(2), c(7), c(8)])
     assert [cluster and cluster.id for cluster in clusters] == ["C1", "C2", "C1", "C2", None]
 
 
-def test_members_count_the_active_enterprises_of_a_subtree(hand_store: NetworkxStore) -> None:
+async def test_members_count_the_active_enterprises_of_a_subtree(hand_store: NetworkxStore) -> None:
     # C1 covers 1 (5) through B1 and 2 (1), 3 (2) through J1; B2's zombie 6 does not count
-    assert hand_store.members(["C1", "J1", "B2", "P", "nope"]) == [
+    assert await hand_store.members(["C1", "J1", "B2", "P", "nope"]) == [
         Members(8), Members(3), Members(4), Members(12), Members(0),
     ]  # fmt: skip
 
 
-def test_links_touch_both_ends(hand_store: NetworkxStore) -> None:
+async def test_links_touch_both_ends(hand_store: NetworkxStore) -> None:
     pairing = Link("D1", "J1", LinkKind.PAIRING, date(2020, 7, 1))
     co_build = Link("B1", "B2", LinkKind.CHAIN_CO_BUILD, None)
-    assert hand_store.links(["J1", "B2", "D1", "C1", "nope"]) == [[pairing], [co_build], [pairing], [], []]
+    assert await hand_store.links(["J1", "B2", "D1", "C1", "nope"]) == [[pairing], [co_build], [pairing], [], []]
 
 
-def test_coverage_states(hand_store: NetworkxStore) -> None:
+async def test_coverage_states(hand_store: NetworkxStore) -> None:
     codes = [c(1), c(2), c(4), c(5), c(7)]
-    assert hand_store.coverage_states(codes) == [
+    assert await hand_store.coverage_states(codes) == [
         CoverageState.ORGANIZATION, CoverageState.ORGANIZATION, CoverageState.WORK, CoverageState.NONE,
         CoverageState.ORGANIZATION,
     ]  # fmt: skip
-    assert hand_store.coverage_states(codes, date(2020, 1, 31))[:3] == [
+    assert (await hand_store.coverage_states(codes, date(2020, 1, 31)))[:3] == [
         CoverageState.ORGANIZATION, CoverageState.NONE, CoverageState.NONE,
     ]  # fmt: skip
 
@@ -73,14 +105,14 @@ def test_coverage_states(hand_store: NetworkxStore) -> None:
         (EnterpriseFilter(name_contains="业7"), [7]),
     ],
 )
-def test_find_enterprises(hand_store: NetworkxStore, where: EnterpriseFilter, expected: list[int]) -> None:
-    page = hand_store.find_enterprises(where, 0, 100)
+async def test_find_enterprises(hand_store: NetworkxStore, where: EnterpriseFilter, expected: list[int]) -> None:
+    page = await hand_store.find_enterprises(where, 0, 100)
     assert ids(page.items) == [c(n) for n in expected]
     assert page.total == len(expected)
 
 
-def test_pages_of_enterprises(hand_store: NetworkxStore) -> None:
-    pages = [hand_store.find_enterprises(EnterpriseFilter(), offset, 3) for offset in (0, 3, 6)]
+async def test_pages_of_enterprises(hand_store: NetworkxStore) -> None:
+    pages = [await hand_store.find_enterprises(EnterpriseFilter(), offset, 3) for offset in (0, 3, 6)]
     assert [ids(p.items) for p in pages] == [[c(1), c(2), c(3)], [c(4), c(5), c(6)], [c(7), c(8)]]
     assert [(p.total, p.has_next) for p in pages] == [(8, True), (8, True), (8, False)]
 
@@ -94,24 +126,24 @@ def test_pages_of_enterprises(hand_store: NetworkxStore) -> None:
         (OrganizationFilter(term_ends_before=date(2030, 1, 1)), []),
     ],
 )
-def test_find_organizations(hand_store: NetworkxStore, where: OrganizationFilter, expected: list[str]) -> None:
-    assert ids(hand_store.find_organizations(where, 0, 50).items) == expected
+async def test_find_organizations(hand_store: NetworkxStore, where: OrganizationFilter, expected: list[str]) -> None:
+    assert ids((await hand_store.find_organizations(where, 0, 50)).items) == expected
 
 
-def test_terms_ending_soon_on_the_demo(demo_store: NetworkxStore) -> None:
-    soon = demo_store.find_organizations(OrganizationFilter(term_ends_before=date(2021, 12, 31)), 0, 500)
+async def test_terms_ending_soon_on_the_demo(demo_store: NetworkxStore) -> None:
+    soon = await demo_store.find_organizations(OrganizationFilter(term_ends_before=date(2021, 12, 31)), 0, 500)
     assert soon.total > 0
     assert all(date(2021, 7, 31) < org.term_ends_on <= date(2021, 12, 31) for org in soon.items)
 
 
-def test_parks_buildings_chains(hand_store: NetworkxStore) -> None:
-    assert [p.name for p in hand_store.parks()] == ["A", "B"]
-    assert [(b.park, b.name) for b in hand_store.buildings()] == [("A", "X"), ("A", "Y"), ("B", "Z")]
-    assert [b.name for b in hand_store.buildings("B")] == ["Z"]
-    assert hand_store.chains() == ["互联网", "软件"]
+async def test_parks_buildings_chains(hand_store: NetworkxStore) -> None:
+    assert [p.name for p in await hand_store.parks()] == ["A", "B"]
+    assert [(b.park, b.name) for b in await hand_store.buildings()] == [("A", "X"), ("A", "Y"), ("B", "Z")]
+    assert [b.name for b in await hand_store.buildings("B")] == ["Z"]
+    assert await hand_store.chains() == ["互联网", "软件"]
 
 
-def test_summary_counts_every_kind(hand_store: NetworkxStore) -> None:
-    summary = hand_store.summary()
+async def test_summary_counts_every_kind(hand_store: NetworkxStore) -> None:
+    summary = await hand_store.summary()
     assert (summary["enterprises"], summary["organizations"], summary["covers"], summary["assignments"]) == (8, 6, 5, 3)
     assert summary["organizations.CLUSTER"] == 2

@@ -17,11 +17,11 @@ def test_csv_encodings_are_detected(tmp_path: Path, encoding: str) -> None:
     write_csv(tmp_path / "企业.csv", CHINESE, encoding)
     table = read_tables(tmp_path)["enterprises"]
     assert table.header == CHINESE[0]
-    assert table.rows == [(2, CHINESE[1])]
+    assert table.records() == [(2, CHINESE[1])]
 
 
 def test_bom_is_not_part_of_the_first_header() -> None:
-    assert decode(codecs.BOM_UTF8 + "园区\n".encode(), "x.csv") == "园区\n"
+    assert decode(codecs.BOM_UTF8 + "园区\n".encode(), "x.csv") == ("园区\n", [])
 
 
 @pytest.mark.parametrize(("stem", "name"), [("enterprises", "enterprises"), ("党组织", "organizations"), ("Coverage", "coverage"), ("readme", None)])
@@ -31,7 +31,7 @@ def test_table_names(stem: str, name: str | None) -> None:
 
 def test_blank_rows_are_skipped_but_row_numbers_stay_true(tmp_path: Path) -> None:
     write_csv(tmp_path / "enterprises.csv", [["credit_code"], [], ["a"], ["", ""], ["b"]])
-    assert read_tables(tmp_path)["enterprises"].rows == [(3, ["a"]), (5, ["b"])]
+    assert read_tables(tmp_path)["enterprises"].records() == [(3, ["a"]), (5, ["b"])]
 
 
 def test_unknown_files_are_ignored(tmp_path: Path) -> None:
@@ -59,15 +59,19 @@ def test_workbook_cells_become_text_with_sheet_row_numbers(tmp_path: Path) -> No
     book.save(path)
     table = read_tables(path)["enterprises"]
     assert table.source == "ledger.xlsx[enterprises]"
-    assert table.rows == [(3, [credit_code(1), "12", "2020-05-04", "true"])]
+    assert table.records() == [(3, [credit_code(1), "12", "2020-05-04", "true"])]
 
 
-@pytest.mark.parametrize("name", ["ledger.txt", "missing-folder"])
-def test_other_paths_are_rejected(tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [("ledger.txt", "not a folder of CSV files or an .xlsx workbook"), ("missing-folder", "no such file or folder"),
+     ("missing.xlsx", "no such file or folder")],
+)  # fmt: skip
+def test_other_paths_are_rejected(tmp_path: Path, name: str, reason: str) -> None:
     path = tmp_path / name
     if name.endswith(".txt"):
         path.write_text("x")
-    with pytest.raises(LedgerInvalid, match="not a folder of CSV files or an .xlsx workbook"):
+    with pytest.raises(LedgerInvalid, match=reason):
         read_tables(path)
 
 

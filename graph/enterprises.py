@@ -1,0 +1,169 @@
+"""Enterprises as columns: the million leaves of the graph, about 120 bytes each.
+
+A row is an enterprise in ledger order. Scope dimensions (park, building, chain,
+cluster, category) and status are small integer codes, dates are int32 day numbers,
+credit codes a fixed-width byte array with a sorted copy for look-ups, names one
+Arrow string array. No Python object exists per enterprise: an `Enterprise` record
+is built only for the rows a request returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from graph.errors import NotFound
+from graph.model import Category, Enterprise, Status
+from graph.rules import ALWAYS, STATUSES, day_number
+
+CODE_WIDTH = 18
+EPOCH = day_number(date(1970, 1, 1))
+CATEGORIES: list[Category] = list(Category)
+
+
+@dataclass(frozen=True, eq=False)
+class Dimension:
+    """Integer codes of one text column; code 0 stands for "not given"."""
+
+    keys: list[str | None]
+    codes: np.ndarray
+
+    @classmethod
+    def of(cls, column: pl.Series, keys: Sequence[str] = ()) -> Dimension:
+        """Codes in order of first appearance, after any `keys` given up front."""
+        known = list(dict.fromkeys([*keys, *column.drop_nulls().unique(maintain_order=True).to_list()]))
+        dtype = pl.Int16 if len(known) < 32_000 else pl.Int32
+        codes = column.replace_strict(known, range(1, len(known) + 1), default=0, return_dtype=dtype)
+        return cls([None, *known], codes.to_numpy())
+
+    def code(self, value: str) -> int | None:
+        try:
+            return self.keys.index(value, 1)
+        except ValueError:
+            return None
+
+    def require(self, dimension: str, value: str) -> int:
+        code = self.code(value)
+        if code is None:
+            raise NotFound(f"unknown {dimension} {value!r}")
+        return code
+
+
+def day_numbers(column: pl.Series) -> np.ndarray:
+    """A date column as int32 day numbers, ALWAYS where empty."""
+    return (column.cast(pl.Int32) + EPOCH).fill_null(ALWAYS).to_numpy().astype(np.int32)
+
+
+def fixed_width(column: pl.Series, width: int) -> np.ndarray:
+    """ASCII strings all `width` long as a numpy `S{width}` array, without a Python object each."""
+    array = column.to_arrow().cast(pa.large_string())
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64, count=len(array) + 1, offset=array.offset * 8)
+    data = np.frombuffer(array.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return data.view(f"S{width}").copy()
+
+
+class EnterpriseTable:
+    """All enterprises of a ledger as columns; see the module docstring."""
+
+    def __init__(self, frame: pl.DataFrame):
+        """`frame` holds validated columns: the ledger's `enterprises` table after parsing."""
+        self.size = frame.height
+        self.codes = fixed_width(frame["credit_code"], CODE_WIDTH)
+        self._order = np.argsort(self.codes, kind="stable").astype(np.int32)
+        self._sorted_codes = self.codes[self._order]
+        self.names = frame["name"].to_arrow().cast(pa.string())
+        self.park = Dimension.of(frame["park"])
+        self.building = Dimension.of(frame["building"])
+        self.chain = Dimension.of(frame["chain"])
+        self.category = Dimension.of(frame["category"], [c.value for c in CATEGORIES])
+        self.declared_cluster = Dimension.of(frame["cluster"])
+        self.status = frame["status"].replace_strict([s.value for s in STATUSES], range(len(STATUSES)), return_dtype=pl.Int8).to_numpy()
+        self.status_since = day_numbers(frame["status_since"])
+        self.registered = day_numbers(frame["registered_on"])
+        self.employees = frame["employees"].fill_null(-1).to_numpy().astype(np.int32)
+        self.formal = frame["formal_members"].to_numpy().astype(np.int32)
+        self.probationary = frame["probationary_members"].to_numpy().astype(np.int32)
+        self.above_scale = frame["above_scale"].to_numpy().astype(bool)
+        self.key = frame["key"].to_numpy().astype(bool)
+
+    def __len__(self) -> int:
+        return self.size
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the columns."""
+        arrays = [value for value in vars(self).values() if isinstance(value, np.ndarray)]
+        dimensions = [value.codes for value in vars(self).values() if isinstance(value, Dimension)]
+        return sum(a.nbytes for a in arrays + dimensions) + self.names.nbytes
+
+    def rows_of(self, credit_codes: Sequence[str]) -> np.ndarray:
+        """The row of each credit code, -1 where the table has none."""
+        rows = np.full(len(credit_codes), -1, dtype=np.int64)
+        if not self.size or not credit_codes:
+            return rows
+        needles = np.array(
+            [code.encode("ascii", "replace") if len(code) == CODE_WIDTH else b"" for code in credit_codes],
+            dtype=f"S{CODE_WIDTH}",
+        )
+        at = np.searchsorted(self._sorted_codes, needles).clip(max=self.size - 1)
+        hit = self._sorted_codes[at] == needles
+        rows[hit] = self._order[at[hit]]
+        return rows
+
+    def credit_code(self, row: int) -> str:
+        return self.codes[row].decode("ascii")
+
+    def name_contains(self, needle: str) -> np.ndarray:
+        """Rows whose name contains `needle`, ignoring case."""
+        found = pc.match_substring(self.names, needle, ignore_case=True)
+        return found.to_numpy(zero_copy_only=False)
+
+    def records(self, rows: Sequence[int] | np.ndarray) -> list[Enterprise]:
+        """`Enterprise` records for the given rows, in that order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        names = self.names.take(pa.array(rows)).to_pylist()
+        return [self._record(int(row), name) for row, name in zip(rows, names, strict=True)]
+
+    def _record(self, row: int, name: str) -> Enterprise:
+        def when(day: np.int32) -> date | None:
+            return None if day == ALWAYS else date.fromordinal(int(day))
+
+        employees = int(self.employees[row])
+        return Enterprise(
+            credit_code=self.credit_code(row),
+            name=name,
+            park=self.park.keys[self.park.codes[row]] or "",
+            building=self.building.keys[self.building.codes[row]],
+            chain=self.chain.keys[self.chain.codes[row]],
+            category=Category(self.category.keys[self.category.codes[row]]),
+            employees=None if employees < 0 else employees,
+            formal_members=int(self.formal[row]),
+            probationary_members=int(self.probationary[row]),
+            above_scale=bool(self.above_scale[row]),
+            key=bool(self.key[row]),
+            status=STATUSES[self.status[row]],
+            status_since=when(self.status_since[row]),
+            registered_on=when(self.registered[row]),
+            cluster_id=self.declared_cluster.keys[self.declared_cluster.codes[row]],
+        )
+
+    def buildings(self) -> list[tuple[str, str]]:
+        """Distinct (park, building) pairs, sorted."""
+        width = len(self.building.keys)
+        pairs = self.park.codes.astype(np.int64) * width + self.building.codes
+        present = np.flatnonzero(np.bincount(pairs, minlength=len(self.park.keys) * width)).tolist()
+        return sorted(
+            (self.park.keys[pair // width], self.building.keys[pair % width])
+            for pair in present
+            if pair % width and pair // width
+        )
+
+    def status_counts(self) -> dict[Status, int]:
+        counts = np.bincount(self.status, minlength=len(STATUSES)).tolist()
+        return {status: counts[i] for i, status in enumerate(STATUSES)}

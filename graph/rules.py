@@ -1,0 +1,109 @@
+"""The domain rules, defined once: every loader, store and mutation applies these.
+
+Dates are day numbers (`date.toordinal()`, int32). `ALWAYS` stands for an undated
+start (it counts at every date) and `NEVER` for an end that has not happened, so a
+rule is plain arithmetic over whole columns.
+
+>>> from datetime import date
+>>> import numpy as np
+>>> day = day_number(date(2021, 7, 1))
+>>> int(effective_since(np.array([ALWAYS]), np.array([day]))[0]) == day
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import numpy as np
+
+from graph.model import OrgKind, Status
+
+ALWAYS = int(np.iinfo(np.int32).min)  # an undated start: counts at every date
+NEVER = int(np.iinfo(np.int32).max)  # an end that has not happened
+
+Today = Callable[[], date]
+
+
+def day_number(day: date | None, missing: int = ALWAYS) -> int:
+    """The day number of `day`; `missing` when there is no date."""
+    return day.toordinal() if day is not None else missing
+
+
+def asked_on(as_of: date | None, today: Today) -> int:
+    """The day a question is asked about: `as_of`, or today when none is given.
+
+    A question without a date is about now, so what is dated after today (an
+    organization established next month) does not count yet.
+    """
+    return day_number(as_of if as_of is not None else today())
+
+
+def effective_since(established: np.ndarray, since: np.ndarray) -> np.ndarray:
+    """When a COVERS edge takes effect: the later of its organization's establishment
+    and the coverage's own `since` (undated sides do not hold it back)."""
+    return np.maximum(established, since)
+
+
+def inactive_since(status: np.ndarray, status_since: np.ndarray) -> np.ndarray:
+    """The day each enterprise stops counting: NEVER for ACTIVE; for ZOMBIE or CLOSED,
+    the day its status changed, or ALWAYS when that day is unknown.
+
+    `status` holds positions in `STATUSES`.
+    """
+    active = status == STATUSES.index(Status.ACTIVE)
+    return np.where(active, NEVER, status_since).astype(np.int32)
+
+
+def counted_at(registered: np.ndarray, inactive: np.ndarray, day: int) -> np.ndarray:
+    """Enterprises that count at `day`: registered by then and not yet zombie or closed."""
+    return (registered <= day) & (inactive > day)
+
+
+def counts_toward_coverage(kind: OrgKind) -> bool:
+    """Only enterprise-level organizations (own or joint) cover enterprises."""
+    return kind.is_enterprise_level
+
+
+def resolve_clusters(declared: np.ndarray, edge_row: np.ndarray, edge_cluster: np.ndarray) -> np.ndarray:
+    """Each enterprise's cluster: the one its ledger row declares (行业归口), else the
+    cluster above its first covering organization in ledger order that has one.
+
+    Arguments are cluster codes (0 for none): per enterprise, and per COVERS edge
+    (edges in ledger order) the cluster above the edge's organization.
+
+    >>> resolve_clusters(np.array([2, 0, 0]), np.array([0, 1, 1]), np.array([1, 0, 3])).tolist()
+    [2, 3, 0]
+    """
+    resolved = declared.copy()
+    has_cluster = edge_cluster != 0
+    rows, first = np.unique(edge_row[has_cluster], return_index=True)
+    undeclared = declared[rows] == 0
+    resolved[rows[undeclared]] = edge_cluster[has_cluster][first[undeclared]]
+    return resolved
+
+
+# -- ledger invariants: each returns the reason a record breaks it, or None ----------
+
+
+def parent_problem(kind: OrgKind, parent: OrgKind) -> str | None:
+    """A parent sits strictly above its child in the three tiers."""
+    if parent.rank >= kind.rank:
+        return f"a {kind.value} cannot be part of a {parent.value}"
+    return None
+
+
+def cluster_problem(kind: OrgKind) -> str | None:
+    """An enterprise's declared cluster must be a CLUSTER."""
+    return None if kind is OrgKind.CLUSTER else f"names a {kind.value}, not a CLUSTER"
+
+
+def cover_problem(kind: OrgKind) -> str | None:
+    """Only enterprise-level organizations cover enterprises."""
+    return None if counts_toward_coverage(kind) else f"a {kind.value} does not cover enterprises directly"
+
+
+DISTINCT_IDS = "an organization has this id too; ids must be distinct"
+
+STATUSES: list[Status] = list(Status)
