@@ -43,6 +43,12 @@ for _value, _char in enumerate(ALPHABET):
 _ALPHABET_BYTES = np.frombuffer(ALPHABET.encode("ascii"), dtype=np.uint8)
 
 
+def check_characters(bodies: np.ndarray) -> np.ndarray:
+    """The check character (as a byte) of each row of an (n, 17) uint8 array of code bodies."""
+    total = _LOOKUP[bodies] @ np.asarray(WEIGHTS, dtype=np.int64)
+    return _ALPHABET_BYTES[(31 - total % 31) % 31]
+
+
 def check_characters_hold(codes: np.ndarray) -> np.ndarray:
     """For an array of 18-byte codes already made of ALPHABET characters, whether each
     one's check character is right: the whole column at once, no Python call per code.
@@ -51,5 +57,4 @@ def check_characters_hold(codes: np.ndarray) -> np.ndarray:
     array([ True])
     """
     matrix = np.frombuffer(codes.tobytes(), dtype=np.uint8).reshape(len(codes), 18)
-    total = _LOOKUP[matrix[:, :17]] @ np.asarray(WEIGHTS, dtype=np.int64)
-    return matrix[:, 17] == _ALPHABET_BYTES[(31 - total % 31) % 31]
+    return matrix[:, 17] == check_characters(matrix[:, :17])

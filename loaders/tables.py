@@ -356,7 +356,7 @@ def _check_formulas(archive: zipfile.ZipFile, member: str, source: str) -> None:
 
 
 def _sheet_table(name: str, source: str, sheet: python_calamine.CalamineSheet, warnings: list[LedgerIssue]) -> RawTable:
-    values = sheet.to_python(skip_empty_area=False)
+    values = sheet.to_python()
     start_row, start_column = sheet.start or (0, 0)
     merged = [r for r in (sheet.merged_cell_ranges or []) if r[0] != r[1]]
     for (top, left), (bottom, right) in merged:

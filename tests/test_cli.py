@@ -75,3 +75,20 @@ def test_serve_refuses_a_bad_ledger(tmp_path: Path) -> None:
     write_csv(tmp_path / "enterprises.csv", [["credit_code", "name", "park"], ["bad", "x", "y"]])
     result = run("serve", "--data", str(tmp_path), "--port", str(free_port()))
     assert result.returncode == 1 and "not serving" in result.stderr
+
+
+def test_ledger_text_is_printed_as_itself_never_as_markup(hand_ledger: Path) -> None:
+    rows = [*HAND_TABLES["enterprises"], [credit_code(20), "新公司", "A", "", "", "[/x]", "", "", "", ""]]
+    write_csv(hand_ledger / "enterprises.csv", rows)
+    result = run("load", str(hand_ledger))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "│ [/x] " in result.stderr
+
+
+def test_a_forced_encoding_and_a_missing_path(tmp_path: Path) -> None:
+    missing = run("load", str(tmp_path / "nowhere"))
+    assert missing.returncode == 1 and "no such file or folder" in missing.stderr
+    rows = [["credit_code", "name", "park"], [credit_code(1), "臺北資訊股份有限公司", "臺北"]] * 1
+    write_csv(tmp_path / "enterprises.csv", rows, "big5")
+    forced = run("load", str(tmp_path), "--encoding", "big5")
+    assert forced.returncode == 0, forced.stderr

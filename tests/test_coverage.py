@@ -113,3 +113,23 @@ async def test_fuzhou_268_organizations_cover_76_8_percent_of_561(store_of: Call
     coverage = await store_of(fuzhou_tables()).coverage(Scope(park="福州"))
     assert (coverage.enterprises, coverage.organizations, coverage.organization_covered) == (561, 268, 431)
     assert round(coverage.organization_rate * 100, 1) == 76.8
+
+
+async def test_a_status_counts_from_its_date_and_no_date_means_today(store_of: Callable) -> None:
+    """Closed since 2021-01-01: active before then. Without asOf, the question is about today."""
+    header = ["credit_code", "name", "park", "status", "status_since", "registered_on"]
+    tables = {
+        "enterprises": [header, [c(1), "甲", "A", "CLOSED", "2021-01-01", "2019-01-01"], [c(2), "乙", "A", "ZOMBIE", "", ""]],
+        "organizations": [["id", "name", "kind", "established_on"], ["B1", "甲支部", "BRANCH", "2020-01-01"]],
+        "coverage": [["org_id", "credit_code"], ["B1", c(1)]],
+    }
+    store = store_of(tables)
+    assert await store.coverage(Scope(), date(2020, 12, 31)) == counts(1, 1, 0, 0, 1)
+    assert await store.coverage(Scope(), date(2021, 1, 1)) == counts(0, 0, 0, 0, 0)
+    assert await store.coverage_trend(Scope(), [date(2019, 6, 1), date(2020, 6, 1), date(2021, 6, 1)]) == [
+        counts(1, 0, 0, 0, 0), counts(1, 1, 0, 0, 1), counts(0, 0, 0, 0, 0),
+    ]  # fmt: skip
+    store.today = lambda: date(2020, 6, 1)
+    assert await store.coverage(Scope()) == counts(1, 1, 0, 0, 1)
+    store.today = lambda: date(2019, 6, 1)  # B1 is not established yet
+    assert await store.coverage(Scope()) == counts(1, 0, 0, 0, 0)

@@ -172,3 +172,20 @@ def test_no_enterprises_table_is_an_error(write_ledger: Callable[..., Path]) -> 
 def test_errors_read_as_sentences() -> None:
     issue = LedgerIssue("enterprises.csv", 7, "正式党员数", "-1", "must be a whole number ≥ 0")
     assert str(issue) == "enterprises.csv, row 7, column 正式党员数 = '-1': must be a whole number ≥ 0"
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [("甲\x00公司", "control characters"), ("名" * 50_000, "a cell over 128 KB")],
+)
+def test_control_characters_and_huge_cells_are_row_errors(write_ledger: Callable[..., Path], value: str, reason: str) -> None:
+    issues = rejected(write_ledger, edit("enterprises", 1, "name", value))
+    assert [(i.source, i.row, i.column) for i in issues] == [("enterprises.csv", 2, "name")]
+    assert reason in issues[0].reason and len(issues[0].value) < 300
+
+
+def test_a_joint_branch_of_fewer_than_two_enterprises_is_a_warning(write_ledger: Callable[..., Path]) -> None:
+    tables = extra("organizations", ["J1", "联合党支部", "联合党支部", "C1", ""])
+    tables["coverage"].append(["J1", credit_code(2)])
+    warnings = load_ledger(write_ledger(tables)).warnings
+    assert [w.reason for w in warnings] == ["joint branch J1 covers 1 enterprise(s); a joint branch joins 2 or more"]

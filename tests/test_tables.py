@@ -1,4 +1,9 @@
 import codecs
+import os
+import re
+import time
+import zipfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -80,3 +85,103 @@ def test_a_damaged_workbook_is_rejected(tmp_path: Path) -> None:
     path.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(LedgerInvalid, match="cannot open the workbook"):
         read_tables(path)
+
+
+FOREIGN = {
+    "big5": "臺北市資訊軟體股份有限公司,臺北園區\n高雄數據資訊股份有限公司,高雄園區\n",
+    "shift_jis": "株式会社テストシステムズ,東京都港区\nソフトウェア開発株式会社,大阪府\n",
+    "cp1252": "Société Générale Café,Zürich Straße\nÉtablissements Müller,Genève\n",
+}
+
+
+@pytest.mark.parametrize("encoding", FOREIGN)
+def test_foreign_encodings_are_refused_not_read_as_mojibake(tmp_path: Path, encoding: str) -> None:
+    (tmp_path / "enterprises.csv").write_bytes(("name,park\n" + FOREIGN[encoding] * 20).encode(encoding))
+    with pytest.raises(LedgerInvalid, match="not UTF-8, UTF-16 or GBK") as refused:
+        read_tables(tmp_path)
+    assert "--encoding" in refused.value.issues[0].reason
+
+
+def test_a_forced_encoding_reads_what_detection_refuses(tmp_path: Path) -> None:
+    (tmp_path / "enterprises.csv").write_bytes(("name,park\n" + FOREIGN["big5"]).encode("big5"))
+    assert read_tables(tmp_path, encoding="big5")["enterprises"].records()[0] == (2, ["臺北市資訊軟體股份有限公司", "臺北園區"])
+
+
+def test_an_unterminated_quote_names_the_row_where_it_opens(tmp_path: Path) -> None:
+    (tmp_path / "enterprises.csv").write_text('name,park\n甲,A\n"乙,B\n丙,C\n丁,D\n', encoding="utf-8")
+    with pytest.raises(LedgerInvalid) as refused:
+        read_tables(tmp_path)
+    assert [(i.row, i.reason) for i in refused.value.issues] == [(3, "a quoted cell opens in this row and is never closed")]
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "dangling", "loop"])
+def test_a_table_that_is_not_a_regular_file_is_a_clear_error(tmp_path: Path, kind: str) -> None:
+    table = tmp_path / "enterprises.csv"
+    if kind == "folder":
+        table.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(table)
+    elif kind == "dangling":
+        table.symlink_to(tmp_path / "gone.csv")
+    else:
+        table.symlink_to(tmp_path / "enterprises.csv")
+    with pytest.raises(LedgerInvalid) as refused:
+        read_tables(tmp_path)
+    assert refused.value.issues[0].source == "enterprises.csv"
+    assert refused.value.issues[0].reason.split()[0] in {"is", "not", "a", "cannot"}
+
+
+def workbook(tmp_path: Path, fill: Callable[[openpyxl.Workbook], None]) -> Path:
+    book = openpyxl.Workbook()
+    fill(book)
+    path = tmp_path / "ledger.xlsx"
+    book.save(path)
+    return path
+
+
+def test_a_formula_without_a_saved_value_is_an_error_naming_the_cell(tmp_path: Path) -> None:
+    def fill(book: openpyxl.Workbook) -> None:
+        sheet = book.active
+        sheet.title = "enterprises"
+        sheet.append(["credit_code", "employees"])
+        sheet.append([credit_code(1), "=1+1"])
+
+    with pytest.raises(LedgerInvalid) as refused:
+        read_tables(workbook(tmp_path, fill))
+    issue = refused.value.issues[0]
+    assert (issue.source, issue.row, issue.column) == ("ledger.xlsx[enterprises]", 2, "B2")
+    assert "formula" in issue.reason
+
+
+def test_merged_cells_hidden_sheets_and_a_table_below_row_one(tmp_path: Path) -> None:
+    def fill(book: openpyxl.Workbook) -> None:
+        sheet = book.active
+        sheet.title = "enterprises"
+        sheet["B3"], sheet["C3"] = "name", "park"
+        sheet["B4"], sheet["C4"] = "甲", "长沙高新区"
+        sheet["B5"] = "乙"
+        sheet.merge_cells("C4:C5")
+        sheet["E3"] = None
+        sheet.sheet_state = "hidden"
+        book.create_sheet("说明")
+
+    table = read_tables(workbook(tmp_path, fill))["enterprises"]
+    assert table.header == ["name", "park"]
+    assert table.records() == [(4, ["甲", "长沙高新区"]), (5, ["乙", "长沙高新区"])]
+    reasons = [w.reason for w in table.warnings]
+    assert any("merged cells C4:C5" in r for r in reasons) and any("hidden sheet" in r for r in reasons)
+
+
+def test_a_sheet_declaring_a_huge_size_is_refused_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "huge.xlsx"
+    with zipfile.ZipFile(workbook(tmp_path, lambda book: setattr(book.active, "title", "enterprises"))) as source:
+        with zipfile.ZipFile(path, "w") as target:
+            for item in source.infolist():
+                data = source.read(item)
+                if item.filename.startswith("xl/worksheets/"):
+                    data = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048577"', data)
+                target.writestr(item, data)
+    started = time.perf_counter()
+    with pytest.raises(LedgerInvalid, match="the limit is 1,048,576 rows"):
+        read_tables(path)
+    assert time.perf_counter() - started < 2
