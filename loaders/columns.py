@@ -36,10 +36,9 @@ Parser = Callable[[pl.Series], Parsed]
 def _result(values: pl.Series, bad: pl.Series, reason: str | pl.Series) -> Parsed:
     """Values with nulls where `bad`, and `reason` for those rows."""
     frame = pl.DataFrame({"value": values, "bad": bad.fill_null(False)})
-    reasons = pl.lit(reason) if isinstance(reason, str) else pl.lit(reason)
     out = frame.select(
         pl.when(pl.col("bad")).then(None).otherwise(pl.col("value")).alias("value"),
-        pl.when(pl.col("bad")).then(reasons).otherwise(None).cast(pl.String).alias("reason"),
+        pl.when(pl.col("bad")).then(pl.lit(reason)).otherwise(None).cast(pl.String).alias("reason"),
     )
     return Parsed(out["value"], out["reason"])
 

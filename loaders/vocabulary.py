@@ -30,6 +30,7 @@ COLUMN_NAMES: dict[str, dict[str, tuple[str, ...]]] = {
         "above_scale": ("规上企业", "是否规上"),
         "key": ("重点企业", "是否重点企业"),
         "status": ("经营状态", "状态"),
+        "status_since": ("状态变更日期", "状态日期"),
         "registered_on": ("注册日期", "成立日期"),
         "cluster": ("党群联组", "行业归口", "所属联组"),
     },
