@@ -23,7 +23,6 @@ from graph.query import Coverage, CoverageGroup, CoverageState, GroupBy, Scope
 from graph.rules import ALWAYS, NEVER, counted_at, inactive_since
 
 TIMELINE_CACHE = 64
-FIELDS = 5  # enterprises, organization_covered, work_covered, formal_members, organizations
 
 
 class DayGrid:
@@ -34,8 +33,7 @@ class DayGrid:
     """
 
     def __init__(self, *columns: np.ndarray):
-        dated = [column[(column != ALWAYS) & (column != NEVER)] for column in columns]
-        self.days = np.unique(np.concatenate(dated)) if dated else np.empty(0, np.int32)
+        self.days = np.unique(np.concatenate([column[(column != ALWAYS) & (column != NEVER)] for column in columns]))
         self.size = len(self.days) + 2
         self.dtype = np.int16 if self.size < np.iinfo(np.int16).max else np.int32
 
@@ -53,7 +51,7 @@ class DayGrid:
 class Timeline:
     """Cumulative interval openings and closings per grid position, one row per Coverage field."""
 
-    opened: np.ndarray  # shape (FIELDS, grid size)
+    opened: np.ndarray  # shape (Coverage fields, grid size), rows in Coverage's field order
     closed: np.ndarray
 
     def at(self, positions: Sequence[int]) -> list[Coverage]:
@@ -154,21 +152,17 @@ class CoverageIndex:
             mask = matches if mask is None else mask & matches
         return mask
 
-    def _reached(self, position: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(counted, organized, worked) masks over every row at a grid position."""
-        counted = counted_at(self.registered, self.inactive, position)
-        organized = counted & (self.organized <= position)
-        worked = counted & ~organized & (self.worked <= position)
-        return counted, organized, worked
+    def _reach(self, position: int) -> tuple[np.ndarray, np.ndarray]:
+        """(organized, worked) masks over every row at a grid position, whatever the status."""
+        organized = self.organized <= position
+        return organized, ~organized & (self.worked <= position)
 
     def state_mask(self, state: CoverageState, day: int) -> np.ndarray:
         """Rows in `state` at `day`. A state says how party work reaches an enterprise,
         whatever its status; only counts leave out zombie and closed ones."""
-        position = self.grid.position(day)
-        organized = self.organized <= position
+        organized, worked = self._reach(self.grid.position(day))
         if state is CoverageState.ORGANIZATION:
             return organized
-        worked = ~organized & (self.worked <= position)
         return worked if state is CoverageState.WORK else ~organized & ~worked
 
     def states(self, rows: np.ndarray, day: int) -> list[CoverageState]:
@@ -225,10 +219,11 @@ class CoverageIndex:
         dimension, labels = self.dimensions[by]
         groups = len(dimension.keys)
         position = self.grid.position(day)
-        counted, organized, worked = self._reached(position)
+        counted = counted_at(self.registered, self.inactive, position)
         mask = self.scope_mask(scope)
         if mask is not None:
-            counted, organized, worked = counted & mask, organized & mask, worked & mask
+            counted &= mask
+        organized, worked = (reached & counted for reached in self._reach(position))
         codes = dimension.codes
 
         def per_group(rows: np.ndarray, weights: np.ndarray | None = None) -> list[int]:

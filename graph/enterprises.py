@@ -10,7 +10,6 @@ is built only for the rows a request returns.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -19,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.errors import NotFound
-from graph.model import Category, Enterprise, Status
+from graph.model import Category, Enterprise
 from graph.rules import ALWAYS, STATUSES, day_number
 
 CODE_WIDTH = 18
@@ -27,12 +26,13 @@ EPOCH = day_number(date(1970, 1, 1))
 CATEGORIES: list[Category] = list(Category)
 
 
-@dataclass(frozen=True, eq=False)
 class Dimension:
     """Integer codes of one text column; code 0 stands for "not given"."""
 
-    keys: list[str | None]
-    codes: np.ndarray
+    def __init__(self, keys: list[str | None], codes: np.ndarray):
+        self.keys = keys
+        self.codes = codes
+        self._code_of = {key: code for code, key in enumerate(keys) if key is not None}
 
     @classmethod
     def of(cls, column: pl.Series, keys: Sequence[str] = ()) -> Dimension:
@@ -43,10 +43,7 @@ class Dimension:
         return cls([None, *known], codes.to_numpy())
 
     def code(self, value: str) -> int | None:
-        try:
-            return self.keys.index(value, 1)
-        except ValueError:
-            return None
+        return self._code_of.get(value)
 
     def require(self, dimension: str, value: str) -> int:
         code = self.code(value)
@@ -83,7 +80,8 @@ class EnterpriseTable:
         self.chain = Dimension.of(frame["chain"])
         self.category = Dimension.of(frame["category"], [c.value for c in CATEGORIES])
         self.declared_cluster = Dimension.of(frame["cluster"])
-        self.status = frame["status"].replace_strict([s.value for s in STATUSES], range(len(STATUSES)), return_dtype=pl.Int8).to_numpy()
+        statuses = [status.value for status in STATUSES]
+        self.status = frame["status"].replace_strict(statuses, range(len(statuses)), return_dtype=pl.Int8).to_numpy()
         self.status_since = day_numbers(frame["status_since"])
         self.registered = day_numbers(frame["registered_on"])
         self.employees = frame["employees"].fill_null(-1).to_numpy().astype(np.int32)
@@ -94,13 +92,6 @@ class EnterpriseTable:
 
     def __len__(self) -> int:
         return self.size
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes held by the columns."""
-        arrays = [value for value in vars(self).values() if isinstance(value, np.ndarray)]
-        dimensions = [value.codes for value in vars(self).values() if isinstance(value, Dimension)]
-        return sum(a.nbytes for a in arrays + dimensions) + self.names.nbytes
 
     def rows_of(self, credit_codes: Sequence[str]) -> np.ndarray:
         """The row of each credit code, -1 where the table has none."""
@@ -115,9 +106,6 @@ class EnterpriseTable:
         hit = self._sorted_codes[at] == needles
         rows[hit] = self._order[at[hit]]
         return rows
-
-    def credit_code(self, row: int) -> str:
-        return self.codes[row].decode("ascii")
 
     def name_contains(self, needle: str) -> np.ndarray:
         """Rows whose name contains `needle`, ignoring case."""
@@ -136,7 +124,7 @@ class EnterpriseTable:
 
         employees = int(self.employees[row])
         return Enterprise(
-            credit_code=self.credit_code(row),
+            credit_code=self.codes[row].decode("ascii"),
             name=name,
             park=self.park.keys[self.park.codes[row]] or "",
             building=self.building.keys[self.building.codes[row]],
@@ -163,7 +151,3 @@ class EnterpriseTable:
             for pair in present
             if pair % width and pair // width
         )
-
-    def status_counts(self) -> dict[Status, int]:
-        counts = np.bincount(self.status, minlength=len(STATUSES)).tolist()
-        return {status: counts[i] for i, status in enumerate(STATUSES)}

@@ -146,9 +146,6 @@ class NetworkxStore:
 
     # -- helpers -----------------------------------------------------------------
 
-    def _org(self, index: int) -> Organization:
-        return self._organizations[index]
-
     def _records(self, found: list[np.ndarray]) -> list[list[Enterprise]]:
         flat = self.table.records(np.concatenate(found) if found else np.empty(0, np.int64))
         lists, start = [], 0
@@ -237,7 +234,7 @@ class NetworkxStore:
         return [next(found) if row >= 0 else None for row in rows.tolist()]
 
     async def organizations(self, ids: Sequence[str]) -> list[Organization | None]:
-        return [self._org(i) if (i := self._org_index.get(org_id)) is not None else None for org_id in ids]
+        return [self._organizations[i] if (i := self._org_index.get(org_id)) is not None else None for org_id in ids]
 
     async def children(self, ids: Sequence[str]) -> list[list[Organization]]:
         graph = self.graph
@@ -254,14 +251,14 @@ class NetworkxStore:
 
     async def covering(self, credit_codes: Sequence[str]) -> list[list[Organization]]:
         found = self._covering.lookup(self.table.rows_of(credit_codes))
-        return [[self._org(int(i)) for i in orgs] for orgs in found]
+        return [[self._organizations[i] for i in orgs.tolist()] for orgs in found]
 
     async def clusters(self, credit_codes: Sequence[str]) -> list[Organization | None]:
         keys = self._cluster.keys
         found: list[Organization | None] = []
         for row in self.table.rows_of(credit_codes).tolist():
             key = keys[self._cluster.codes[row]] if row >= 0 else None
-            found.append(self._org(self._org_index[key]) if key else None)
+            found.append(self._organizations[self._org_index[key]] if key else None)
         return found
 
     async def instructors(self, credit_codes: Sequence[str]) -> list[list[Instructor]]:

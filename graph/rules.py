@@ -23,6 +23,8 @@ from graph.model import OrgKind, Status
 ALWAYS = int(np.iinfo(np.int32).min)  # an undated start: counts at every date
 NEVER = int(np.iinfo(np.int32).max)  # an end that has not happened
 
+STATUSES: list[Status] = list(Status)  # a status column holds positions in this list
+
 Today = Callable[[], date]
 
 
@@ -105,5 +107,3 @@ def cover_problem(kind: OrgKind) -> str | None:
 
 
 DISTINCT_IDS = "an organization has this id too; ids must be distinct"
-
-STATUSES: list[Status] = list(Status)
