@@ -38,7 +38,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from graph.credit_code import ALPHABET, check_characters  # noqa: E402
+from graph.model import OrgKind  # noqa: E402
 from graph.networkx_store import NetworkxStore  # noqa: E402
+from graph.query import CoverageState, EnterpriseFilter, OrganizationFilter, Scope  # noqa: E402
 from loaders.demo import demo_records  # noqa: E402
 from loaders.ledger import load_ledger  # noqa: E402
 from loaders.writer import write_csv_ledger  # noqa: E402
@@ -97,7 +99,7 @@ def write_ledger(folder: Path, size: int, seed: int = 6) -> None:
             "registered_on": registered.astype(str),
         }
     )
-    organizations, coverage = _organizations(rng, frame, chain)
+    organizations, coverage = _organizations(rng, frame)
     frame = frame.with_columns(cluster=pl.Series(_declared_clusters(rng, chain), dtype=pl.String))
     frame.write_csv(folder / "enterprises.csv")
     pl.DataFrame(organizations, orient="row", schema=["id", "name", "kind", "parent_id", "established_on"]).write_csv(
@@ -122,7 +124,7 @@ def _declared_clusters(rng: np.random.Generator, chain: np.ndarray) -> list[str 
     return [f"LZ{c:02d}" if d else None for c, d in zip(cluster.tolist(), declared.tolist(), strict=True)]
 
 
-def _organizations(rng: np.random.Generator, frame: pl.DataFrame, chain: np.ndarray) -> tuple[list, list]:
+def _organizations(rng: np.random.Generator, frame: pl.DataFrame) -> tuple[list, list]:
     """10 park committees, 10 chain committees, 20 clusters and 9,960 enterprise organizations."""
     codes = frame["credit_code"].to_numpy()
     building = frame["building"].to_numpy()
@@ -242,8 +244,10 @@ class InProcess:
 
 def queries(store: NetworkxStore) -> dict[str, str]:
     park = store.table.park.keys[1]
-    chain_committee = next(o.id for o in store._organizations if o.kind.value == "CHAIN_COMMITTEE")
-    uncovered = asyncio.run(store.find_enterprises(_none_filter(park), 0, 0)).total
+    committees = OrganizationFilter(kinds=frozenset({OrgKind.CHAIN_COMMITTEE}))
+    chain_committee = asyncio.run(store.find_organizations(committees, 0, 1)).items[0].id
+    uncovered_filter = EnterpriseFilter(scope=Scope(park=park), coverage=CoverageState.NONE)
+    uncovered = asyncio.run(store.find_enterprises(uncovered_filter, 0, 0)).total
     page = "nodes { creditCode name organizations { id name } cluster { name } } pageInfo { endCursor }"
     deep = cursor_at(int(uncovered * 0.9) - 1)
     return {
@@ -253,12 +257,6 @@ def queries(store: NetworkxStore) -> dict[str, str]:
         "page, 90% deep": f'{{ enterprises(first: 100, after: "{deep}", filter: {{coverage: NONE, scope: {{park: "{park}"}}}}) {{ totalCount {page} }} }}',
         "chain committee tree": f'{{ organization(id: "{chain_committee}") {{ name members {{ total }} children {{ id name members {{ formal probationary total }} children {{ id name kind members {{ total }} covers {{ creditCode name }} }} }} }} }}',
     }
-
-
-def _none_filter(park: str):  # noqa: ANN202
-    from graph.query import CoverageState, EnterpriseFilter, Scope
-
-    return EnterpriseFilter(scope=Scope(park=park), coverage=CoverageState.NONE)
 
 
 def gc_pauses(process: InProcess, mix: list[str], seconds: float) -> list[float]:

@@ -33,6 +33,11 @@ class Parsed:
 Parser = Callable[[pl.Series], Parsed]
 
 
+def nulls(length: int) -> pl.Series:
+    """A text column of `length` empty cells, without a Python object per cell."""
+    return pl.repeat(None, length, dtype=pl.String, eager=True)
+
+
 def _result(values: pl.Series, bad: pl.Series, reason: str | pl.Series) -> Parsed:
     """Values with nulls where `bad`, and `reason` for those rows."""
     frame = pl.DataFrame({"value": values, "bad": bad.fill_null(False)})
@@ -54,7 +59,7 @@ def _folded(cells: pl.Series) -> pl.Series:
 
 
 def text(cells: pl.Series) -> Parsed:
-    return Parsed(cells, pl.Series(values=[None] * len(cells), dtype=pl.String))
+    return Parsed(cells, nulls(len(cells)))
 
 
 def credit_code(cells: pl.Series) -> Parsed:
@@ -65,7 +70,7 @@ def credit_code(cells: pl.Series) -> Parsed:
     if valid.any():
         valid[valid] = check_characters_hold(fixed_width(codes.filter(shaped), 18))
     bad = pl.Series(~valid) & cells.is_not_null()
-    reasons = pl.Series([None] * len(cells), dtype=pl.String)
+    reasons = nulls(len(cells))
     if bad.any():
         failing = np.flatnonzero(bad.to_numpy())
         reasons = reasons.scatter(failing, [_why_not_a_code(cells[int(i)]) for i in failing])
@@ -89,7 +94,7 @@ def count(most: int) -> Parser:
         digits = cells.str.replace_all(",", "", literal=True).str.replace(r"\.0+$", "").str.strip_chars_start("0")
         fits = digits.str.len_chars() <= len(str(most))
         number = pl.select(pl.when(shaped & fits).then(digits.replace("", "0")).cast(pl.Int64, strict=False)).to_series()
-        too_big = ~shaped.fill_null(True) | (shaped & ~fits) | (number > most)
+        too_big = (shaped & ~fits) | (number > most)
         reasons = pl.select(
             pl.when(~shaped).then(pl.lit("must be a whole number ≥ 0"))
             .when(too_big).then(pl.lit(f"must be at most {most:,}"))

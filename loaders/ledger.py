@@ -122,7 +122,7 @@ class LoadedLedger:
 
 
 @dataclass(frozen=True)
-class Parsed:
+class ParsedTable:
     """One table's parsed columns (all SCHEMA columns, null where absent or bad), its
     spreadsheet row numbers, and which rows have every required value."""
 
@@ -174,7 +174,7 @@ def dataset_from_tables(tables: Mapping[str, RawTable], origin: str = "ledger") 
     return LoadedLedger(dataset, warnings)
 
 
-def _parse_table(table: RawTable, issues: list[LedgerIssue], warnings: list[LedgerIssue]) -> Parsed | None:
+def _parse_table(table: RawTable, issues: list[LedgerIssue], warnings: list[LedgerIssue]) -> ParsedTable | None:
     schema = SCHEMA[table.name]
     aliases = {
         normalise(alias): column.name
@@ -184,9 +184,9 @@ def _parse_table(table: RawTable, issues: list[LedgerIssue], warnings: list[Ledg
     position: dict[str, int] = {}
     headers: dict[str, str] = {}
     for index, header in enumerate(table.header):
-        canonical = aliases.get(normalise(header))
         if not header:
             continue
+        canonical = aliases.get(normalise(header))
         if canonical is None:
             warnings.append(LedgerIssue(table.source, _header_row(table), header, None, "unknown column, ignored"))
         elif canonical in position:
@@ -206,7 +206,7 @@ def _parse_table(table: RawTable, issues: list[LedgerIssue], warnings: list[Ledg
     values: dict[str, pl.Series] = {}
     for column in schema:
         if column.name not in position:
-            values[column.name] = column.parse(pl.Series([None] * len(rows), dtype=pl.String)).values
+            values[column.name] = column.parse(parse.nulls(len(rows))).values
             continue
         raw = table.cells[str(position[column.name])]
         cells = raw.str.strip_chars().replace("", None)
@@ -227,7 +227,7 @@ def _parse_table(table: RawTable, issues: list[LedgerIssue], warnings: list[Ledg
                 issues.append(LedgerIssue(table.source, number, headers[column.name], shown, reason))
         values[column.name] = result.values
     frame = pl.DataFrame({"_row": rows, "_usable": usable, **values})
-    return Parsed(table, frame, headers)
+    return ParsedTable(table, frame, headers)
 
 
 def _header_row(table: RawTable) -> int:
@@ -250,7 +250,7 @@ class _Checker:
         """True when nothing in the ledger has this id (a rejected row's id is not reported twice)."""
         return key not in known and key not in self.rejected
 
-    def _unique(self, parsed: Parsed, keys: list[str], column: str, what: str) -> pl.DataFrame:
+    def _unique(self, parsed: ParsedTable, keys: list[str], column: str, what: str) -> pl.DataFrame:
         """The usable rows whose key was not seen before; the others become issues.
 
         The keys of unusable rows (bad in some other required field) are remembered as
@@ -267,11 +267,11 @@ class _Checker:
                 self.issues.append(parsed.issue(row, column, f"duplicate {what}, first at row {row['_first']}"))
         return usable.filter(first)
 
-    def _reference_issues(self, parsed: Parsed, rows: pl.DataFrame, column: str, bad: pl.Series, reason: str) -> None:
+    def _reference_issues(self, parsed: ParsedTable, rows: pl.DataFrame, column: str, bad: pl.Series, reason: str) -> None:
         for row in rows.filter(bad).iter_rows(named=True):
             self.issues.append(parsed.issue(row, column, reason))
 
-    def organizations(self, parsed: Parsed | None) -> dict[str, Organization]:
+    def organizations(self, parsed: ParsedTable | None) -> dict[str, Organization]:
         if parsed is None:
             return {}
         rows = list(self._unique(parsed, ["id"], "id", "organization id").iter_rows(named=True))
@@ -299,7 +299,7 @@ class _Checker:
                 self.issues.append(parsed.issue(row, "parent_id", problem))
         return found
 
-    def enterprises(self, parsed: Parsed | None, organizations: Mapping[str, Organization]) -> pl.DataFrame:
+    def enterprises(self, parsed: ParsedTable | None, organizations: Mapping[str, Organization]) -> pl.DataFrame:
         if parsed is None:
             return pl.DataFrame()
         rows = self._unique(parsed, ["credit_code"], "credit_code", "credit code")
@@ -316,7 +316,7 @@ class _Checker:
             pl.col(name).fill_null(value) for name, value in ENTERPRISE_DEFAULTS.items()
         ).drop("_row", "_usable")
 
-    def departments(self, parsed: Parsed | None, organizations: Mapping[str, Organization]) -> dict[str, Department]:
+    def departments(self, parsed: ParsedTable | None, organizations: Mapping[str, Organization]) -> dict[str, Department]:
         found = {}
         if parsed is None:
             return found
@@ -335,7 +335,7 @@ class _Checker:
         return known, ~known & ~rows["credit_code"].is_in(list(self.rejected))
 
     def covers(
-        self, parsed: Parsed | None, organizations: Mapping[str, Organization], enterprises: pl.DataFrame
+        self, parsed: ParsedTable | None, organizations: Mapping[str, Organization], enterprises: pl.DataFrame
     ) -> Iterator[Covers]:
         if parsed is None:
             return iter(())
@@ -352,14 +352,14 @@ class _Checker:
         self._warn_narrow_joint_branches(parsed, valid, organizations)
         return (Covers(org, code, since) for org, code, since in valid.select("org_id", "credit_code", "since").iter_rows())
 
-    def _warn_narrow_joint_branches(self, parsed: Parsed, covers: pl.DataFrame, organizations: Mapping[str, Organization]) -> None:
+    def _warn_narrow_joint_branches(self, parsed: ParsedTable, covers: pl.DataFrame, organizations: Mapping[str, Organization]) -> None:
         counts = dict(covers.group_by("org_id").len().iter_rows())
         for org in organizations.values():
             if org.kind is OrgKind.JOINT_BRANCH and counts.get(org.id, 0) < 2:
                 reason = f"joint branch {org.id} covers {counts.get(org.id, 0)} enterprise(s); a joint branch joins 2 or more"
                 self.warnings.append(LedgerIssue(parsed.table.source, None, None, None, reason))
 
-    def links(self, parsed: Parsed | None, endpoints: set[str], enterprises: pl.DataFrame) -> list[Link]:
+    def links(self, parsed: ParsedTable | None, endpoints: set[str], enterprises: pl.DataFrame) -> list[Link]:
         found: list[Link] = []
         if parsed is None:
             return found
@@ -378,7 +378,7 @@ class _Checker:
                 found.append(Link(pair[0], pair[1], LinkKind(row["kind"]), row["since"]))
         return found
 
-    def instructors(self, parsed: Parsed | None, enterprises: pl.DataFrame) -> tuple[list[Instructor], Iterator[Assignment]]:
+    def instructors(self, parsed: ParsedTable | None, enterprises: pl.DataFrame) -> tuple[list[Instructor], Iterator[Assignment]]:
         if parsed is None:
             return [], iter(())
         rows = self._unique(parsed, ["id", "credit_code"], "credit_code", "assignment")

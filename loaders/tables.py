@@ -20,7 +20,7 @@ import stat
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
 
@@ -51,11 +51,6 @@ class RawTable:
     rows: np.ndarray  # the spreadsheet row number of each data row
     issues: list[LedgerIssue] = field(default_factory=list)
     warnings: list[LedgerIssue] = field(default_factory=list)
-
-    def records(self) -> list[tuple[int, list[str]]]:
-        """(row number, cells) pairs, with "" for empty cells: for tests and messages."""
-        rows = self.cells.fill_null("").rows()
-        return [(int(n), list(cells)) for n, cells in zip(self.rows.tolist(), rows, strict=True)]
 
 
 def table_name(stem: str) -> str | None:
@@ -174,26 +169,27 @@ def _read_csv(file: Path, encoding: str | None) -> RawTable | None:
         return None
     _require_regular_file(file, file.name)
     raw = file.read_bytes()
-    warnings: list[LedgerIssue] = []
-    text: str | None = None
+    parse_again = True
     if encoding is None and not raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            frame = pl.read_csv(raw, has_header=False, infer_schema=False)  # UTF-8, checked by polars
-            return _table(name, file.name, frame, 1, warnings=warnings)
-        except pl.exceptions.ComputeError as error:
-            if "utf-8" in str(error).lower():
-                text, warnings = decode(raw, file.name)
-        except pl.exceptions.NoDataError:
-            return _table(name, file.name, pl.DataFrame(), 1)
-    if text is None:
-        text, warnings = decode(raw, file.name, encoding)
+            return _table(name, file.name, _polars_csv(raw), 1)  # UTF-8, checked by polars
+        except pl.exceptions.PolarsError as error:
+            parse_again = "utf-8" in str(error).lower()  # not UTF-8: decode, then polars again
+    text, warnings = decode(raw, file.name, encoding)
+    if parse_again:
+        try:
+            return _table(name, file.name, _polars_csv(text.encode("utf-8")), 1, warnings)
+        except pl.exceptions.PolarsError:
+            pass
+    return _read_csv_strictly(name, file.name, text, warnings)
+
+
+def _polars_csv(data: bytes) -> pl.DataFrame:
+    """Every cell of UTF-8 CSV bytes as text, header included; an empty file is an empty frame."""
     try:
-        frame = pl.read_csv(text.encode("utf-8"), has_header=False, infer_schema=False)
+        return pl.read_csv(data, has_header=False, infer_schema=False)
     except pl.exceptions.NoDataError:
-        return _table(name, file.name, pl.DataFrame(), 1)
-    except pl.exceptions.PolarsError:
-        return _read_csv_strictly(name, file.name, text, warnings)
-    return _table(name, file.name, frame, 1, warnings=warnings)
+        return pl.DataFrame()
 
 
 def _read_csv_strictly(name: str, source: str, text: str, warnings: list[LedgerIssue]) -> RawTable:
@@ -306,8 +302,9 @@ def _column_number(letters: bytes) -> int:
 
 
 def _check_sheet_xml(path: Path, member: str | None, source: str) -> None:
-    """Refuse a sheet beyond the size bounds or with formula cells that have no cached
-    value, by streaming its XML once, in bounded memory."""
+    """Refuse a sheet beyond the size bounds, streaming its XML in bounded memory; a
+    sheet with formulas is then read once more, whole, for formula cells without a
+    saved value."""
     if member is None:
         return
     with zipfile.ZipFile(path) as archive:
@@ -321,25 +318,26 @@ def _check_sheet_xml(path: Path, member: str | None, source: str) -> None:
                 if seen > MAX_SHEET_XML:
                     raise _refuse(source, f"the sheet's XML is over {MAX_SHEET_XML:,} bytes uncompressed")
                 window = tail + chunk
-                if seen == len(chunk) and (declared := _DIMENSION.search(window)):
-                    _check_size(source, int(declared.group(2)), _column_number(declared.group(1)), "declares")
+                first_chunk = seen == len(chunk)
+                if first_chunk and (declared := _DIMENSION.search(window)):
+                    rows, columns = int(declared.group(2)), _column_number(declared.group(1))
+                    if rows > MAX_SHEET_ROWS or columns > MAX_SHEET_COLUMNS:
+                        raise _too_large(source, f"declares {rows:,} rows and {columns:,} columns")
                 if _WIDE_CELL.search(window):
-                    _check_size(source, 0, MAX_SHEET_COLUMNS + 1, "has")
-                rows = _ROW.findall(window[-(1 << 16) :])
-                if rows:
-                    last_row = max(last_row, int(rows[-1]))
-                    _check_size(source, last_row, 0, "has")
+                    raise _too_large(source, "has cells beyond column ZZ")
+                if rows_seen := _ROW.findall(window[-(1 << 16) :]):
+                    last_row = max(last_row, int(rows_seen[-1]))
+                    if last_row > MAX_SHEET_ROWS:
+                        raise _too_large(source, f"has a row {last_row:,}")
                 formulas = formulas or b"<f" in window
                 tail = window[-64:]
         if formulas:
             _check_formulas(archive, member, source)
 
 
-def _check_size(source: str, rows: int, columns: int, verb: str) -> None:
-    if rows > MAX_SHEET_ROWS or columns > MAX_SHEET_COLUMNS:
-        size = f"{rows:,} rows" if rows > MAX_SHEET_ROWS else f"{columns:,} columns"
-        limit = f"{MAX_SHEET_ROWS:,} rows and {MAX_SHEET_COLUMNS} columns (A to ZZ)"
-        raise _refuse(source, f"the sheet {verb} {size}; the limit is {limit}")
+def _too_large(source: str, what: str) -> LedgerInvalid:
+    limit = f"{MAX_SHEET_ROWS:,} rows and {MAX_SHEET_COLUMNS} columns (A to ZZ)"
+    return _refuse(source, f"the sheet {what}; the limit is {limit}")
 
 
 def _check_formulas(archive: zipfile.ZipFile, member: str, source: str) -> None:
@@ -357,23 +355,21 @@ def _check_formulas(archive: zipfile.ZipFile, member: str, source: str) -> None:
 
 def _sheet_table(name: str, source: str, sheet: python_calamine.CalamineSheet, warnings: list[LedgerIssue]) -> RawTable:
     values = sheet.to_python()
-    start_row, start_column = sheet.start or (0, 0)
-    merged = [r for r in (sheet.merged_cell_ranges or []) if r[0] != r[1]]
+    first_row, first_column = sheet.start or (0, 0)
+    merged = [span for span in (sheet.merged_cell_ranges or []) if span[0] != span[1]]
     for (top, left), (bottom, right) in merged:
-        for row in range(top, bottom + 1):
-            for column in range(left, right + 1):
-                if (row, column) != (top, left) and 0 <= row - start_row < len(values):
-                    cells = values[row - start_row]
-                    if 0 <= column - start_column < len(cells) and 0 <= left - start_column < len(values[top - start_row]):
-                        cells[column - start_column] = values[top - start_row][left - start_column]
+        value = values[top - first_row][left - first_column]
+        for cells in values[top - first_row : bottom - first_row + 1]:
+            cells[left - first_column : right - first_column + 1] = [value] * (right - left + 1)
     if merged:
         spans = ", ".join(f"{_cell_name(*a)}:{_cell_name(*b)}" for a, b in merged[:5])
         more = f" and {len(merged) - 5} more" if len(merged) > 5 else ""
-        warnings.append(LedgerIssue(source, None, None, None, f"merged cells {spans}{more}: each gave its top-left value to every cell it spans"))
+        reason = f"merged cells {spans}{more}: each gave its top-left value to every cell it spans"
+        warnings.append(LedgerIssue(source, None, None, None, reason))
     width = max((len(row) for row in values), default=0)
     columns = {str(i): _column_text([row[i] if i < len(row) else "" for row in values]) for i in range(width)}
     frame = pl.DataFrame(columns, schema={c: pl.String for c in columns})
-    return _table(name, source, frame, start_row + 1, warnings)
+    return _table(name, source, frame, first_row + 1, warnings)
 
 
 def _cell_name(row: int, column: int) -> str:
@@ -403,8 +399,6 @@ def _cell_text(value: object) -> str | None:
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, (time, timedelta)):
-        return str(value)
     return str(value)
 
 

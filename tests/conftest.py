@@ -19,6 +19,7 @@ from graph.networkx_store import NetworkxStore
 from graph.store import OrgStore
 from loaders.demo import demo_dataset
 from loaders.ledger import load_ledger
+from loaders.tables import RawTable
 from server import create_app
 
 Tables = dict[str, list[list[str]]]
@@ -35,6 +36,12 @@ def contents(dataset: Dataset) -> tuple:
     table = dataset.enterprises
     return (table.records(range(len(table))), dataset.organizations, dataset.covers, dataset.links,
             dataset.instructors, dataset.assignments, dataset.departments)  # fmt: skip
+
+
+def records(table: RawTable) -> list[tuple[int, list[str]]]:
+    """A raw table's (row number, cells) pairs, with "" for empty cells."""
+    rows = table.cells.fill_null("").rows()
+    return [(int(n), list(cells)) for n, cells in zip(table.rows.tolist(), rows, strict=True)]
 
 
 def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Path:

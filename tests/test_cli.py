@@ -88,7 +88,7 @@ def test_ledger_text_is_printed_as_itself_never_as_markup(hand_ledger: Path) -> 
 def test_a_forced_encoding_and_a_missing_path(tmp_path: Path) -> None:
     missing = run("load", str(tmp_path / "nowhere"))
     assert missing.returncode == 1 and "no such file or folder" in missing.stderr
-    rows = [["credit_code", "name", "park"], [credit_code(1), "臺北資訊股份有限公司", "臺北"]] * 1
+    rows = [["credit_code", "name", "park"], [credit_code(1), "臺北資訊股份有限公司", "臺北"]]
     write_csv(tmp_path / "enterprises.csv", rows, "big5")
     forced = run("load", str(tmp_path), "--encoding", "big5")
     assert forced.returncode == 0, forced.stderr

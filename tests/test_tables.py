@@ -12,7 +12,7 @@ import pytest
 
 from loaders.errors import LedgerInvalid
 from loaders.tables import decode, read_tables, table_name
-from tests.conftest import credit_code, write_csv
+from tests.conftest import credit_code, records, write_csv
 
 CHINESE = [["统一社会信用代码", "企业名称", "园区"], [credit_code(1), "长沙星辰网络科技有限公司", "长沙高新区"]]
 
@@ -22,7 +22,7 @@ def test_csv_encodings_are_detected(tmp_path: Path, encoding: str) -> None:
     write_csv(tmp_path / "企业.csv", CHINESE, encoding)
     table = read_tables(tmp_path)["enterprises"]
     assert table.header == CHINESE[0]
-    assert table.records() == [(2, CHINESE[1])]
+    assert records(table) == [(2, CHINESE[1])]
 
 
 def test_bom_is_not_part_of_the_first_header() -> None:
@@ -36,7 +36,7 @@ def test_table_names(stem: str, name: str | None) -> None:
 
 def test_blank_rows_are_skipped_but_row_numbers_stay_true(tmp_path: Path) -> None:
     write_csv(tmp_path / "enterprises.csv", [["credit_code"], [], ["a"], ["", ""], ["b"]])
-    assert read_tables(tmp_path)["enterprises"].records() == [(3, ["a"]), (5, ["b"])]
+    assert records(read_tables(tmp_path)["enterprises"]) == [(3, ["a"]), (5, ["b"])]
 
 
 def test_unknown_files_are_ignored(tmp_path: Path) -> None:
@@ -64,7 +64,7 @@ def test_workbook_cells_become_text_with_sheet_row_numbers(tmp_path: Path) -> No
     book.save(path)
     table = read_tables(path)["enterprises"]
     assert table.source == "ledger.xlsx[enterprises]"
-    assert table.records() == [(3, [credit_code(1), "12", "2020-05-04", "true"])]
+    assert records(table) == [(3, [credit_code(1), "12", "2020-05-04", "true"])]
 
 
 @pytest.mark.parametrize(
@@ -104,7 +104,7 @@ def test_foreign_encodings_are_refused_not_read_as_mojibake(tmp_path: Path, enco
 
 def test_a_forced_encoding_reads_what_detection_refuses(tmp_path: Path) -> None:
     (tmp_path / "enterprises.csv").write_bytes(("name,park\n" + FOREIGN["big5"]).encode("big5"))
-    assert read_tables(tmp_path, encoding="big5")["enterprises"].records()[0] == (2, ["臺北市資訊軟體股份有限公司", "臺北園區"])
+    assert records(read_tables(tmp_path, encoding="big5")["enterprises"])[0] == (2, ["臺北市資訊軟體股份有限公司", "臺北園區"])
 
 
 def test_an_unterminated_quote_names_the_row_where_it_opens(tmp_path: Path) -> None:
@@ -114,8 +114,12 @@ def test_an_unterminated_quote_names_the_row_where_it_opens(tmp_path: Path) -> N
     assert [(i.row, i.reason) for i in refused.value.issues] == [(3, "a quoted cell opens in this row and is never closed")]
 
 
-@pytest.mark.parametrize("kind", ["folder", "fifo", "dangling", "loop"])
-def test_a_table_that_is_not_a_regular_file_is_a_clear_error(tmp_path: Path, kind: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [("folder", "is a folder, not a file"), ("fifo", "not a regular file (a FIFO, socket or device)"),
+     ("dangling", "a symbolic link to nothing (dangling)"), ("loop", "cannot be read: Too many levels of symbolic links")],
+)  # fmt: skip
+def test_a_table_that_is_not_a_regular_file_is_a_clear_error(tmp_path: Path, kind: str, reason: str) -> None:
     table = tmp_path / "enterprises.csv"
     if kind == "folder":
         table.mkdir()
@@ -127,8 +131,7 @@ def test_a_table_that_is_not_a_regular_file_is_a_clear_error(tmp_path: Path, kin
         table.symlink_to(tmp_path / "enterprises.csv")
     with pytest.raises(LedgerInvalid) as refused:
         read_tables(tmp_path)
-    assert refused.value.issues[0].source == "enterprises.csv"
-    assert refused.value.issues[0].reason.split()[0] in {"is", "not", "a", "cannot"}
+    assert [(i.source, i.reason) for i in refused.value.issues] == [("enterprises.csv", reason)]
 
 
 def workbook(tmp_path: Path, fill: Callable[[openpyxl.Workbook], None]) -> Path:
@@ -167,7 +170,7 @@ def test_merged_cells_hidden_sheets_and_a_table_below_row_one(tmp_path: Path) ->
 
     table = read_tables(workbook(tmp_path, fill))["enterprises"]
     assert table.header == ["name", "park"]
-    assert table.records() == [(4, ["甲", "长沙高新区"]), (5, ["乙", "长沙高新区"])]
+    assert records(table) == [(4, ["甲", "长沙高新区"]), (5, ["乙", "长沙高新区"])]
     reasons = [w.reason for w in table.warnings]
     assert any("merged cells C4:C5" in r for r in reasons) and any("hidden sheet" in r for r in reasons)
 
