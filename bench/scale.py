@@ -37,16 +37,16 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from graph.credit_code import ALPHABET, check_characters  # noqa: E402
-from graph.model import OrgKind  # noqa: E402
-from graph.networkx_store import NetworkxStore  # noqa: E402
-from graph.query import CoverageState, EnterpriseFilter, OrganizationFilter, Scope  # noqa: E402
-from loaders.demo import demo_records  # noqa: E402
-from loaders.ledger import load_ledger  # noqa: E402
-from loaders.writer import write_csv_ledger  # noqa: E402
-from schema import build_schema  # noqa: E402
-from schema.context import Context  # noqa: E402
-from schema.pagination import cursor_at  # noqa: E402
+from graph.credit_code import ALPHABET, check_characters
+from graph.model import OrgKind
+from graph.networkx_store import NetworkxStore
+from graph.query import CoverageState, EnterpriseFilter, OrganizationFilter, Scope
+from loaders.demo import demo_records
+from loaders.ledger import load_ledger
+from loaders.writer import write_csv_ledger
+from schema import build_schema
+from schema.context import Context
+from schema.pagination import cursor_at
 
 PARKS, BUILDINGS_PER_PARK, CHAINS, CLUSTERS_PER_CHAIN = 10, 200, 10, 2
 # per cluster: committees with sub-branches, general branches with sub-branches, branches, joint branches
@@ -112,7 +112,9 @@ def write_ledger(folder: Path, size: int, seed: int = 6) -> None:
             "id": [f"ZDY{n // PER_INSTRUCTOR:05d}" for n in range(len(assigned))],
             "name": [f"指导员{n // PER_INSTRUCTOR}" for n in range(len(assigned))],
             "credit_code": codes[assigned].astype(str),
-            "since": (np.datetime64("2015-01-01") + rng.integers(0, 3000, len(assigned)).astype("timedelta64[D]")).astype(str),
+            "since": (
+                np.datetime64("2015-01-01") + rng.integers(0, 3000, len(assigned)).astype("timedelta64[D]")
+            ).astype(str),
         }
     ).write_csv(folder / "instructors.csv")
 
@@ -155,7 +157,11 @@ def _organizations(rng: np.random.Generator, frame: pl.DataFrame) -> tuple[list,
     for c in range(CHAINS * CLUSTERS_PER_CHAIN):
         cluster = f"LZ{c:02d}"
         orgs.append((cluster, f"联组{c}", "CLUSTER", f"CH{c // CLUSTERS_PER_CHAIN}", "2019-07-01"))
-        kinds = (("COMMITTEE", COMMITTEES, UNDER_COMMITTEE), ("GENERAL_BRANCH", GENERAL, UNDER_GENERAL), ("BRANCH", BRANCHES, 0))
+        kinds = (
+            ("COMMITTEE", COMMITTEES, UNDER_COMMITTEE),
+            ("GENERAL_BRANCH", GENERAL, UNDER_GENERAL),
+            ("BRANCH", BRANCHES, 0),
+        )
         for kind, count, under in kinds:
             for n in range(count):
                 oid, row = f"{cluster}-{kind[0]}{n}", fresh()
@@ -205,7 +211,9 @@ def serve_figures(folder: Path) -> tuple[float, int]:
     try:
         while True:
             try:
-                httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ coverage { enterprises } }"}).raise_for_status()
+                httpx.post(
+                    f"http://127.0.0.1:{port}/graphql", json={"query": "{ coverage { enterprises } }"}
+                ).raise_for_status()
                 break
             except httpx.TransportError:
                 if server.poll() is not None:
@@ -213,7 +221,11 @@ def serve_figures(folder: Path) -> tuple[float, int]:
                 time.sleep(0.05)
         elapsed = time.perf_counter() - start
         time.sleep(2)  # "once served": after the allocator has returned what loading freed
-        rss = next(int(line.split()[1]) * 1024 for line in Path(f"/proc/{server.pid}/status").read_text().splitlines() if line.startswith("VmRSS"))
+        rss = next(
+            int(line.split()[1]) * 1024
+            for line in Path(f"/proc/{server.pid}/status").read_text().splitlines()
+            if line.startswith("VmRSS")
+        )
         return elapsed, rss
     finally:
         server.terminate()
@@ -285,10 +297,14 @@ def measure(label: str, folder: Path) -> None:
     print(f"\n== {label}: {enterprises:,} enterprises ({folder}) ==")
     baseline = dictreader_seconds(folder / "enterprises.csv")
     loading = load_seconds(folder)
-    print(f"chainorg load            {loading:8.2f} s   csv.DictReader pass {baseline:.2f} s   ratio {loading / baseline:5.2f}  (goal <= 1.5)")
+    print(
+        f"chainorg load            {loading:8.2f} s   csv.DictReader pass {baseline:.2f} s   ratio {loading / baseline:5.2f}  (goal <= 1.5)"
+    )
     started, rss = serve_figures(folder)
     print(f"serve, start to answer   {started:8.2f} s   (goal <= 10 s)")
-    print(f"resident memory          {rss / 2**20:8.0f} MB  {rss / enterprises / 1024:.3f} KB per enterprise  (goal <= 0.5 KB)")
+    print(
+        f"resident memory          {rss / 2**20:8.0f} MB  {rss / enterprises / 1024:.3f} KB per enterprise  (goal <= 0.5 KB)"
+    )
 
     store = NetworkxStore(load_ledger(folder).dataset)
     gc.collect()
@@ -296,11 +312,19 @@ def measure(label: str, folder: Path) -> None:
     process = InProcess(store)
     typename, _ = process.timed("{ __typename }", 200)
     print(f"{{ __typename }}          {typename * 1000:8.3f} ms  (baseline)")
-    goals = {"park coverage": 2, "trend, 121 months": 30, "page, first": 15, "page, 90% deep": 15, "chain committee tree": 20}
+    goals = {
+        "park coverage": 2,
+        "trend, 121 months": 30,
+        "page, first": 15,
+        "page, 90% deep": 15,
+        "chain committee tree": 20,
+    }
     mix = queries(store)
     for name, query in mix.items():
         warm, cold = process.timed(query)
-        print(f"{name:<24} {warm * 1000:8.3f} ms  ({cold * 1000:.1f} ms cold)  {warm / typename:7.1f}x __typename  (goal <= {goals[name]} ms)")
+        print(
+            f"{name:<24} {warm * 1000:8.3f} ms  ({cold * 1000:.1f} ms cold)  {warm / typename:7.1f}x __typename  (goal <= {goals[name]} ms)"
+        )
     pauses = gc_pauses(process, list(mix.values()), 5.0)
     longest = max(pauses, default=0.0)
     print(f"gc pauses over 5 s       {len(pauses)} pauses, longest {longest * 1000:.2f} ms  (goal: none over 50 ms)")

@@ -249,7 +249,11 @@ class CoverageIndex:
                     key=key or "",
                     label="(none)" if key is None else labels.get(key, key),
                     coverage=Coverage(
-                        enterprises[code], organization_covered[code], work_covered[code], formal[code], organizations[code]
+                        enterprises[code],
+                        organization_covered[code],
+                        work_covered[code],
+                        formal[code],
+                        organizations[code],
                     ),
                 )
             )

@@ -45,9 +45,7 @@ _RANKS = {
     OrgKind.JOINT_BRANCH: 5,
 }
 
-ENTERPRISE_LEVEL = frozenset(
-    {OrgKind.COMMITTEE, OrgKind.GENERAL_BRANCH, OrgKind.BRANCH, OrgKind.JOINT_BRANCH}
-)
+ENTERPRISE_LEVEL = frozenset({OrgKind.COMMITTEE, OrgKind.GENERAL_BRANCH, OrgKind.BRANCH, OrgKind.JOINT_BRANCH})
 
 
 class FormationMode(StrEnum):

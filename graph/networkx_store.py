@@ -239,7 +239,11 @@ class NetworkxStore:
     async def children(self, ids: Sequence[str]) -> list[list[Organization]]:
         graph = self.graph
         return [
-            [graph.nodes[child]["record"] for child, _, key in graph.in_edges(node, keys=True) if key is EdgeKind.PART_OF]
+            [
+                graph.nodes[child]["record"]
+                for child, _, key in graph.in_edges(node, keys=True)
+                if key is EdgeKind.PART_OF
+            ]
             if (node := organization_node(i)) in graph
             else []
             for i in ids

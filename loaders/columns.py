@@ -93,7 +93,9 @@ def count(most: int) -> Parser:
         shaped = cells.str.contains(r"^(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.0+)?$")
         digits = cells.str.replace_all(",", "", literal=True).str.replace(r"\.0+$", "").str.strip_chars_start("0")
         fits = digits.str.len_chars() <= len(str(most))
-        number = pl.select(pl.when(shaped & fits).then(digits.replace("", "0")).cast(pl.Int64, strict=False)).to_series()
+        number = pl.select(
+            pl.when(shaped & fits).then(digits.replace("", "0")).cast(pl.Int64, strict=False)
+        ).to_series()
         too_big = (shaped & ~fits) | (number > most)
         reasons = pl.select(
             pl.when(~shaped).then(pl.lit("must be a whole number ≥ 0"))

@@ -217,7 +217,9 @@ def _parse_table(table: RawTable, issues: list[LedgerIssue], warnings: list[Ledg
         result = column.parse(pl.select(pl.when(hygiene.is_null()).then(cells)).to_series())
         reasons = pl.select(pl.coalesce(hygiene, result.reasons)).to_series()
         if column.required:
-            reasons = pl.select(pl.when(cells.is_null()).then(pl.lit("required, but empty")).otherwise(reasons)).to_series()
+            reasons = pl.select(
+                pl.when(cells.is_null()).then(pl.lit("required, but empty")).otherwise(reasons)
+            ).to_series()
         bad = reasons.is_not_null().to_numpy()
         if bad.any():
             if column.required:
@@ -267,7 +269,9 @@ class _Checker:
                 self.issues.append(parsed.issue(row, column, f"duplicate {what}, first at row {row['_first']}"))
         return usable.filter(first)
 
-    def _reference_issues(self, parsed: ParsedTable, rows: pl.DataFrame, column: str, bad: pl.Series, reason: str) -> None:
+    def _reference_issues(
+        self, parsed: ParsedTable, rows: pl.DataFrame, column: str, bad: pl.Series, reason: str
+    ) -> None:
         for row in rows.filter(bad).iter_rows(named=True):
             self.issues.append(parsed.issue(row, column, reason))
 
@@ -312,11 +316,13 @@ class _Checker:
         for other in set(kind.drop_nulls().unique().to_list()) - {OrgKind.CLUSTER.value}:
             problem = rules.cluster_problem(OrgKind(other)) or ""
             self._reference_issues(parsed, rows, "cluster", kind == other, problem)
-        return rows.with_columns(
-            pl.col(name).fill_null(value) for name, value in ENTERPRISE_DEFAULTS.items()
-        ).drop("_row", "_usable")
+        return rows.with_columns(pl.col(name).fill_null(value) for name, value in ENTERPRISE_DEFAULTS.items()).drop(
+            "_row", "_usable"
+        )
 
-    def departments(self, parsed: ParsedTable | None, organizations: Mapping[str, Organization]) -> dict[str, Department]:
+    def departments(
+        self, parsed: ParsedTable | None, organizations: Mapping[str, Organization]
+    ) -> dict[str, Department]:
         found = {}
         if parsed is None:
             return found
@@ -340,9 +346,13 @@ class _Checker:
         if parsed is None:
             return iter(())
         rows = self._unique(parsed, ["org_id", "credit_code"], "credit_code", "coverage row")
-        kinds = rows["org_id"].replace_strict(list(organizations), [o.kind.value for o in organizations.values()], default=None)
+        kinds = rows["org_id"].replace_strict(
+            list(organizations), [o.kind.value for o in organizations.values()], default=None
+        )
         no_org = kinds.is_null()
-        self._reference_issues(parsed, rows, "org_id", no_org & ~rows["org_id"].is_in(list(self.rejected)), "no organization has this id")
+        self._reference_issues(
+            parsed, rows, "org_id", no_org & ~rows["org_id"].is_in(list(self.rejected)), "no organization has this id"
+        )
         covering = kinds.is_in([kind.value for kind in OrgKind if rules.counts_toward_coverage(kind)])
         for kind in {*kinds.filter(~covering & ~no_org).to_list()}:
             self._reference_issues(parsed, rows, "org_id", kinds == kind, rules.cover_problem(OrgKind(kind)) or "")
@@ -350,9 +360,13 @@ class _Checker:
         self._reference_issues(parsed, rows, "credit_code", covering & unknown, "no enterprise has this credit code")
         valid = rows.filter(covering & known)
         self._warn_narrow_joint_branches(parsed, valid, organizations)
-        return (Covers(org, code, since) for org, code, since in valid.select("org_id", "credit_code", "since").iter_rows())
+        return (
+            Covers(org, code, since) for org, code, since in valid.select("org_id", "credit_code", "since").iter_rows()
+        )
 
-    def _warn_narrow_joint_branches(self, parsed: ParsedTable, covers: pl.DataFrame, organizations: Mapping[str, Organization]) -> None:
+    def _warn_narrow_joint_branches(
+        self, parsed: ParsedTable, covers: pl.DataFrame, organizations: Mapping[str, Organization]
+    ) -> None:
         counts = dict(covers.group_by("org_id").len().iter_rows())
         for org in organizations.values():
             if org.kind is OrgKind.JOINT_BRANCH and counts.get(org.id, 0) < 2:
@@ -371,23 +385,32 @@ class _Checker:
             pair = (row["source_id"], row["target_id"])
             for column, end in zip(("source_id", "target_id"), pair, strict=True):
                 if self.unknown(end, known):
-                    self.issues.append(parsed.issue(row, column, "no organization, department or enterprise has this id"))
+                    self.issues.append(
+                        parsed.issue(row, column, "no organization, department or enterprise has this id")
+                    )
             if pair[0] == pair[1]:
                 self.issues.append(parsed.issue(row, "target_id", "a link needs two different ends"))
             elif all(end in known for end in pair):
                 found.append(Link(pair[0], pair[1], LinkKind(row["kind"]), row["since"]))
         return found
 
-    def instructors(self, parsed: ParsedTable | None, enterprises: pl.DataFrame) -> tuple[list[Instructor], Iterator[Assignment]]:
+    def instructors(
+        self, parsed: ParsedTable | None, enterprises: pl.DataFrame
+    ) -> tuple[list[Instructor], Iterator[Assignment]]:
         if parsed is None:
             return [], iter(())
         rows = self._unique(parsed, ["id", "credit_code"], "credit_code", "assignment")
         named = rows.with_columns(pl.col("name").first().over("id").alias("_first_name"))
         renamed = named["name"] != named["_first_name"]
         for row in named.filter(renamed).iter_rows(named=True):
-            self.issues.append(parsed.issue(row, "name", f"instructor {row['id']} is named {row['_first_name']!r} elsewhere"))
+            self.issues.append(
+                parsed.issue(row, "name", f"instructor {row['id']} is named {row['_first_name']!r} elsewhere")
+            )
         known, unknown = self._known_codes(rows, enterprises)
         self._reference_issues(parsed, rows, "credit_code", ~renamed & unknown, "no enterprise has this credit code")
-        instructors = [Instructor(i, name) for i, name in rows.unique("id", keep="first", maintain_order=True).select("id", "name").iter_rows()]
+        instructors = [
+            Instructor(i, name)
+            for i, name in rows.unique("id", keep="first", maintain_order=True).select("id", "name").iter_rows()
+        ]
         valid = rows.filter(~renamed & known).select("id", "credit_code", "since")
         return instructors, (Assignment(*row) for row in valid.iter_rows())

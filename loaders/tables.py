@@ -81,7 +81,9 @@ def read_tables(path: Path, encoding: str | None = None) -> dict[str, RawTable]:
     for table in filter(None, found):
         if table.name in tables:
             issues.append(
-                LedgerIssue(table.source, None, None, None, f"a second {table.name} table ({tables[table.name].source})")
+                LedgerIssue(
+                    table.source, None, None, None, f"a second {table.name} table ({tables[table.name].source})"
+                )
             )
         tables[table.name] = table
     if issues:
@@ -138,7 +140,9 @@ def decode(raw: bytes, source: str, encoding: str | None = None) -> tuple[str, l
         return text, []
     guess = _guess_encoding(raw)
     if guess in (None, "gb18030", "gbk", "gb2312"):
-        warning = LedgerIssue(source, None, None, None, "read as GBK, but many characters are rare ones: check the text")
+        warning = LedgerIssue(
+            source, None, None, None, "read as GBK, but many characters are rare ones: check the text"
+        )
         return text, [warning]
     raise _refuse(source, _foreign(guess))
 
@@ -239,7 +243,9 @@ def _table(
     if body.width > len(header):
         extra = body.select(pl.any_horizontal(pl.col(body.columns[len(header) :]).str.strip_chars() != "")).to_series()
         cells = body.select(pl.sum_horizontal(pl.all().is_not_null())).to_series()
-        for number, count in zip(numbers[extra.fill_null(False).to_numpy()].tolist(), cells.filter(extra).to_list(), strict=True):
+        for number, count in zip(
+            numbers[extra.fill_null(False).to_numpy()].tolist(), cells.filter(extra).to_list(), strict=True
+        ):
             issues.append(LedgerIssue(source, number, None, None, f"{count} cells, the header has {len(header)}"))
         body = body.select(body.columns[: len(header)])
     for i in range(body.width, len(header)):
@@ -291,7 +297,7 @@ def _sheet_parts(path: Path) -> dict[str, str]:
 _DIMENSION = re.compile(rb'<dimension ref="[A-Z]*\d*:?([A-Z]+)(\d+)"')
 _ROW = re.compile(rb'<row r="(\d+)"')
 _WIDE_CELL = re.compile(rb'<c r="[A-Z]{3}')
-_FORMULA_CELL = re.compile(rb'<c r="([A-Z]+\d+)"(?:[^>/]|/(?!>))*>((?:(?!</c>).)*?<f[ >/](?:(?!</c>).)*?)</c>', re.S)
+_FORMULA_CELL = re.compile(rb'<c r="([A-Z]+\d+)"(?:[^>/]|/(?!>))*>((?:(?!</c>).)*?<f[ >/](?:(?!</c>).)*?)</c>', re.DOTALL)
 
 
 def _column_number(letters: bytes) -> int:
@@ -348,7 +354,11 @@ def _check_formulas(archive: zipfile.ZipFile, member: str, source: str) -> None:
         if b"<v>" not in body or re.search(rb"<v>\s*</v>", body):
             cell = match.group(1).decode()
             row = int(re.sub(r"[A-Z]", "", cell))
-            issues.append(LedgerIssue(source, row, cell, None, "a formula with no saved value: open and save it in Excel, or paste values"))
+            issues.append(
+                LedgerIssue(
+                    source, row, cell, None, "a formula with no saved value: open and save it in Excel, or paste values"
+                )
+            )
     if issues:
         raise LedgerInvalid(issues)
 
@@ -413,4 +423,3 @@ def table_from_records(name: str, records: list[dict[str, str]]) -> RawTable:
 def columns_of(records: list[dict[str, str]]) -> list[str]:
     """Every column any record has, in order of first appearance."""
     return list(dict.fromkeys(column for record in records for column in record))
-

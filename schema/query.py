@@ -28,10 +28,14 @@ from schema.types import (
 @strawberry.type
 class Query:
     @strawberry.field(description="Coverage of a scope, as of a date (default: today).")
-    async def coverage(self, info: ChainorgInfo, scope: ScopeInput | None = None, as_of: date | None = None) -> Coverage:
+    async def coverage(
+        self, info: ChainorgInfo, scope: ScopeInput | None = None, as_of: date | None = None
+    ) -> Coverage:
         return Coverage.of(await info.context.store.coverage(scope_of(scope), as_of))
 
-    @strawberry.field(description="Coverage per park, chain, cluster, building or category within a scope, as of a date (default: today).")
+    @strawberry.field(
+        description="Coverage per park, chain, cluster, building or category within a scope, as of a date (default: today)."
+    )
     async def coverage_by(
         self, info: ChainorgInfo, by: GroupBy, scope: ScopeInput | None = None, as_of: date | None = None
     ) -> list[CoverageGroup]:

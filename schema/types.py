@@ -11,7 +11,9 @@ from schema.context import ChainorgInfo
 
 Category = strawberry.enum(model.Category, name="Category", description="Industry category (行业类别).")
 EnterpriseStatus = strawberry.enum(model.Status, name="EnterpriseStatus", description="Only ACTIVE ones are counted.")
-OrganizationKind = strawberry.enum(model.OrgKind, name="OrganizationKind", description="Tier or form of an organization.")
+OrganizationKind = strawberry.enum(
+    model.OrgKind, name="OrganizationKind", description="Tier or form of an organization."
+)
 FormationMode = strawberry.enum(model.FormationMode, name="FormationMode", description="How it was formed (组建方式).")
 LinkKind = strawberry.enum(model.LinkKind, name="LinkKind", description="Joint-building or pairing link kind.")
 CoverageState = strawberry.enum(query.CoverageState, name="CoverageState", description="两个覆盖 state.")
@@ -174,7 +176,9 @@ class Enterprise:
     above_scale: bool
     key: bool
     status: EnterpriseStatus = strawberry.field(description="Status in the ledger (经营状态).")
-    status_since: date | None = strawberry.field(description="When it became ZOMBIE or CLOSED (状态变更日期); ACTIVE before.")
+    status_since: date | None = strawberry.field(
+        description="When it became ZOMBIE or CLOSED (状态变更日期); ACTIVE before."
+    )
     registered_on: date | None
     building_name: strawberry.Private[str | None]
 

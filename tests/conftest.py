@@ -51,7 +51,18 @@ def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Pat
 
 
 # A hand-made ledger: two parks, two clusters, a joint branch, instructors, a zombie.
-HEADER = ["credit_code", "name", "park", "building", "chain", "category", "formal_members", "status", "registered_on", "cluster"]
+HEADER = [
+    "credit_code",
+    "name",
+    "park",
+    "building",
+    "chain",
+    "category",
+    "formal_members",
+    "status",
+    "registered_on",
+    "cluster",
+]
 # n  park  bldg chain  category  formal status   registered  declared cluster   covered by / instructor
 ENTERPRISES = [
     [1, "A", "X", "互联网", "GAMES", 5, "ACTIVE", "2018-01-01", ""],  # B1 (2019-06-01)
@@ -79,7 +90,11 @@ HAND_TABLES = {
         *[[org, credit_code(n)] for org, n in (("B1", 1), ("J1", 2), ("J1", 3), ("B2", 6), ("B2", 7))],
     ],
     "departments": [["id", "name"], ["D1", "党群工作局"]],
-    "links": [["source_id", "target_id", "kind", "since"], ["D1", "J1", "PAIRING", "2020-07-01"], ["B1", "B2", "CHAIN_CO_BUILD", ""]],
+    "links": [
+        ["source_id", "target_id", "kind", "since"],
+        ["D1", "J1", "PAIRING", "2020-07-01"],
+        ["B1", "B2", "CHAIN_CO_BUILD", ""],
+    ],
     "instructors": [
         ["id", "name", "credit_code", "since"],
         ["I1", "张三", credit_code(4), "2020-03-01"],

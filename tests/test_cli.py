@@ -16,7 +16,9 @@ CHAINORG = str(Path(sys.executable).parent / "chainorg")
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([CHAINORG, *args], capture_output=True, text=True, timeout=120, env={"COLUMNS": "200", "PATH": ""})
+    return subprocess.run(
+        [CHAINORG, *args], capture_output=True, text=True, timeout=120, env={"COLUMNS": "200", "PATH": ""}
+    )
 
 
 @pytest.fixture
@@ -59,7 +61,9 @@ def test_serve_answers_over_http_and_stops(hand_ledger: Path) -> None:
         deadline = time.monotonic() + 30
         while True:
             try:
-                response = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ coverage { enterprises } }"})
+                response = httpx.post(
+                    f"http://127.0.0.1:{port}/graphql", json={"query": "{ coverage { enterprises } }"}
+                )
                 break
             except httpx.ConnectError:
                 assert time.monotonic() < deadline and server.poll() is None, "server did not start"

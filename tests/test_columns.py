@@ -30,7 +30,9 @@ def test_bad_dates(text: str, reason: str) -> None:
     assert value is None and reason in why
 
 
-@pytest.mark.parametrize(("text", "number"), [("0", 0), ("12", 12), ("12.0", 12), ("1,200", 1200), ("1,000,000", 1_000_000), ("007", 7)])
+@pytest.mark.parametrize(
+    ("text", "number"), [("0", 0), ("12", 12), ("12.0", 12), ("1,200", 1200), ("1,000,000", 1_000_000), ("007", 7)]
+)
 def test_counts(text: str, number: int) -> None:
     assert one(columns.count(10_000_000), text) == (number, None)
 

@@ -14,6 +14,7 @@ from tests.conftest import credit_code as c
 
 pytestmark = pytest.mark.anyio
 
+
 def counts(enterprises: int, organized: int, worked: int, formal: int, organizations: int) -> Coverage:
     return Coverage(enterprises, organized, worked, formal, organizations)
 
@@ -82,7 +83,11 @@ async def test_group_labels_name_clusters_and_the_missing_group(hand_store: Netw
 
 @pytest.mark.parametrize(
     ("scope", "message"),
-    [(Scope(park="C"), "unknown park 'C'"), (Scope(cluster="C9"), "unknown cluster"), (Scope(building="Q"), "building")],
+    [
+        (Scope(park="C"), "unknown park 'C'"),
+        (Scope(cluster="C9"), "unknown cluster"),
+        (Scope(building="Q"), "building"),
+    ],
 )
 async def test_unknown_scope_values_are_errors_not_zeros(hand_store: NetworkxStore, scope: Scope, message: str) -> None:
     with pytest.raises(NotFound, match=message):
@@ -119,7 +124,11 @@ async def test_a_status_counts_from_its_date_and_no_date_means_today(store_of: C
     """Closed since 2021-01-01: active before then. Without asOf, the question is about today."""
     header = ["credit_code", "name", "park", "status", "status_since", "registered_on"]
     tables = {
-        "enterprises": [header, [c(1), "甲", "A", "CLOSED", "2021-01-01", "2019-01-01"], [c(2), "乙", "A", "ZOMBIE", "", ""]],
+        "enterprises": [
+            header,
+            [c(1), "甲", "A", "CLOSED", "2021-01-01", "2019-01-01"],
+            [c(2), "乙", "A", "ZOMBIE", "", ""],
+        ],
         "organizations": [["id", "name", "kind", "established_on"], ["B1", "甲支部", "BRANCH", "2020-01-01"]],
         "coverage": [["org_id", "credit_code"], ["B1", c(1)]],
     }

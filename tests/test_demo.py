@@ -4,6 +4,8 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from graph.credit_code import validate_credit_code
 from graph.model import OrgKind, Status
 from graph.networkx_store import NetworkxStore
@@ -12,14 +14,15 @@ from loaders import demo
 from loaders.ledger import load_ledger
 from loaders.writer import write_csv_ledger
 from tests.conftest import contents
-import pytest
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_the_zone_has_13151_active_enterprises(demo_store: NetworkxStore) -> None:
     assert (await demo_store.coverage(Scope(park=demo.PARK))).enterprises == 13_151
-    assert (await demo_store.summary())["enterprises"] > 13_151  # zombies and closed ones are in the ledger, not counted
+    assert (await demo_store.summary())[
+        "enterprises"
+    ] > 13_151  # zombies and closed ones are in the ledger, not counted
 
 
 async def test_the_chain_committee_has_11_clusters_and_168_organizations(demo_store: NetworkxStore) -> None:

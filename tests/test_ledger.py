@@ -10,7 +10,17 @@ from loaders.errors import LedgerInvalid, LedgerIssue
 from loaders.ledger import load_ledger
 from tests.conftest import contents, credit_code
 
-ENTERPRISE_HEADER = ["credit_code", "name", "park", "building", "category", "formal_members", "status", "registered_on", "cluster"]
+ENTERPRISE_HEADER = [
+    "credit_code",
+    "name",
+    "park",
+    "building",
+    "category",
+    "formal_members",
+    "status",
+    "registered_on",
+    "cluster",
+]
 
 
 def good_tables() -> dict[str, list[list[str]]]:
@@ -56,10 +66,18 @@ def test_a_good_ledger_loads_every_table(write_ledger: Callable[..., Path]) -> N
     assert [e.credit_code for e in enterprises] == [credit_code(n) for n in (1, 2, 3)]
     first, second, third = enterprises
     assert (first.category, first.formal_members, first.status, first.registered_on) == (
-        Category.GAMES, 5, Status.ACTIVE, date(2019, 3, 1),
+        Category.GAMES,
+        5,
+        Status.ACTIVE,
+        date(2019, 3, 1),
     )
     assert (second.cluster_id, second.registered_on) == ("C1", date(2019, 3, 2))
-    assert (third.category, third.status, third.building, third.registered_on) == (Category.OTHER, Status.ACTIVE, None, None)
+    assert (third.category, third.status, third.building, third.registered_on) == (
+        Category.OTHER,
+        Status.ACTIVE,
+        None,
+        None,
+    )
     assert [o.kind for o in dataset.organizations] == [OrgKind.PARK_COMMITTEE, OrgKind.CLUSTER, OrgKind.BRANCH]
     assert dataset.organizations[2].established_on == date(2020, 1, 1)
     assert len(dataset.covers) == len(dataset.links) == len(dataset.assignments) == 1
@@ -71,7 +89,9 @@ def test_chinese_headers_and_gbk_load_the_same(write_ledger: Callable[..., Path]
                "registered_on": "注册日期", "cluster": "党群联组"}  # fmt: skip
     tables = good_tables()
     tables["enterprises"][0] = [chinese[column] for column in ENTERPRISE_HEADER]
-    assert contents(load_ledger(write_ledger(tables, "gbk")).dataset) == contents(load_ledger(write_ledger(good_tables())).dataset)
+    assert contents(load_ledger(write_ledger(tables, "gbk")).dataset) == contents(
+        load_ledger(write_ledger(good_tables())).dataset
+    )
 
 
 def test_a_workbook_loads_like_the_csv_folder(write_ledger: Callable[..., Path], tmp_path: Path) -> None:
@@ -82,7 +102,9 @@ def test_a_workbook_loads_like_the_csv_folder(write_ledger: Callable[..., Path],
         for row in rows:
             sheet.append(row)
     book.save(tmp_path / "ledger.xlsx")
-    assert contents(load_ledger(tmp_path / "ledger.xlsx").dataset) == contents(load_ledger(write_ledger(good_tables())).dataset)
+    assert contents(load_ledger(tmp_path / "ledger.xlsx").dataset) == contents(
+        load_ledger(write_ledger(good_tables())).dataset
+    )
 
 
 def test_unknown_columns_are_warnings_not_errors(write_ledger: Callable[..., Path]) -> None:
@@ -132,7 +154,9 @@ def extra(table: str, row: list[str]) -> dict:
         (edit("instructors", 1, "credit_code", credit_code(9)), ("instructors.csv", 2, "credit_code", "no enterprise")),
     ],
 )  # fmt: skip
-def test_each_bad_input_is_named_and_nothing_loads(write_ledger: Callable[..., Path], tables: dict, issue: tuple) -> None:
+def test_each_bad_input_is_named_and_nothing_loads(
+    write_ledger: Callable[..., Path], tables: dict, issue: tuple
+) -> None:
     issues = rejected(write_ledger, tables)
     source, row, column, reason = issue
     assert [(i.source, i.row, i.column) for i in issues] == [(source, row, column)]
@@ -178,7 +202,9 @@ def test_errors_read_as_sentences() -> None:
     ("value", "reason"),
     [("甲\x00公司", "control characters"), ("名" * 50_000, "a cell over 128 KB")],
 )
-def test_control_characters_and_huge_cells_are_row_errors(write_ledger: Callable[..., Path], value: str, reason: str) -> None:
+def test_control_characters_and_huge_cells_are_row_errors(
+    write_ledger: Callable[..., Path], value: str, reason: str
+) -> None:
     issues = rejected(write_ledger, edit("enterprises", 1, "name", value))
     assert [(i.source, i.row, i.column) for i in issues] == [("enterprises.csv", 2, "name")]
     assert reason in issues[0].reason and len(issues[0].value) < 300

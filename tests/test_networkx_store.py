@@ -26,10 +26,14 @@ PROTOCOL = [name for name, member in vars(OrgStore).items() if inspect.isfunctio
 def test_every_store_method_is_a_coroutine_with_the_protocols_signature(name: str) -> None:
     implemented = getattr(NetworkxStore, name)
     assert inspect.iscoroutinefunction(implemented)
-    assert inspect.signature(implemented).parameters.keys() == inspect.signature(getattr(OrgStore, name)).parameters.keys()
+    assert (
+        inspect.signature(implemented).parameters.keys() == inspect.signature(getattr(OrgStore, name)).parameters.keys()
+    )
 
 
-async def test_work_that_grows_with_the_data_runs_off_the_event_loop(hand_store: NetworkxStore, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_work_that_grows_with_the_data_runs_off_the_event_loop(
+    hand_store: NetworkxStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """While a slow grouping runs in its worker thread, the loop still answers a cheap call."""
     started = threading.Event()
     real = hand_store.index.coverage_by

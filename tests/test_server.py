@@ -13,7 +13,9 @@ import pytest
 from loaders import demo
 from tests.conftest import HAND_TABLES, LiveServer, free_port, write_csv
 
-COVERAGE_FIELDS = "enterprises organizationCovered workCovered uncovered organizationRate workRate formalMembers organizations"
+COVERAGE_FIELDS = (
+    "enterprises organizationCovered workCovered uncovered organizationRate workRate formalMembers organizations"
+)
 
 
 def test_explorer_page_is_html_that_loads_only_from_this_server(demo_server: LiveServer) -> None:
@@ -71,7 +73,11 @@ def test_browsing_the_tiers(demo_server: LiveServer) -> None:
             name kind parent {{ kind }} members {{ total formal probationary }}
             children {{ kind children {{ id covers {{ creditCode cluster {{ id }} organizations {{ id }} }} }} }} }} }}"""
     )["data"]["organization"]
-    assert (data["kind"], data["parent"]["kind"], data["members"]["total"]) == ("CHAIN_COMMITTEE", "PARK_COMMITTEE", 3_677)
+    assert (data["kind"], data["parent"]["kind"], data["members"]["total"]) == (
+        "CHAIN_COMMITTEE",
+        "PARK_COMMITTEE",
+        3_677,
+    )
     assert data["members"]["formal"] + data["members"]["probationary"] == 3_677
     clusters = [child for child in data["children"] if child["kind"] == "CLUSTER"]
     assert sum(len(cluster["children"]) for cluster in clusters) == 168
@@ -109,11 +115,11 @@ def test_paging_through_enterprises_with_cursors(demo_server: LiveServer) -> Non
         ('{ coverage(scope: {park: "火星园区"}) { enterprises } }', "NOT_FOUND"),
         ('{ coverage(scope: {cluster: "nope"}) { enterprises } }', "NOT_FOUND"),
         ('{ coverageTrend(from: "2021-01-01", to: "2020-01-01", step: MONTH) { asOf } }', "BAD_USER_INPUT"),
-        ('{ enterprises(first: 5000) { totalCount } }', "BAD_USER_INPUT"),
+        ("{ enterprises(first: 5000) { totalCount } }", "BAD_USER_INPUT"),
         ('{ enterprises(after: "garbage") { totalCount } }', "BAD_USER_INPUT"),
         ("{ coverage { nonsense } }", "GRAPHQL_VALIDATION_FAILED"),
         ('{ coverage(asOf: "July") { enterprises } }', "GRAPHQL_VALIDATION_FAILED"),
-        ("{ organization(id: \"GXQ\") { " + "children { " * 12 + "id" + " }" * 12 + " } }", "GRAPHQL_VALIDATION_FAILED"),
+        ('{ organization(id: "GXQ") { ' + "children { " * 12 + "id" + " }" * 12 + " } }", "GRAPHQL_VALIDATION_FAILED"),
     ],
 )
 def test_errors_carry_a_code(demo_server: LiveServer, query: str, code: str) -> None:

@@ -29,7 +29,10 @@ def test_bom_is_not_part_of_the_first_header() -> None:
     assert decode(codecs.BOM_UTF8 + "园区\n".encode(), "x.csv") == ("园区\n", [])
 
 
-@pytest.mark.parametrize(("stem", "name"), [("enterprises", "enterprises"), ("党组织", "organizations"), ("Coverage", "coverage"), ("readme", None)])
+@pytest.mark.parametrize(
+    ("stem", "name"),
+    [("enterprises", "enterprises"), ("党组织", "organizations"), ("Coverage", "coverage"), ("readme", None)],
+)
 def test_table_names(stem: str, name: str | None) -> None:
     assert table_name(stem) == name
 
@@ -104,14 +107,19 @@ def test_foreign_encodings_are_refused_not_read_as_mojibake(tmp_path: Path, enco
 
 def test_a_forced_encoding_reads_what_detection_refuses(tmp_path: Path) -> None:
     (tmp_path / "enterprises.csv").write_bytes(("name,park\n" + FOREIGN["big5"]).encode("big5"))
-    assert records(read_tables(tmp_path, encoding="big5")["enterprises"])[0] == (2, ["臺北市資訊軟體股份有限公司", "臺北園區"])
+    assert records(read_tables(tmp_path, encoding="big5")["enterprises"])[0] == (
+        2,
+        ["臺北市資訊軟體股份有限公司", "臺北園區"],
+    )
 
 
 def test_an_unterminated_quote_names_the_row_where_it_opens(tmp_path: Path) -> None:
     (tmp_path / "enterprises.csv").write_text('name,park\n甲,A\n"乙,B\n丙,C\n丁,D\n', encoding="utf-8")
     with pytest.raises(LedgerInvalid) as refused:
         read_tables(tmp_path)
-    assert [(i.row, i.reason) for i in refused.value.issues] == [(3, "a quoted cell opens in this row and is never closed")]
+    assert [(i.row, i.reason) for i in refused.value.issues] == [
+        (3, "a quoted cell opens in this row and is never closed")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -177,13 +185,13 @@ def test_merged_cells_hidden_sheets_and_a_table_below_row_one(tmp_path: Path) ->
 
 def test_a_sheet_declaring_a_huge_size_is_refused_at_once(tmp_path: Path) -> None:
     path = tmp_path / "huge.xlsx"
-    with zipfile.ZipFile(workbook(tmp_path, lambda book: setattr(book.active, "title", "enterprises"))) as source:
-        with zipfile.ZipFile(path, "w") as target:
-            for item in source.infolist():
-                data = source.read(item)
-                if item.filename.startswith("xl/worksheets/"):
-                    data = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048577"', data)
-                target.writestr(item, data)
+    small = workbook(tmp_path, lambda book: setattr(book.active, "title", "enterprises"))
+    with zipfile.ZipFile(small) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                data = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048577"', data)
+            target.writestr(item, data)
     started = time.perf_counter()
     with pytest.raises(LedgerInvalid, match="the limit is 1,048,576 rows"):
         read_tables(path)
