@@ -1,7 +1,9 @@
-"""Parsers for whole ledger columns: each turns a column of text cells into typed values
-and, for every bad cell, the reason shown to the user. No Python call per cell on a
-valid column: a column is checked with a few vectorised passes, and only the rows that
-fail are looked at one by one, to word their reasons.
+"""Parsers for whole ledger columns. A parser takes a lazy frame whose `cells` column
+holds a column's text and returns one with `value` (typed, null where the cell is empty
+or bad) and `reason` (why a cell is bad, null where it is fine). Each step is a named
+column computed once, so polars evaluates no sub-expression twice; a table's columns are
+collected together (`polars.collect_all`), in parallel and without a Python call per
+cell. Only failing rows are looked at one by one, to word their reasons.
 
 Cells arrive stripped, with empty cells as nulls; an empty cell is never an error here.
 """
@@ -9,7 +11,6 @@ Cells arrive stripped, with empty cells as nulls; an empty cell is never an erro
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
@@ -24,57 +25,43 @@ _DATE = r"^(\d{4})(?:-(\d{1,2})-(\d{1,2})|/(\d{1,2})/(\d{1,2})|年(\d{1,2})月(\
 _CODE = r"^[0-9A-HJ-NP-RTUW-Y]{18}$"
 
 
-@dataclass(frozen=True)
-class Parsed:
-    values: pl.Series  # typed values, null where the cell is empty or bad
-    reasons: pl.Series  # text, null where the cell is fine
+CELLS, VALUE, REASON = "cells", "value", "reason"
+Parser = Callable[[pl.LazyFrame], pl.LazyFrame]
+_cells, _value, _reason = pl.col(CELLS), pl.col(VALUE), pl.col(REASON)
 
 
-Parser = Callable[[pl.Series], Parsed]
+def parse_series(parser: Parser, cells: pl.Series) -> pl.DataFrame:
+    """Run `parser` over one column: a frame of `value` and `reason`."""
+    return parser(pl.LazyFrame({CELLS: cells})).collect()
 
 
-def nulls(length: int) -> pl.Series:
-    """A text column of `length` empty cells, without a Python object per cell."""
-    return pl.repeat(None, length, dtype=pl.String, eager=True)
+def _checked(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """`value` nulled where there is a `reason`."""
+    return frame.select(pl.when(_reason.is_null()).then(_value).alias(VALUE), _reason)
 
 
-def _result(values: pl.Series, bad: pl.Series, reason: str | pl.Series) -> Parsed:
-    """Values with nulls where `bad`, and `reason` for those rows."""
-    frame = pl.DataFrame({"value": values, "bad": bad.fill_null(False)})
-    out = frame.select(
-        pl.when(pl.col("bad")).then(None).otherwise(pl.col("value")).alias("value"),
-        pl.when(pl.col("bad")).then(pl.lit(reason)).otherwise(None).cast(pl.String).alias("reason"),
-    )
-    return Parsed(out["value"], out["reason"])
+def text(frame: pl.LazyFrame) -> pl.LazyFrame:
+    return frame.select(_cells.alias(VALUE), pl.lit(None, dtype=pl.String).alias(REASON))
 
 
-def _folded(cells: pl.Series) -> pl.Series:
-    """Cells folded as `vocabulary.normalise` folds a word (case, bracket width, separators)."""
-    return (
-        cells.str.to_lowercase()
-        .str.replace_all("（", "(", literal=True)
-        .str.replace_all("）", ")", literal=True)
-        .str.replace_all(r"[ \t_\-\u3000]", "")
-    )
-
-
-def text(cells: pl.Series) -> Parsed:
-    return Parsed(cells, nulls(len(cells)))
-
-
-def credit_code(cells: pl.Series) -> Parsed:
+def credit_code(frame: pl.LazyFrame) -> pl.LazyFrame:
     """Unified social credit codes, trimmed and upper-cased; the check character verified."""
-    codes = cells.str.to_uppercase()
+    codes = frame.select(_cells.str.to_uppercase().alias(VALUE))
+    return _checked(codes.with_columns(_value.map_batches(_credit_code_reasons, return_dtype=pl.String).alias(REASON)))
+
+
+def _credit_code_reasons(codes: pl.Series) -> pl.Series:
+    """Why each code is not valid (null where it is): the check character over the whole
+    column in numpy, and a Python call only for the failing rows, to word the reason."""
     shaped = codes.str.contains(_CODE).fill_null(False)
     valid = shaped.to_numpy().copy()
     if valid.any():
         valid[valid] = check_characters_hold(fixed_width(codes.filter(shaped), 18))
-    bad = pl.Series(~valid) & cells.is_not_null()
-    reasons = nulls(len(cells))
-    if bad.any():
-        failing = np.flatnonzero(bad.to_numpy())
-        reasons = reasons.scatter(failing, [_why_not_a_code(cells[int(i)]) for i in failing])
-    return _result(codes, bad, reasons)
+    failing = np.flatnonzero(~valid & codes.is_not_null().to_numpy())
+    reasons = pl.repeat(None, len(codes), dtype=pl.String, eager=True)
+    if len(failing):
+        reasons = reasons.scatter(failing, [_why_not_a_code(codes[int(i)]) for i in failing])
+    return reasons
 
 
 def _why_not_a_code(cell: str) -> str:
@@ -89,47 +76,62 @@ def count(most: int) -> Parser:
     """Whole numbers from 0 to `most`: `1200`, `1,200` and a spreadsheet's `12.0` are fine;
     `1.5`, `-1`, `1e3` and `,,1,2,,` are not."""
 
-    def parse(cells: pl.Series) -> Parsed:
-        shaped = cells.str.contains(r"^(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.0+)?$")
-        digits = cells.str.replace_all(",", "", literal=True).str.replace(r"\.0+$", "").str.strip_chars_start("0")
+    def parse(frame: pl.LazyFrame) -> pl.LazyFrame:
+        shaped, digits = pl.col("shaped"), pl.col("digits")
         fits = digits.str.len_chars() <= len(str(most))
-        number = pl.select(
-            pl.when(shaped & fits).then(digits.replace("", "0")).cast(pl.Int64, strict=False)
-        ).to_series()
-        too_big = (shaped & ~fits) | (number > most)
-        reasons = pl.select(
-            pl.when(~shaped).then(pl.lit("must be a whole number ≥ 0"))
-            .when(too_big).then(pl.lit(f"must be at most {most:,}"))
-        ).to_series()  # fmt: skip
-        return _result(number.cast(pl.Int32), reasons.is_not_null(), reasons)
+        number = pl.when(shaped & fits).then(digits.replace("", "0")).cast(pl.Int64, strict=False)
+        return _checked(
+            frame.select(
+                _cells.str.contains(r"^(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.0+)?$").alias("shaped"),
+                _cells.str.replace_all(",", "", literal=True).str.replace(r"\.0+$", "").str.strip_chars_start("0").alias("digits"),
+            )
+            .with_columns(fits.alias("fits"), number.alias("number"))
+            .select(
+                pl.col("number").cast(pl.Int32).alias(VALUE),
+                pl.when(~shaped).then(pl.lit("must be a whole number ≥ 0"))
+                .when(~pl.col("fits") | (pl.col("number") > most)).then(pl.lit(f"must be at most {most:,}"))
+                .alias(REASON),
+            )
+        )  # fmt: skip
 
     return parse
 
 
-def day(cells: pl.Series) -> Parsed:
+def day(frame: pl.LazyFrame) -> pl.LazyFrame:
     """Dates spelled YYYY-MM-DD, YYYY/MM/DD or YYYY年M月D日, from 1900 to 2100."""
-    parts = cells.str.extract_groups(_DATE).struct.unnest()
-    month = parts.select(pl.coalesce("2", "4", "6").str.zfill(2)).to_series()
-    dom = parts.select(pl.coalesce("3", "5", "7").str.zfill(2)).to_series()
-    iso = pl.select(pl.concat_str([parts["1"], month, dom], separator="-")).to_series()
-    dates = iso.str.to_date("%Y-%m-%d", strict=False)
+    parts = pl.col("parts").struct
+    month = pl.coalesce(parts.field("2"), parts.field("4"), parts.field("6")).str.zfill(2)
+    dom = pl.coalesce(parts.field("3"), parts.field("5"), parts.field("7")).str.zfill(2)
+    iso, dates = pl.col("iso"), pl.col(VALUE)
     first, last = pl.lit(FIRST_DAY).str.to_date(), pl.lit(LAST_DAY).str.to_date()
-    reasons = pl.select(
-        pl.when(cells.is_not_null() & iso.is_null()).then(pl.lit("must be a date: YYYY-MM-DD, YYYY/MM/DD or YYYY年M月D日"))
-        .when(iso.is_not_null() & dates.is_null()).then(pl.lit("not a real date"))
-        .when((dates < first) | (dates > last)).then(pl.lit(f"must be between {FIRST_DAY} and {LAST_DAY}"))
-    ).to_series()  # fmt: skip
-    return _result(dates, reasons.is_not_null(), reasons)
+    return _checked(
+        frame.with_columns(_cells.str.extract_groups(_DATE).alias("parts"))
+        .with_columns(pl.concat_str([parts.field("1"), month, dom], separator="-").alias("iso"))
+        .with_columns(iso.str.to_date("%Y-%m-%d", strict=False).alias(VALUE))
+        .with_columns(
+            pl.when(_cells.is_not_null() & iso.is_null()).then(pl.lit("must be a date: YYYY-MM-DD, YYYY/MM/DD or YYYY年M月D日"))
+            .when(iso.is_not_null() & dates.is_null()).then(pl.lit("not a real date"))
+            .when((dates < first) | (dates > last)).then(pl.lit(f"must be between {FIRST_DAY} and {LAST_DAY}"))
+            .alias(REASON)
+        )
+    )  # fmt: skip
 
 
-def _mapped(cells: pl.Series, names: dict[str, object], dtype: pl.DataType, reason: str) -> Parsed:
-    values = _folded(cells).replace_strict(names, default=None, return_dtype=dtype)
-    return _result(values, cells.is_not_null() & values.is_null(), reason)
+def _mapped(frame: pl.LazyFrame, names: dict[str, object], dtype: pl.DataType, reason: str) -> pl.LazyFrame:
+    folded = (
+        _cells.str.to_lowercase()
+        .str.replace_all("（", "(", literal=True)
+        .str.replace_all("）", ")", literal=True)
+        .str.replace_all(r"[ \t_\-\u3000]", "")
+    )  # as `vocabulary.normalise` folds a word: case, bracket width, separators
+    return frame.with_columns(folded.replace_strict(names, default=None, return_dtype=dtype).alias(VALUE)).select(
+        _value, pl.when(_cells.is_not_null() & _value.is_null()).then(pl.lit(reason)).alias(REASON)
+    )
 
 
-def flag(cells: pl.Series) -> Parsed:
+def flag(frame: pl.LazyFrame) -> pl.LazyFrame:
     names: dict[str, object] = {**{w: True for w in TRUE_WORDS}, **{w: False for w in FALSE_WORDS}}
-    return _mapped(cells, names, pl.Boolean, "must be yes or no (是/否, true/false, 1/0)")
+    return _mapped(frame, names, pl.Boolean, "must be yes or no (是/否, true/false, 1/0)")
 
 
 def choice(enum: type[Enum]) -> Parser:
@@ -141,7 +143,7 @@ def choice(enum: type[Enum]) -> Parser:
             names[normalise(chinese)] = member.name
     allowed = ", ".join(member.name for member in enum)
 
-    def parse(cells: pl.Series) -> Parsed:
-        return _mapped(cells, names, pl.String, f"unknown {enum.__name__}; expected one of {allowed}")
+    def parse(frame: pl.LazyFrame) -> pl.LazyFrame:
+        return _mapped(frame, names, pl.String, f"unknown {enum.__name__}; expected one of {allowed}")
 
     return parse

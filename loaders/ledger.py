@@ -43,6 +43,8 @@ MAX_CELL_BYTES = 128 * 1024
 MAX_MEMBERS = 1_000_000
 MAX_EMPLOYEES = 10_000_000
 MAX_POINTS = 1_000_000
+_HYGIENE, _CLEAN = "hygiene:", "clean:"  # prefixes of `_clean_cells`' columns
+_EMPTY = "required, but empty"
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 
 
@@ -195,41 +197,66 @@ def _parse_table(table: RawTable, issues: list[LedgerIssue], warnings: list[Ledg
         else:
             position[canonical] = index
             headers[canonical] = header
-    missing = [c.name for c in schema if c.required and c.name not in position]
+    missing = [column.name for column in schema if column.required and column.name not in position]
     if missing:
         reason = f"missing required column(s): {', '.join(missing)}"
         issues.append(LedgerIssue(table.source, _header_row(table), None, None, reason))
         return None
 
-    rows = pl.Series("_row", table.rows, dtype=pl.Int64)
+    cells = _clean_cells(table.cells, {name: position[name] for name in headers})
+    parsed = pl.collect_all(
+        [column.parse(cells.lazy().select(_cells_of(column.name, headers).alias(parse.CELLS))) for column in schema]
+    )
     usable = np.ones(len(table.rows), dtype=bool)
-    values: dict[str, pl.Series] = {}
-    for column in schema:
-        if column.name not in position:
-            values[column.name] = column.parse(parse.nulls(len(rows))).values
+    for column, frame in zip(schema, parsed, strict=True):
+        if column.name not in headers:
             continue
-        raw = table.cells[str(position[column.name])]
-        cells = raw.str.strip_chars().replace("", None)
-        hygiene = pl.select(
-            pl.when(cells.str.len_bytes() > MAX_CELL_BYTES).then(pl.lit(f"a cell over {MAX_CELL_BYTES // 1024} KB"))
-            .when(cells.str.contains(_CONTROL)).then(pl.lit("control characters (such as NUL) are not allowed in text"))
-        ).to_series()  # fmt: skip
-        result = column.parse(pl.select(pl.when(hygiene.is_null()).then(cells)).to_series())
-        reasons = pl.select(pl.coalesce(hygiene, result.reasons)).to_series()
-        if column.required:
-            reasons = pl.select(
-                pl.when(cells.is_null()).then(pl.lit("required, but empty")).otherwise(reasons)
-            ).to_series()
+        empty = cells[column.name].is_null() if column.required else None
+        hygiene, reasons = cells[_HYGIENE + column.name], frame[parse.REASON]
+        if hygiene.null_count() == reasons.null_count() == len(reasons) and (empty is None or not empty.any()):
+            continue
+        reasons = hygiene.fill_null(reasons)
+        if empty is not None:
+            reasons = pl.select(pl.when(empty).then(pl.lit(_EMPTY)).otherwise(reasons)).to_series()
         bad = reasons.is_not_null().to_numpy()
-        if bad.any():
-            if column.required:
-                usable &= ~bad
-            for number, value, reason in zip(rows.filter(bad), raw.filter(bad), reasons.filter(bad), strict=True):
-                shown = None if value is None or reason == "required, but empty" else _shorten(value)
-                issues.append(LedgerIssue(table.source, number, headers[column.name], shown, reason))
-        values[column.name] = result.values
-    frame = pl.DataFrame({"_row": rows, "_usable": usable, **values})
+        if column.required:
+            usable &= ~bad
+        raw = table.cells[str(position[column.name])].filter(bad)
+        for number, value, reason in zip(table.rows[bad].tolist(), raw, reasons.filter(bad), strict=True):
+            shown = None if value is None or reason == _EMPTY else _shorten(value)
+            issues.append(LedgerIssue(table.source, number, headers[column.name], shown, reason))
+    values = {column.name: frame[parse.VALUE] for column, frame in zip(schema, parsed, strict=True)}
+    frame = pl.DataFrame({"_row": pl.Series(table.rows, dtype=pl.Int64), "_usable": usable, **values})
     return ParsedTable(table, frame, headers)
+
+
+def _cells_of(name: str, headers: Mapping[str, str]) -> pl.Expr:
+    """What a column's parser reads: its fit cells, or nulls when the table lacks it."""
+    return pl.col(_CLEAN + name) if name in headers else pl.repeat(None, pl.len(), dtype=pl.String)
+
+
+def _clean_cells(cells: pl.DataFrame, position: Mapping[str, int]) -> pl.DataFrame:
+    """Per column: its cells stripped, empty as null (named as the column); why a cell is
+    unfit for any parser (`_HYGIENE`: oversize, control characters); and the cells a
+    parser should see (`_CLEAN`: the fit ones)."""
+    names = list(position)
+    too_big, control = (
+        f"a cell over {MAX_CELL_BYTES // 1024} KB",
+        "control characters (such as NUL) are not allowed in text",
+    )
+    return (
+        cells.lazy()
+        .select(pl.col(str(position[name])).str.strip_chars().alias(name) for name in names)
+        .with_columns(pl.when(pl.col(name) != "").then(pl.col(name)).alias(name) for name in names)
+        .with_columns(
+            pl.when(pl.col(name).str.len_bytes() > MAX_CELL_BYTES).then(pl.lit(too_big))
+            .when(pl.col(name).str.contains(_CONTROL)).then(pl.lit(control))
+            .alias(_HYGIENE + name)
+            for name in names
+        )
+        .with_columns(pl.when(pl.col(_HYGIENE + name).is_null()).then(pl.col(name)).alias(_CLEAN + name) for name in names)
+        .collect()
+    )  # fmt: skip
 
 
 def _header_row(table: RawTable) -> int:
@@ -336,8 +363,12 @@ class _Checker:
 
     def _known_codes(self, rows: pl.DataFrame, enterprises: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
         """(known, unknown) masks of `rows`' credit codes against the enterprises table."""
-        codes = enterprises["credit_code"] if enterprises.height else pl.Series([], dtype=pl.String)
-        known = rows["credit_code"].is_in(codes.implode())
+        codes = enterprises.select("credit_code", _known=pl.lit(True)) if enterprises.height else None
+        if codes is None:
+            known = pl.repeat(False, rows.height, eager=True)
+        else:
+            matched = rows.select("credit_code").join(codes, on="credit_code", how="left", maintain_order="left")
+            known = matched["_known"].fill_null(False)
         return known, ~known & ~rows["credit_code"].is_in(list(self.rejected))
 
     def covers(

@@ -11,8 +11,8 @@ from tests.conftest import credit_code
 
 
 def one(parser: columns.Parser, cell: str) -> tuple[object, str | None]:
-    parsed = parser(pl.Series([cell], dtype=pl.String))
-    return parsed.values[0], parsed.reasons[0]
+    parsed = columns.parse_series(parser, pl.Series([cell], dtype=pl.String))
+    return parsed["value"][0], parsed["reason"][0]
 
 
 @pytest.mark.parametrize("text", ["2021-07-01", "2021/07/01", "2021/7/1", "2021年7月1日"])
@@ -82,6 +82,6 @@ def test_credit_codes_give_the_reason(text: str, reason: str) -> None:
 
 def test_a_column_mixes_good_bad_and_empty_cells() -> None:
     cells = pl.Series([credit_code(1).lower(), None, "X", credit_code(2)], dtype=pl.String)
-    parsed = columns.credit_code(cells)
-    assert parsed.values.to_list() == [credit_code(1), None, None, credit_code(2)]
-    assert [reason is None for reason in parsed.reasons] == [True, True, False, True]
+    parsed = columns.parse_series(columns.credit_code, cells)
+    assert parsed["value"].to_list() == [credit_code(1), None, None, credit_code(2)]
+    assert [reason is None for reason in parsed["reason"]] == [True, True, False, True]
