@@ -24,6 +24,7 @@ from graph.rules import ALWAYS, STATUSES, day_number
 CODE_WIDTH = 18
 EPOCH = day_number(date(1970, 1, 1))
 CATEGORIES: list[Category] = list(Category)
+CATEGORIES_BY_VALUE = {category.value: category for category in Category}
 
 
 class Dimension:
@@ -113,33 +114,34 @@ class EnterpriseTable:
         return found.to_numpy(zero_copy_only=False)
 
     def records(self, rows: Sequence[int] | np.ndarray) -> list[Enterprise]:
-        """`Enterprise` records for the given rows, in that order."""
+        """`Enterprise` records for the given rows, in that order: each column taken once."""
         rows = np.asarray(rows, dtype=np.int64)
-        names = self.names.take(pa.array(rows)).to_pylist()
-        return [self._record(int(row), name) for row, name in zip(rows, names, strict=True)]
 
-    def _record(self, row: int, name: str) -> Enterprise:
-        def when(day: np.int32) -> date | None:
-            return None if day == ALWAYS else date.fromordinal(int(day))
+        def keys(dimension: Dimension) -> list[str | None]:
+            return [dimension.keys[code] for code in dimension.codes[rows].tolist()]
 
-        employees = int(self.employees[row])
-        return Enterprise(
-            credit_code=self.codes[row].decode("ascii"),
-            name=name,
-            park=self.park.keys[self.park.codes[row]] or "",
-            building=self.building.keys[self.building.codes[row]],
-            chain=self.chain.keys[self.chain.codes[row]],
-            category=Category(self.category.keys[self.category.codes[row]]),
-            employees=None if employees < 0 else employees,
-            formal_members=int(self.formal[row]),
-            probationary_members=int(self.probationary[row]),
-            above_scale=bool(self.above_scale[row]),
-            key=bool(self.key[row]),
-            status=STATUSES[self.status[row]],
-            status_since=when(self.status_since[row]),
-            registered_on=when(self.registered[row]),
-            cluster_id=self.declared_cluster.keys[self.declared_cluster.codes[row]],
+        def days(column: np.ndarray) -> list[date | None]:
+            return [None if day == ALWAYS else date.fromordinal(day) for day in column[rows].tolist()]
+
+        columns = zip(
+            np.char.decode(self.codes[rows], "ascii").tolist(),
+            self.names.take(pa.array(rows)).to_pylist(),
+            keys(self.park),
+            keys(self.building),
+            keys(self.chain),
+            [CATEGORIES_BY_VALUE[key] for key in keys(self.category)],
+            [None if employees < 0 else employees for employees in self.employees[rows].tolist()],
+            self.formal[rows].tolist(),
+            self.probationary[rows].tolist(),
+            self.above_scale[rows].tolist(),
+            self.key[rows].tolist(),
+            [STATUSES[status] for status in self.status[rows].tolist()],
+            days(self.status_since),
+            days(self.registered),
+            keys(self.declared_cluster),
+            strict=True,
         )
+        return [Enterprise(*values) for values in columns]
 
     def buildings(self) -> list[tuple[str, str]]:
         """Distinct (park, building) pairs, sorted."""

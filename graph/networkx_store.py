@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
-from functools import partial
+from functools import lru_cache, partial
 from typing import TypeVar
 
 import anyio.to_thread
@@ -177,12 +177,22 @@ class NetworkxStore:
         return formal, probationary
 
     def _find_enterprises(self, where: EnterpriseFilter, offset: int, limit: int) -> Page[Enterprise]:
+        matching = self._matching(where, day_number(self.today()))
+        total = self.table.size if matching is None else len(matching)
+        rows = np.arange(offset, min(offset + limit, total)) if matching is None else matching[offset : offset + limit]
+        return Page(self.table.records(rows), total, offset)
+
+    @lru_cache(maxsize=8)  # noqa: B019 - one store per process; a listing pages through one filter
+    def _matching(self, where: EnterpriseFilter, day: int) -> np.ndarray | None:
+        """The rows matching `where` as of `day`, in ledger order; None when it matches all.
+
+        Kept for the last few filters, so the next page of a listing costs a slice."""
         table = self.table
         conditions = [self.index.scope_mask(where.scope)]
         if where.status is not None:
             conditions.append(table.status == STATUSES.index(where.status))
         if where.coverage is not None:
-            conditions.append(self.index.state_mask(where.coverage, day_number(self.today())))
+            conditions.append(self.index.state_mask(where.coverage, day))
         if where.name_contains:
             conditions.append(table.name_contains(where.name_contains))
         if where.key is not None:
@@ -193,11 +203,8 @@ class NetworkxStore:
             conditions.append(table.formal >= where.min_formal_members)
         masks = [mask for mask in conditions if mask is not None]
         if not masks:
-            rows = np.arange(offset, min(offset + limit, table.size))
-            return Page(table.records(rows), table.size, offset)
-        mask = np.logical_and.reduce(masks) if len(masks) > 1 else masks[0]
-        matching = np.flatnonzero(mask)
-        return Page(table.records(matching[offset : offset + limit]), len(matching), offset)
+            return None
+        return np.flatnonzero(np.logical_and.reduce(masks)).astype(np.int32)
 
     def _find_organizations(self, where: OrganizationFilter, offset: int, limit: int) -> Page[Organization]:
         needle = where.name_contains.casefold() if where.name_contains else None

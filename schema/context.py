@@ -57,6 +57,7 @@ class Context:
     store: OrgStore
     loaders: Loaders
     request: Any = None
+    lookahead: dict[tuple[str, ...], list[Any]] = field(default_factory=dict)  # see schema.lookahead
 
     @classmethod
     def for_store(cls, store: OrgStore, request: Any = None) -> Context:

@@ -10,6 +10,7 @@ import strawberry
 from graph.calendar import trend_dates
 from schema.context import ChainorgInfo
 from schema.inputs import EnterpriseFilter, OrganizationFilter, ScopeInput, scope_of
+from schema.lookahead import prefetch
 from schema.pagination import offset_after, page_info, page_size
 from schema.types import (
     Coverage,
@@ -71,9 +72,9 @@ class Query:
     ) -> OrganizationConnection:
         where = (filter or OrganizationFilter()).to_filter()
         page = await info.context.store.find_organizations(where, offset_after(after), page_size(first))
-        return OrganizationConnection(
-            total_count=page.total, nodes=[Organization.of(o) for o in page.items], page_info=page_info(page)
-        )
+        nodes = [Organization.of(o) for o in page.items]
+        await prefetch(info, nodes, ("nodes",))
+        return OrganizationConnection(total_count=page.total, nodes=nodes, page_info=page_info(page))
 
     @strawberry.field(description="Enterprises in ledger order, filtered, a page at a time.")
     async def enterprises(
@@ -81,9 +82,9 @@ class Query:
     ) -> EnterpriseConnection:
         where = (filter or EnterpriseFilter()).to_filter()
         page = await info.context.store.find_enterprises(where, offset_after(after), page_size(first))
-        return EnterpriseConnection(
-            total_count=page.total, nodes=[Enterprise.of(e) for e in page.items], page_info=page_info(page)
-        )
+        nodes = [Enterprise.of(e) for e in page.items]
+        await prefetch(info, nodes, ("nodes",))
+        return EnterpriseConnection(total_count=page.total, nodes=nodes, page_info=page_info(page))
 
     @strawberry.field
     async def parks(self, info: ChainorgInfo) -> list[Park]:

@@ -8,6 +8,7 @@ import strawberry
 
 from graph import model, query
 from schema.context import ChainorgInfo
+from schema.lookahead import loaded
 
 Category = strawberry.enum(model.Category, name="Category", description="Industry category (行业类别).")
 EnterpriseStatus = strawberry.enum(model.Status, name="EnterpriseStatus", description="Only ACTIVE ones are counted.")
@@ -140,27 +141,23 @@ class Organization:
             parent_id=org.parent_id,
         )
 
-    @strawberry.field
-    async def parent(self, info: ChainorgInfo) -> Organization | None:
-        if self.parent_id is None:
-            return None
-        return Organization.of(await info.context.loaders.organization.load(self.parent_id))
-
-    @strawberry.field(description="Organizations directly part of this one.")
-    async def children(self, info: ChainorgInfo) -> list[Organization]:
-        return [Organization.of(o) for o in await info.context.loaders.children.load(self.id)]
-
-    @strawberry.field(description="Enterprises this organization covers directly.")
-    async def covers(self, info: ChainorgInfo) -> list[Enterprise]:
-        return [Enterprise.of(e) for e in await info.context.loaders.covered.load(self.id)]
-
-    @strawberry.field(description="Members of the ACTIVE enterprises covered by it or any organization under it.")
-    async def members(self, info: ChainorgInfo) -> Members:
-        return Members.of(await info.context.loaders.members.load(self.id))
-
-    @strawberry.field(description="Joint-building and pairing links.")
-    async def links(self, info: ChainorgInfo) -> list[Link]:
-        return [Link.of(link) for link in await info.context.loaders.links.load(self.id)]
+    parent: Organization | None = loaded("organization", "parent_id", lambda org: Organization.of(org))
+    children: list[Organization] = loaded(
+        "children", "id", lambda orgs: [Organization.of(o) for o in orgs], "Organizations directly part of this one."
+    )
+    covers: list[Enterprise] = loaded(
+        "covered",
+        "id",
+        lambda found: [Enterprise.of(e) for e in found],
+        "Enterprises this organization covers directly.",
+    )
+    members: Members = loaded(
+        "members", "id", lambda members: Members.of(members),
+        "Members of the ACTIVE enterprises covered by it or any organization under it.",
+    )  # fmt: skip
+    links: list[Link] = loaded(
+        "links", "id", lambda links: [Link.of(link) for link in links], "Joint-building and pairing links."
+    )
 
 
 @strawberry.type(description="An enterprise in the park.")
@@ -205,19 +202,17 @@ class Enterprise:
     def building(self) -> Building | None:
         return Building(park=self.park, name=self.building_name) if self.building_name else None
 
-    @strawberry.field(description="Organizations covering this enterprise (its own or joint ones).")
-    async def organizations(self, info: ChainorgInfo) -> list[Organization]:
-        return [Organization.of(o) for o in await info.context.loaders.covering.load(self.credit_code)]
-
-    @strawberry.field(description="The cluster responsible for it: declared in the ledger, else its organization's.")
-    async def cluster(self, info: ChainorgInfo) -> Organization | None:
-        cluster = await info.context.loaders.cluster.load(self.credit_code)
-        return Organization.of(cluster) if cluster else None
-
-    @strawberry.field
-    async def instructors(self, info: ChainorgInfo) -> list[Instructor]:
-        found = await info.context.loaders.instructors.load(self.credit_code)
-        return [Instructor(id=strawberry.ID(i.id), name=i.name) for i in found]
+    organizations: list[Organization] = loaded(
+        "covering", "credit_code", lambda orgs: [Organization.of(o) for o in orgs],
+        "Organizations covering this enterprise (its own or joint ones).",
+    )  # fmt: skip
+    cluster: Organization | None = loaded(
+        "cluster", "credit_code", lambda cluster: Organization.of(cluster) if cluster else None,
+        "The cluster responsible for it: declared in the ledger, else its organization's.",
+    )  # fmt: skip
+    instructors: list[Instructor] = loaded(
+        "instructors", "credit_code", lambda found: [Instructor(id=strawberry.ID(i.id), name=i.name) for i in found]
+    )
 
     @strawberry.field(description="How party work reaches it, as of a date (default: today).")
     async def coverage_state(self, info: ChainorgInfo, as_of: date | None = None) -> CoverageState:
