@@ -5,7 +5,8 @@ Generates deterministic ledgers (10 parks, 2,000 buildings, 10 chains, 20 cluste
 joint branches of 2-5 enterprises in one building, 2,000 instructors) and prints, per
 size, each figure with its ratio to the named baseline:
 
-- `chainorg load`, wall time, against one bare csv.DictReader pass over enterprises.csv;
+- `chainorg load`, wall time, against one bare csv.DictReader pass over enterprises.csv
+  (each the best of three runs);
 - resident memory of `chainorg serve --data` once it answers, per enterprise;
 - `chainorg serve --data`, start to first answer;
 - in process (schema.execute, warm; the first, cold call in brackets), against
@@ -28,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -182,12 +184,23 @@ def _organizations(rng: np.random.Generator, frame: pl.DataFrame) -> tuple[list,
 # -- measuring ----------------------------------------------------------------------
 
 
+def best_of(runs: int, work: Callable[[], object]) -> float:
+    """The shortest of `runs` timings of `work`: the least disturbed by a noisy machine."""
+    timings = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        work()
+        timings.append(time.perf_counter() - start)
+    return min(timings)
+
+
 def dictreader_seconds(path: Path) -> float:
-    start = time.perf_counter()
-    with path.open(encoding="utf-8", newline="") as file:
-        for _ in csv.DictReader(file):
-            pass
-    return time.perf_counter() - start
+    def read() -> None:
+        with path.open(encoding="utf-8", newline="") as file:
+            for _ in csv.DictReader(file):
+                pass
+
+    return best_of(3, read)
 
 
 def chainorg(*args: str) -> list[str]:
@@ -195,9 +208,7 @@ def chainorg(*args: str) -> list[str]:
 
 
 def load_seconds(folder: Path) -> float:
-    start = time.perf_counter()
-    subprocess.run(chainorg("load", str(folder)), check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    return best_of(3, lambda: subprocess.run(chainorg("load", str(folder)), check=True, stdout=subprocess.DEVNULL))
 
 
 def serve_figures(folder: Path) -> tuple[float, int]:

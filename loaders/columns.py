@@ -35,6 +35,18 @@ def parse_series(parser: Parser, cells: pl.Series) -> pl.DataFrame:
     return parser(pl.LazyFrame({CELLS: cells})).collect()
 
 
+def by_distinct(parser: Parser) -> Parser:
+    """`parser` run once per distinct cell and joined back onto the rows: a column of few
+    distinct values (a status, a count, a date) costs a hash join, not a parse per row."""
+
+    def parse(frame: pl.LazyFrame) -> pl.LazyFrame:
+        distinct = frame.select(_cells.unique()).collect().lazy()
+        parsed = pl.concat([distinct, parser(distinct)], how="horizontal")
+        return frame.join(parsed, on=CELLS, how="left", maintain_order="left").select(_value, _reason)
+
+    return parse
+
+
 def _checked(frame: pl.LazyFrame) -> pl.LazyFrame:
     """`value` nulled where there is a `reason`."""
     return frame.select(pl.when(_reason.is_null()).then(_value).alias(VALUE), _reason)
@@ -76,6 +88,7 @@ def count(most: int) -> Parser:
     """Whole numbers from 0 to `most`: `1200`, `1,200` and a spreadsheet's `12.0` are fine;
     `1.5`, `-1`, `1e3` and `,,1,2,,` are not."""
 
+    @by_distinct
     def parse(frame: pl.LazyFrame) -> pl.LazyFrame:
         shaped, digits = pl.col("shaped"), pl.col("digits")
         fits = digits.str.len_chars() <= len(str(most))
@@ -97,6 +110,7 @@ def count(most: int) -> Parser:
     return parse
 
 
+@by_distinct
 def day(frame: pl.LazyFrame) -> pl.LazyFrame:
     """Dates spelled YYYY-MM-DD, YYYY/MM/DD or YYYY年M月D日, from 1900 to 2100."""
     parts = pl.col("parts").struct
@@ -129,6 +143,7 @@ def _mapped(frame: pl.LazyFrame, names: dict[str, object], dtype: pl.DataType, r
     )
 
 
+@by_distinct
 def flag(frame: pl.LazyFrame) -> pl.LazyFrame:
     names: dict[str, object] = {**{w: True for w in TRUE_WORDS}, **{w: False for w in FALSE_WORDS}}
     return _mapped(frame, names, pl.Boolean, "must be yes or no (是/否, true/false, 1/0)")
@@ -143,6 +158,7 @@ def choice(enum: type[Enum]) -> Parser:
             names[normalise(chinese)] = member.name
     allowed = ", ".join(member.name for member in enum)
 
+    @by_distinct
     def parse(frame: pl.LazyFrame) -> pl.LazyFrame:
         return _mapped(frame, names, pl.String, f"unknown {enum.__name__}; expected one of {allowed}")
 

@@ -102,7 +102,48 @@ DEPARTMENTS = [
     ("BM-JG", "长沙高新区机关党委"),
     ("BM-XH", "长沙市互联网行业协会"),
 ]
-WORDS = ["云启", "星辰", "麓谷", "湘江", "橘洲", "岳麓", "芙蓉", "潇湘", "天心", "开福", "雨花", "望城", "梅溪", "洋湖", "桐梓", "金桥", "银杉", "青竹", "红枫", "蓝海", "智汇", "数联", "优品", "快乐", "阳光", "长风", "远航", "凌云", "博睿", "恒信", "安盛", "鼎新", "华章", "聚能", "拓景", "瑞达", "弘毅", "明德", "致远", "启航"]
+WORDS = [
+    "云启",
+    "星辰",
+    "麓谷",
+    "湘江",
+    "橘洲",
+    "岳麓",
+    "芙蓉",
+    "潇湘",
+    "天心",
+    "开福",
+    "雨花",
+    "望城",
+    "梅溪",
+    "洋湖",
+    "桐梓",
+    "金桥",
+    "银杉",
+    "青竹",
+    "红枫",
+    "蓝海",
+    "智汇",
+    "数联",
+    "优品",
+    "快乐",
+    "阳光",
+    "长风",
+    "远航",
+    "凌云",
+    "博睿",
+    "恒信",
+    "安盛",
+    "鼎新",
+    "华章",
+    "聚能",
+    "拓景",
+    "瑞达",
+    "弘毅",
+    "明德",
+    "致远",
+    "启航",
+]
 
 ENTERPRISE_COLUMNS = [
     "credit_code", "name", "park", "building", "chain", "category", "employees", "formal_members",
@@ -395,7 +436,9 @@ def _instructors(rng: random.Random, companies: list[_Company]) -> list[dict[str
         reached = rng.sample(with_members, 8) + rng.sample(uncovered, rng.randint(4, 12))
         for company in {c.code: c for c in reached}.values():
             since = _day_between(rng, date(2019, 6, 1), AS_OF)
-            rows.append({"id": f"ZDY-{n + 1:02d}", "name": name, "credit_code": company.code, "since": since.isoformat()})
+            rows.append(
+                {"id": f"ZDY-{n + 1:02d}", "name": name, "credit_code": company.code, "since": since.isoformat()}
+            )
     return rows
 
 

@@ -297,7 +297,9 @@ def _sheet_parts(path: Path) -> dict[str, str]:
 _DIMENSION = re.compile(rb'<dimension ref="[A-Z]*\d*:?([A-Z]+)(\d+)"')
 _ROW = re.compile(rb'<row r="(\d+)"')
 _WIDE_CELL = re.compile(rb'<c r="[A-Z]{3}')
-_FORMULA_CELL = re.compile(rb'<c r="([A-Z]+\d+)"(?:[^>/]|/(?!>))*>((?:(?!</c>).)*?<f[ >/](?:(?!</c>).)*?)</c>', re.DOTALL)
+_FORMULA_CELL = re.compile(
+    rb'<c r="([A-Z]+\d+)"(?:[^>/]|/(?!>))*>((?:(?!</c>).)*?<f[ >/](?:(?!</c>).)*?)</c>', re.DOTALL
+)
 
 
 def _column_number(letters: bytes) -> int:
