@@ -14,6 +14,8 @@ def add_months(start: date, months: int) -> date:
     """`start` moved by whole months; a day past the month's end becomes its last day."""
     index = start.year * 12 + start.month - 1 + months
     year, month = divmod(index, 12)
+    if not date.min.year <= year <= date.max.year:
+        raise InvalidArgument(f"{months} months after {start} is past the calendar's last year, {date.max.year}")
     last = calendar.monthrange(year, month + 1)[1]
     return date(year, month + 1, min(start.day, last))
 

@@ -19,8 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from graph.enterprises import Dimension, EnterpriseTable
+from graph.errors import InvalidArgument, NotFound
+from graph.model import Category
 from graph.query import Coverage, CoverageGroup, CoverageState, GroupBy, Scope
 from graph.rules import ALWAYS, NEVER, counted_at, inactive_since
+from graph.vocabulary import term
 
 TIMELINE_CACHE = 64
 
@@ -110,8 +113,9 @@ class CoverageIndex:
             GroupBy.CHAIN: (table.chain, {}),
             GroupBy.CLUSTER: (cluster, cluster_names),
             GroupBy.BUILDING: (table.building, {}),
-            GroupBy.CATEGORY: (table.category, {}),
+            GroupBy.CATEGORY: (table.category, {c.value: term(c) or c.value for c in Category}),
         }
+        self._cluster_named = _unique_names(cluster_names)
         self.edge_org = edge_org.astype(np.int32)
         self.edge_row = edge_row.astype(np.int32)
         organized = np.full(table.size, NEVER, dtype=np.int32)
@@ -147,10 +151,23 @@ class CoverageIndex:
             if value is None:
                 continue
             dimension = self.dimensions[by][0]
+            if by is GroupBy.CLUSTER:
+                value = self._cluster_id(value)
             code = dimension.code(value) if by is GroupBy.CATEGORY else dimension.require(by.lower(), value)
             matches = dimension.codes == code
             mask = matches if mask is None else mask & matches
         return mask
+
+    def _cluster_id(self, given: str) -> str:
+        """A cluster named by its id or by its exact name."""
+        if self.dimensions[GroupBy.CLUSTER][0].code(given) is not None:
+            return given
+        ids = self._cluster_named.get(given)
+        if ids is None:
+            raise NotFound(f"unknown cluster {given!r}: give a cluster's id or its exact name")
+        if len(ids) > 1:
+            raise InvalidArgument(f"{len(ids)} clusters are named {given!r}; give one id of {', '.join(ids)}")
+        return ids[0]
 
     def _reach(self, position: int) -> tuple[np.ndarray, np.ndarray]:
         """(organized, worked) masks over every row at a grid position, whatever the status."""
@@ -258,3 +275,11 @@ class CoverageIndex:
                 )
             )
         return sorted(found, key=lambda group: group.key)
+
+
+def _unique_names(names: Mapping[str, str]) -> dict[str, list[str]]:
+    """Ids by name (a name may be shared by several)."""
+    found: dict[str, list[str]] = {}
+    for some_id, name in names.items():
+        found.setdefault(name, []).append(some_id)
+    return found

@@ -229,8 +229,8 @@ class NetworkxStore:
     async def parks(self) -> list[Park]:
         return [Park(name) for name in self._parks]
 
-    async def buildings(self, park: str | None = None) -> list[Building]:
-        return [b for b in self._buildings if park is None or b.park == park]
+    async def buildings(self, parks: Sequence[str]) -> list[list[Building]]:
+        return [[b for b in self._buildings if b.park == park] for park in parks]
 
     async def chains(self) -> list[str]:
         return sorted(key for key in self.table.chain.keys if key is not None)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
+from graph.query import Coverage, GroupBy, Scope
 from graph.store import OrgStore
 
 K = TypeVar("K", bound=Hashable)
@@ -20,6 +22,25 @@ def batched(store_call: Callable[[Sequence[K]], Awaitable[list[V]]]) -> DataLoad
 
     async def load(keys: list[K]) -> list[V]:
         return await store_call(keys)
+
+    return DataLoader(load_fn=load)
+
+
+def batched_by_date(
+    store_call: Callable[[Sequence[K], date | None], Awaitable[list[V]]],
+) -> DataLoader[tuple[K, date | None], V]:
+    """A DataLoader of (key, as-of date) pairs: one store call per distinct date in a tick."""
+
+    async def load(pairs: list[tuple[K, date | None]]) -> list[V]:
+        by_date: dict[date | None, list[K]] = {}
+        for key, as_of in pairs:
+            by_date.setdefault(as_of, []).append(key)
+        answers: dict[tuple[K, date | None], V] = {}
+        for as_of, keys in by_date.items():
+            answers.update(
+                ((key, as_of), value) for key, value in zip(keys, await store_call(keys, as_of), strict=True)
+            )
+        return [answers[pair] for pair in pairs]
 
     return DataLoader(load_fn=load)
 
@@ -36,7 +57,9 @@ class Loaders:
     instructors: DataLoader = field(init=False)
     links: DataLoader = field(init=False)
     members: DataLoader = field(init=False)
+    buildings: DataLoader = field(init=False)
     coverage_state: DataLoader = field(init=False)
+    park_coverage: DataLoader = field(init=False)
 
     def __post_init__(self) -> None:
         store = self.store
@@ -49,7 +72,15 @@ class Loaders:
         self.instructors = batched(store.instructors)
         self.links = batched(store.links)
         self.members = batched(store.members)
-        self.coverage_state = batched(store.coverage_states)
+        self.buildings = batched(store.buildings)
+        self.coverage_state = batched_by_date(store.coverage_states)
+        self.park_coverage = batched_by_date(self._park_coverage)
+
+    async def _park_coverage(self, parks: Sequence[str], as_of: date | None) -> list[Coverage]:
+        """Coverage of each park: one grouping by park answers them all."""
+        groups = await self.store.coverage_by(GroupBy.PARK, Scope(), as_of)
+        found = {group.key: group.coverage for group in groups}
+        return [found.get(park, Coverage()) for park in parks]
 
 
 @dataclass

@@ -38,7 +38,7 @@ def with_code(error: GraphQLError) -> GraphQLError:
             extensions={"code": INTERNAL},
         )
     code = original.code if isinstance(original, ChainorgError) else VALIDATION_FAILED
-    error.extensions = {**(error.extensions or {}), "code": code}
+    error.extensions = {"code": code, **(error.extensions or {})}  # a code set where the error arose stays
     return error
 
 

@@ -13,7 +13,7 @@ not loaded ahead (on a single object, or given arguments) still loads, batched.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +31,15 @@ class Loaded:
     convert: Callable[[Any], Any]  # stored value -> GraphQL value
 
 
-def loaded(loader: str, key: str, convert: Callable[[Any], Any], description: str | None = None) -> Any:
-    """A field answered by `loader` at the item's `key`, `convert`ed; annotate its type on the class."""
+def loaded(
+    loader: str,
+    key: str,
+    convert: Callable[[Any], Any],
+    description: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> Any:
+    """A field answered by `loader` at the item's `key`, `convert`ed; annotate its type on the class.
+    `metadata` is the field's, such as its `limits.cost`."""
     spec = Loaded(loader, key, convert)
 
     def resolve(self: Any, info: ChainorgInfo) -> Any:
@@ -40,7 +47,7 @@ def loaded(loader: str, key: str, convert: Callable[[Any], Any], description: st
         return None if value is None else _ready(info, spec, value)
 
     resolve.loaded = spec  # type: ignore[attr-defined]
-    return strawberry.field(resolver=resolve, description=description)
+    return strawberry.field(resolver=resolve, description=description, metadata=metadata)
 
 
 def _ready(info: ChainorgInfo, spec: Loaded, key: Any) -> Any:

@@ -9,6 +9,7 @@ from graph.query import Page
 from schema.types import PageInfo
 
 MAX_PAGE = 500
+DEFAULT_PAGE = 50
 
 
 def offset_after(cursor: str | None) -> int:

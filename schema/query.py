@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
-from graph.calendar import trend_dates
+from graph.calendar import MAX_POINTS, trend_dates
+from graph.errors import ChainorgError
+from graph.model import Category
+from graph.query import GroupBy as GroupByValue
+from graph.query import TrendStep as TrendStepValue
 from schema.context import ChainorgInfo
 from schema.inputs import EnterpriseFilter, OrganizationFilter, ScopeInput, scope_of
+from schema.limits import UNKNOWN, argument, cost, parse_day
 from schema.lookahead import prefetch
-from schema.pagination import offset_after, page_info, page_size
+from schema.pagination import DEFAULT_PAGE, MAX_PAGE, offset_after, page_info, page_size
 from schema.types import (
+    TODAY,
+    AsOf,
     Coverage,
     CoverageGroup,
     Enterprise,
@@ -25,50 +32,96 @@ from schema.types import (
     TrendStep,
 )
 
+Scope = Annotated[
+    ScopeInput | None, strawberry.argument(description="Which enterprises to count; default: all of them.")
+]
+First = Annotated[int, strawberry.argument(description=f"Page size, 0 to {MAX_PAGE}.")]
+After = Annotated[str | None, strawberry.argument(description="`endCursor` of the previous page; none for the first.")]
+# Typical number of groups per grouping, for the cost limit (a province: 2,000 buildings).
+GROUPS = {GroupByValue.PARK: 20, GroupByValue.CHAIN: 20, GroupByValue.CLUSTER: 50, GroupByValue.BUILDING: 2_000,
+          GroupByValue.CATEGORY: len(Category)}  # fmt: skip
+PAGE = argument("first", DEFAULT_PAGE, MAX_PAGE)
 
-@strawberry.type
+
+def trend_points(arguments: dict[str, Any]) -> int:
+    """How many points a trend's literal arguments ask for; the most allowed when not literal."""
+    start, end, step = parse_day(arguments.get("from")), parse_day(arguments.get("to")), arguments.get("step")
+    if start is None or end is None or step not in TrendStepValue.__members__:
+        return MAX_POINTS
+    try:
+        return len(trend_dates(start, end, TrendStepValue[step].months))
+    except ChainorgError:
+        return 0  # refused when it runs
+
+
+def groups(arguments: dict[str, Any]) -> int:
+    by = arguments.get("by")
+    return GROUPS[GroupByValue(by)] if by is not UNKNOWN and by in GroupByValue.__members__ else max(GROUPS.values())
+
+
+@strawberry.type(description="Questions about the park's party organizations and the enterprises they reach.")
 class Query:
-    @strawberry.field(description="Coverage of a scope, as of a date (default: today).")
-    async def coverage(
-        self, info: ChainorgInfo, scope: ScopeInput | None = None, as_of: date | None = None
-    ) -> Coverage:
+    @strawberry.field(description=f"Coverage of a scope's ACTIVE enterprises, as of a date (两个覆盖). {TODAY}",
+                      metadata=cost(own=10))  # fmt: skip
+    async def coverage(self, info: ChainorgInfo, scope: Scope = None, as_of: AsOf = None) -> Coverage:
         return Coverage.of(await info.context.store.coverage(scope_of(scope), as_of))
 
     @strawberry.field(
-        description="Coverage per park, chain, cluster, building or category within a scope, as of a date (default: today)."
+        description=f"Coverage per park, chain, cluster, building or category within a scope, as of a date. {TODAY} "
+        "Only groups with enterprises in scope are listed.",
+        metadata=cost(own=10, items=groups),
     )
     async def coverage_by(
-        self, info: ChainorgInfo, by: GroupBy, scope: ScopeInput | None = None, as_of: date | None = None
+        self,
+        info: ChainorgInfo,
+        by: Annotated[GroupBy, strawberry.argument(description="What to group by.")],
+        scope: Scope = None,
+        as_of: AsOf = None,
     ) -> list[CoverageGroup]:
         groups = await info.context.store.coverage_by(by, scope_of(scope), as_of)
         return [CoverageGroup(key=g.key, label=g.label, coverage=Coverage.of(g.coverage)) for g in groups]
 
-    @strawberry.field(description="Coverage at `from`, every step after it, and at `to`.")
+    @strawberry.field(
+        description=f"Coverage at `from`, at every step after it, and at `to` (at most {MAX_POINTS} points).",
+        metadata=cost(own=10, items=trend_points),
+    )
     async def coverage_trend(
         self,
         info: ChainorgInfo,
-        start: Annotated[date, strawberry.argument(name="from")],
-        to: date,
-        step: TrendStep,
-        scope: ScopeInput | None = None,
+        start: Annotated[date, strawberry.argument(name="from", description="The first date.")],
+        to: Annotated[date, strawberry.argument(description="The last date.")],
+        step: Annotated[TrendStep, strawberry.argument(description="The step between points.")],
+        scope: Scope = None,
     ) -> list[TrendPoint]:
         dates = trend_dates(start, to, step.months)
         points = await info.context.store.coverage_trend(scope_of(scope), dates)
         return [TrendPoint(as_of=day, coverage=Coverage.of(c)) for day, c in zip(dates, points, strict=True)]
 
-    @strawberry.field
-    async def organization(self, info: ChainorgInfo, id: strawberry.ID) -> Organization | None:
+    @strawberry.field(description="One organization by its id; null when there is none.")
+    async def organization(
+        self, info: ChainorgInfo, id: Annotated[strawberry.ID, strawberry.argument(description="Its ledger id.")]
+    ) -> Organization | None:
         found = await info.context.loaders.organization.load(id)
         return Organization.of(found) if found else None
 
-    @strawberry.field
-    async def enterprise(self, info: ChainorgInfo, credit_code: str) -> Enterprise | None:
+    @strawberry.field(description="One enterprise by its credit code; null when there is none.")
+    async def enterprise(
+        self,
+        info: ChainorgInfo,
+        credit_code: Annotated[str, strawberry.argument(description="统一社会信用代码; case and spaces are ignored.")],
+    ) -> Enterprise | None:
         found = await info.context.loaders.enterprise.load(credit_code.strip().upper())
         return Enterprise.of(found) if found else None
 
-    @strawberry.field(description="Organizations in ledger order, filtered, a page at a time.")
+    @strawberry.field(
+        description="Organizations in ledger order, filtered, a page at a time.", metadata=cost(items=PAGE)
+    )
     async def organizations(
-        self, info: ChainorgInfo, filter: OrganizationFilter | None = None, first: int = 50, after: str | None = None
+        self,
+        info: ChainorgInfo,
+        filter: Annotated[OrganizationFilter | None, strawberry.argument(description="Default: every one.")] = None,
+        first: First = DEFAULT_PAGE,
+        after: After = None,
     ) -> OrganizationConnection:
         where = (filter or OrganizationFilter()).to_filter()
         page = await info.context.store.find_organizations(where, offset_after(after), page_size(first))
@@ -76,9 +129,13 @@ class Query:
         await prefetch(info, nodes, ("nodes",))
         return OrganizationConnection(total_count=page.total, nodes=nodes, page_info=page_info(page))
 
-    @strawberry.field(description="Enterprises in ledger order, filtered, a page at a time.")
+    @strawberry.field(description="Enterprises in ledger order, filtered, a page at a time.", metadata=cost(items=PAGE))
     async def enterprises(
-        self, info: ChainorgInfo, filter: EnterpriseFilter | None = None, first: int = 50, after: str | None = None
+        self,
+        info: ChainorgInfo,
+        filter: Annotated[EnterpriseFilter | None, strawberry.argument(description="Default: every one.")] = None,
+        first: First = DEFAULT_PAGE,
+        after: After = None,
     ) -> EnterpriseConnection:
         where = (filter or EnterpriseFilter()).to_filter()
         page = await info.context.store.find_enterprises(where, offset_after(after), page_size(first))
@@ -86,10 +143,12 @@ class Query:
         await prefetch(info, nodes, ("nodes",))
         return EnterpriseConnection(total_count=page.total, nodes=nodes, page_info=page_info(page))
 
-    @strawberry.field
+    @strawberry.field(description="Every park with enterprises, by name.", metadata=cost(items=20))
     async def parks(self, info: ChainorgInfo) -> list[Park]:
-        return [Park(name=park.name) for park in await info.context.store.parks()]
+        parks = [Park(name=park.name) for park in await info.context.store.parks()]
+        await prefetch(info, parks)
+        return parks
 
-    @strawberry.field(description="The industry chains enterprises belong to.")
+    @strawberry.field(description="The industry chains enterprises belong to (产业链).", metadata=cost(items=20))
     async def chains(self, info: ChainorgInfo) -> list[str]:
         return await info.context.store.chains()

@@ -1,37 +1,124 @@
-"""GraphQL object types: thin views of graph records; relations go through DataLoaders."""
+"""GraphQL object types: thin views of graph records; relations go through DataLoaders.
+
+Every type, field and enum value carries its description here, in plain English with
+the Chinese term in brackets: the explorer's docs pane is the manual.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from enum import Enum
+from typing import Annotated
 
 import strawberry
 
 from graph import model, query
+from graph.vocabulary import term
 from schema.context import ChainorgInfo
+from schema.limits import cost
 from schema.lookahead import loaded
 
-Category = strawberry.enum(model.Category, name="Category", description="Industry category (行业类别).")
-EnterpriseStatus = strawberry.enum(model.Status, name="EnterpriseStatus", description="Only ACTIVE ones are counted.")
-OrganizationKind = strawberry.enum(
-    model.OrgKind, name="OrganizationKind", description="Tier or form of an organization."
+TODAY = "Default: today."
+AsOf = Annotated[date | None, strawberry.argument(description=f"The date asked about. {TODAY}")]
+
+
+def described(enum: type[Enum], name: str, description: str, meanings: dict[str, str]) -> type[Enum]:
+    """`enum` as the GraphQL enum `name` whose every value says what it means, with its Chinese term."""
+    wrapped = strawberry.enum(enum, name=name, description=description)
+    for value in wrapped.__strawberry_definition__.values:  # type: ignore[attr-defined]
+        chinese = term(enum[value.name])
+        value.description = f"{meanings[value.name]} ({chinese})" if chinese else meanings[value.name]
+    return wrapped
+
+
+Category = described(
+    model.Category,
+    "Category",
+    "Industry category of an enterprise (行业类别).",
+    {"NEWS": "News and information.", "SOCIAL": "Social networks.", "GAMES": "Online games.",
+     "ECOMMERCE": "E-commerce.", "FINANCE": "Finance and payments.", "DATA": "Data and big-data services.",
+     "OTHER": "Anything else; also the category of an enterprise whose ledger row gives none."},
+)  # fmt: skip
+EnterpriseStatus = described(
+    model.Status,
+    "EnterpriseStatus",
+    "Operating status of an enterprise (经营状态). Only ACTIVE enterprises are counted in coverage.",
+    {"ACTIVE": "Registered and operating.", "ZOMBIE": "Registered but not operating.",
+     "CLOSED": "Deregistered or closed."},
+)  # fmt: skip
+OrganizationKind = described(
+    model.OrgKind,
+    "OrganizationKind",
+    "Tier or form of a party organization. Only enterprise-level kinds (COMMITTEE, GENERAL_BRANCH, "
+    "BRANCH, JOINT_BRANCH) cover enterprises.",
+    {"PARK_COMMITTEE": "The park's party working committee, the top tier.",
+     "CHAIN_COMMITTEE": "Industry-chain committee, one per chain.",
+     "CLUSTER": "Party-mass cluster: enterprise organizations grouped under a chain committee.",
+     "ALLIANCE": "Party-building alliance of enterprise organizations.",
+     "COMMITTEE": "An enterprise's party committee.", "GENERAL_BRANCH": "An enterprise's general branch.",
+     "BRANCH": "An enterprise's branch.", "JOINT_BRANCH": "A joint branch covering several small enterprises."},
+)  # fmt: skip
+FormationMode = described(
+    model.FormationMode,
+    "FormationMode",
+    "How an organization was formed (组建方式).",
+    {"STANDALONE": "Formed in one enterprise.", "JOINT": "Formed jointly by several enterprises.",
+     "MASS_ORGANIZATION": "Grown from a mass organization such as the trade union.",
+     "BUSINESS_NEED": "Formed along a business need.", "BLOCKCHAIN_METHOD": "Formed by the 'blockchain' method."},
+)  # fmt: skip
+LinkKind = described(
+    model.LinkKind,
+    "LinkKind",
+    "Kind of a joint-building or pairing link (共建 / 结对).",
+    {"CHAIN_CO_BUILD": "Co-building along an industry chain.", "ASSOCIATION_HELP": "Helped by an association.",
+     "PARK_JOINT": "Joint building within the park.", "PAIRING": "A department or organization mentors an enterprise.",
+     "ALLIANCE": "Member of an alliance.", "SUPPLY": "Upstream or downstream in the chain."},
+)  # fmt: skip
+CoverageState = described(
+    query.CoverageState,
+    "CoverageState",
+    "How party work reaches an enterprise (两个覆盖).",
+    {"ORGANIZATION": "Covered by a party organization, its own or a joint one (组织覆盖).",
+     "WORK": "No organization, but a party-building instructor is assigned (工作覆盖).",
+     "NONE": "Neither (未覆盖)."},
+)  # fmt: skip
+GroupBy = described(
+    query.GroupBy,
+    "GroupBy",
+    "What to group coverage by.",
+    {"PARK": "Park (园区).", "CHAIN": "Industry chain (产业链).", "CLUSTER": "Party-mass cluster (党群联组).",
+     "BUILDING": "Building (楼宇).", "CATEGORY": "Industry category (行业类别)."},
+)  # fmt: skip
+TrendStep = described(
+    query.TrendStep,
+    "TrendStep",
+    "Step between the points of a trend.",
+    {"MONTH": "One month.", "QUARTER": "Three months.", "YEAR": "Twelve months."},
 )
-FormationMode = strawberry.enum(model.FormationMode, name="FormationMode", description="How it was formed (组建方式).")
-LinkKind = strawberry.enum(model.LinkKind, name="LinkKind", description="Joint-building or pairing link kind.")
-CoverageState = strawberry.enum(query.CoverageState, name="CoverageState", description="两个覆盖 state.")
-GroupBy = strawberry.enum(query.GroupBy, name="GroupBy")
-TrendStep = strawberry.enum(query.TrendStep, name="TrendStep")
 
 
 @strawberry.type(description="Coverage of the ACTIVE enterprises in a scope (两个覆盖).")
 class Coverage:
     enterprises: int = strawberry.field(description="ACTIVE enterprises in scope.")
-    organization_covered: int = strawberry.field(description="Of those, covered by an organization (own or joint).")
-    work_covered: int = strawberry.field(description="Not organization-covered, but an instructor is assigned.")
-    uncovered: int
-    organization_rate: float = strawberry.field(description="organizationCovered / enterprises (0 when none).")
-    work_rate: float = strawberry.field(description="(organizationCovered + workCovered) / enterprises.")
-    formal_members: int = strawberry.field(description="Formal members in the enterprises in scope.")
-    organizations: int = strawberry.field(description="Enterprise-level organizations covering them.")
+    organization_covered: int = strawberry.field(
+        description="Of those, covered by a party organization, own or joint (组织覆盖)."
+    )
+    work_covered: int = strawberry.field(
+        description="Of those, not covered by an organization but with an instructor assigned (工作覆盖)."
+    )
+    uncovered: int = strawberry.field(description="Of those, reached in neither way.")
+    organization_rate: float = strawberry.field(
+        description="organizationCovered / enterprises (组织覆盖率); 0 when there are no enterprises."
+    )
+    work_rate: float = strawberry.field(
+        description="Reached in either way: (organizationCovered + workCovered) / enterprises (工作覆盖率); "
+        "it includes organization coverage."
+    )
+    formal_members: int = strawberry.field(
+        description="Formal party members (正式党员) in all the ACTIVE enterprises in scope, covered or not. "
+        "An organization's `members` counts only the enterprises it covers, so it is smaller."
+    )
+    organizations: int = strawberry.field(description="Enterprise-level organizations covering enterprises in scope.")
 
     @classmethod
     def of(cls, counts: query.Coverage) -> Coverage:
@@ -47,61 +134,69 @@ class Coverage:
         )
 
 
-@strawberry.type
+@strawberry.type(description="Coverage of one group of a `coverageBy` question.")
 class CoverageGroup:
-    key: str = strawberry.field(description="Value to put in ScopeInput to drill in; empty for 'not given'.")
-    label: str = strawberry.field(description="Display name: the cluster's name for CLUSTER, else the key.")
-    coverage: Coverage
+    key: str = strawberry.field(description="The value to put in ScopeInput to drill in; empty for 'not given'.")
+    label: str = strawberry.field(
+        description="Display name: a cluster's name, a category's Chinese term (电商), else the key."
+    )
+    coverage: Coverage = strawberry.field(description="Coverage of the group.")
 
 
-@strawberry.type
+@strawberry.type(description="Coverage at one date of a trend.")
 class TrendPoint:
-    as_of: date
-    coverage: Coverage
+    as_of: date = strawberry.field(description="The date.")
+    coverage: Coverage = strawberry.field(description="Coverage as of that date.")
 
 
-@strawberry.type
+@strawberry.type(description="Party members (党员) in the ACTIVE enterprises an organization covers.")
 class Members:
-    formal: int
-    probationary: int
-    total: int
+    formal: int = strawberry.field(description="Formal members (正式党员).")
+    probationary: int = strawberry.field(description="Probationary members (预备党员).")
+    total: int = strawberry.field(description="formal + probationary.")
 
     @classmethod
     def of(cls, members: model.Members) -> Members:
         return cls(formal=members.formal, probationary=members.probationary, total=members.total)
 
 
-@strawberry.type
+@strawberry.type(description="A building, maker space or business district where enterprises sit together (楼宇).")
 class Building:
-    park: str
-    name: str
+    park: str = strawberry.field(description="The park it is in.")
+    name: str = strawberry.field(description="Its name, unique within the park.")
 
 
-@strawberry.type
+@strawberry.type(description="An industrial park (园区).")
 class Park:
-    name: str
+    name: str = strawberry.field(description="Its name, as ledgers give it; also its key in ScopeInput.")
+    buildings: list[Building] = loaded(
+        "buildings", "name", lambda found: [Building(park=b.park, name=b.name) for b in found],
+        "Buildings of the park that have enterprises.", cost(items=200),
+    )  # fmt: skip
 
-    @strawberry.field
-    async def buildings(self, info: ChainorgInfo) -> list[Building]:
-        return [Building(park=b.park, name=b.name) for b in await info.context.store.buildings(self.name)]
+    @strawberry.field(description=f"Coverage of the park's ACTIVE enterprises, as of a date. {TODAY}")
+    async def coverage(
+        self,
+        info: ChainorgInfo,
+        as_of: AsOf = None,
+    ) -> Coverage:
+        return Coverage.of(await info.context.loaders.park_coverage.load((self.name, as_of)))
 
-    @strawberry.field(description="Coverage of this park, as of a date (default: today).")
-    async def coverage(self, info: ChainorgInfo, as_of: date | None = None) -> Coverage:
-        return Coverage.of(await info.context.store.coverage(query.Scope(park=self.name), as_of))
 
-
-@strawberry.type
+@strawberry.type(description="A party-building instructor (党建指导员) assigned to enterprises: work coverage.")
 class Instructor:
-    id: strawberry.ID
-    name: str
+    id: strawberry.ID = strawberry.field(description="The instructor's id in the ledger.")
+    name: str = strawberry.field(description="Full name.")
 
 
-@strawberry.type
+@strawberry.type(description="A joint-building or pairing link (共建 / 结对) between two parties.")
 class Link:
-    source_id: strawberry.ID
-    target_id: strawberry.ID
-    kind: LinkKind
-    since: date | None
+    source_id: strawberry.ID = strawberry.field(description="The organization or department that builds or mentors.")
+    target_id: strawberry.ID = strawberry.field(
+        description="The organization or enterprise (by credit code) on the other side."
+    )
+    kind: LinkKind = strawberry.field(description="What kind of link.")
+    since: date | None = strawberry.field(description="Since when, if known.")
 
     @classmethod
     def of(cls, link: model.Link) -> Link:
@@ -113,17 +208,19 @@ class Link:
         )
 
 
-@strawberry.type(description="A party organization of any tier.")
+@strawberry.type(description="A party organization of any tier (党组织).")
 class Organization:
-    id: strawberry.ID
-    name: str
-    kind: OrganizationKind
-    mode: FormationMode | None
-    established_on: date | None
-    term_ends_on: date | None
-    secretary: str | None
-    stars: int | None
-    points: int | None
+    id: strawberry.ID = strawberry.field(description="Its id in the ledger (组织编号).")
+    name: str = strawberry.field(description="Its name (组织名称).")
+    kind: OrganizationKind = strawberry.field(description="Its tier or form (组织类别).")
+    mode: FormationMode | None = strawberry.field(description="How it was formed (组建方式), if recorded.")
+    established_on: date | None = strawberry.field(
+        description="When it was established (成立日期); it covers nothing before."
+    )
+    term_ends_on: date | None = strawberry.field(description="When its committee's term ends (届满日期).")
+    secretary: str | None = strawberry.field(description="Its secretary (书记).")
+    stars: int | None = strawberry.field(description="Star rating, 0 to 5 (星级).")
+    points: int | None = strawberry.field(description="Points of the rating scheme (积分).")
     parent_id: strawberry.Private[str | None]
 
     @classmethod
@@ -141,42 +238,46 @@ class Organization:
             parent_id=org.parent_id,
         )
 
-    parent: Organization | None = loaded("organization", "parent_id", lambda org: Organization.of(org))
+    parent: Organization | None = loaded(
+        "organization", "parent_id", lambda org: Organization.of(org), "The organization it is part of."
+    )
     children: list[Organization] = loaded(
-        "children", "id", lambda orgs: [Organization.of(o) for o in orgs], "Organizations directly part of this one."
-    )
+        "children", "id", lambda orgs: [Organization.of(o) for o in orgs],
+        "Organizations directly part of this one.", cost(items=20),
+    )  # fmt: skip
     covers: list[Enterprise] = loaded(
-        "covered",
-        "id",
-        lambda found: [Enterprise.of(e) for e in found],
-        "Enterprises this organization covers directly.",
-    )
+        "covered", "id", lambda found: [Enterprise.of(e) for e in found],
+        "Enterprises this organization covers directly.", cost(items=5),
+    )  # fmt: skip
     members: Members = loaded(
         "members", "id", lambda members: Members.of(members),
-        "Members of the ACTIVE enterprises covered by it or any organization under it.",
+        "Party members of the ACTIVE enterprises covered by it or by any organization under it, each "
+        "enterprise counted once, as of today.",
     )  # fmt: skip
     links: list[Link] = loaded(
-        "links", "id", lambda links: [Link.of(link) for link in links], "Joint-building and pairing links."
-    )
+        "links", "id", lambda links: [Link.of(link) for link in links],
+        "Its joint-building and pairing links, either way.", cost(items=10),
+    )  # fmt: skip
 
 
-@strawberry.type(description="An enterprise in the park.")
+@strawberry.type(description="An enterprise in a park (企业).")
 class Enterprise:
-    credit_code: str = strawberry.field(description="统一社会信用代码 (GB 32100-2015).")
-    name: str
-    park: str
-    chain: str | None
-    category: Category
-    employees: int | None
-    formal_members: int
-    probationary_members: int
-    above_scale: bool
-    key: bool
+    credit_code: str = strawberry.field(description="Unified social credit code (统一社会信用代码, GB 32100-2015).")
+    name: str = strawberry.field(description="Registered name (企业名称).")
+    park: str = strawberry.field(description="The park it is in (园区).")
+    chain: str | None = strawberry.field(description="The industry chain it belongs to (产业链).")
+    category: Category = strawberry.field(description="Industry category (行业类别).")
+    employees: int | None = strawberry.field(description="Employees (从业人数), if recorded.")
+    formal_members: int = strawberry.field(description="Formal party members (正式党员).")
+    probationary_members: int = strawberry.field(description="Probationary party members (预备党员).")
+    above_scale: bool = strawberry.field(description="Above designated size (规上企业).")
+    key: bool = strawberry.field(description="A key enterprise (重点企业).")
     status: EnterpriseStatus = strawberry.field(description="Status in the ledger (经营状态).")
     status_since: date | None = strawberry.field(
-        description="When it became ZOMBIE or CLOSED (状态变更日期); ACTIVE before."
+        description="When it became ZOMBIE or CLOSED (状态变更日期); it counts as ACTIVE before. "
+        "Empty: the status holds at every date."
     )
-    registered_on: date | None
+    registered_on: date | None = strawberry.field(description="Registration date (注册日期); it is not counted before.")
     building_name: strawberry.Private[str | None]
 
     @classmethod
@@ -198,44 +299,51 @@ class Enterprise:
             building_name=enterprise.building,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The building it sits in (楼宇), if recorded.")
     def building(self) -> Building | None:
         return Building(park=self.park, name=self.building_name) if self.building_name else None
 
     organizations: list[Organization] = loaded(
         "covering", "credit_code", lambda orgs: [Organization.of(o) for o in orgs],
-        "Organizations covering this enterprise (its own or joint ones).",
+        "Organizations covering it, its own or joint ones.", cost(items=2),
     )  # fmt: skip
     cluster: Organization | None = loaded(
         "cluster", "credit_code", lambda cluster: Organization.of(cluster) if cluster else None,
-        "The cluster responsible for it: declared in the ledger, else its organization's.",
+        "The cluster responsible for it (党群联组): declared in the ledger, else its organization's.",
     )  # fmt: skip
     instructors: list[Instructor] = loaded(
-        "instructors", "credit_code", lambda found: [Instructor(id=strawberry.ID(i.id), name=i.name) for i in found]
-    )
+        "instructors", "credit_code", lambda found: [Instructor(id=strawberry.ID(i.id), name=i.name) for i in found],
+        "Party-building instructors assigned to it (党建指导员).", cost(items=2),
+    )  # fmt: skip
 
-    @strawberry.field(description="How party work reaches it, as of a date (default: today).")
-    async def coverage_state(self, info: ChainorgInfo, as_of: date | None = None) -> CoverageState:
-        if as_of is None:
-            return await info.context.loaders.coverage_state.load(self.credit_code)
-        return (await info.context.store.coverage_states([self.credit_code], as_of))[0]
+    @strawberry.field(description=f"How party work reaches it, as of a date (两个覆盖). {TODAY}")
+    async def coverage_state(
+        self,
+        info: ChainorgInfo,
+        as_of: AsOf = None,
+    ) -> CoverageState:
+        return await info.context.loaders.coverage_state.load((self.credit_code, as_of))
 
 
-@strawberry.type
+@strawberry.type(description="Where a page ends, to ask for the next one.")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="Whether more items follow.")
+    end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page; null when empty.")
 
 
-@strawberry.type
+@strawberry.type(description="One page of enterprises.")
 class EnterpriseConnection:
-    total_count: int
-    nodes: list[Enterprise]
-    page_info: PageInfo
+    total_count: int = strawberry.field(description="Enterprises matching the filter, on every page.")
+    nodes: list[Enterprise] = strawberry.field(
+        description="This page's enterprises, in ledger order.", metadata=cost(items=1)
+    )  # counted `first` times by the connection
+    page_info: PageInfo = strawberry.field(description="Where this page ends.")
 
 
-@strawberry.type
+@strawberry.type(description="One page of organizations.")
 class OrganizationConnection:
-    total_count: int
-    nodes: list[Organization]
-    page_info: PageInfo
+    total_count: int = strawberry.field(description="Organizations matching the filter, on every page.")
+    nodes: list[Organization] = strawberry.field(
+        description="This page's organizations, in ledger order.", metadata=cost(items=1)
+    )  # counted `first` times by the connection
+    page_info: PageInfo = strawberry.field(description="Where this page ends.")
