@@ -8,13 +8,19 @@ explorer works on an intranet with no internet access.
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
+import anyio
+import anyio.to_thread
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -22,14 +28,18 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.types import ExecutionResult
 
 from graph.networkx_store import NetworkxStore
 from graph.store import OrgStore
 from loaders.demo import demo_dataset
 from loaders.ledger import load_ledger
-from schema import build_schema
+from schema import ChainorgSchema, build_schema
 from schema.context import Context
+from schema.errors import TIMEOUT
+from schema.limits import DEFAULT_LIMITS, Limits, query_cost
 
 STATIC = Path(str(files("schema") / "static"))
 EXPLORER_PAGE = (STATIC / "graphiql.html").read_text(encoding="utf-8")
@@ -39,14 +49,109 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+MAX_BODY_BYTES = 1 << 20
+BAD_REQUEST = "BAD_REQUEST"
+
+
+def body_problem(body: bytes) -> str | None:
+    """Why a POSTed body is not a GraphQL request (JSON in UTF-8, an object with a string
+    `query`), or None when it is one."""
+    try:
+        request = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        return f"the body is not UTF-8 (byte {error.start})"
+    except RecursionError:
+        return "the body's JSON is nested too deeply"
+    except json.JSONDecodeError as error:
+        return f"the body is not JSON: {error}"
+    if not isinstance(request, dict):
+        return "the body must be a JSON object with a `query`"
+    if not isinstance(request.get("query"), str):
+        return "`query` must be a string"
+    if not isinstance(request.get("variables") or {}, dict):
+        return "`variables` must be an object"
+    if not isinstance(request.get("operationName") or "", str):
+        return "`operationName` must be a string"
+    return None
+
+
+def refusal(status: int, message: str, code: str = BAD_REQUEST) -> JSONResponse:
+    """A GraphQL-shaped error response that never reached the schema."""
+    return JSONResponse({"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}, status)
+
+
 class ChainorgGraphQL(GraphQL):
-    """Strawberry's ASGI app with our context and the offline explorer page."""
+    """Strawberry's ASGI app with our context, the offline explorer page, bodies checked
+    before parsing (a bad one is a coded 400, never a 500), and a time budget per request."""
+
+    def __init__(self, schema: ChainorgSchema):
+        super().__init__(schema)
+        self.limits = schema.limits
+        self.heavy_lane = anyio.CapacityLimiter(1)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            body = await _read_body(receive)
+            problem = "the body is over 1 MB" if body is None else body_problem(body)
+            if problem is not None:
+                await refusal(413 if body is None else 400, problem)(scope, receive, send)
+                return
+            receive = _replay(body)
+        await super().__call__(scope, receive, send)
 
     async def get_context(self, request: Request, response: Response) -> Context:
         return Context.for_store(request.app.state.store, request)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(EXPLORER_PAGE, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
+
+    async def execute_single(self, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
+        """Run the operation within the time budget; a costly one in the heavy lane.
+
+        graphql-core completes values in Python without yielding, so one large page on the
+        server's loop would hold up every request. Operations costing more than
+        `Limits.heavy_cost` therefore run one at a time on their own event loop in a worker
+        thread, while cheap ones and `/healthz` go on answering on the server's loop."""
+        operation = self._budgeted(super().execute_single(**kwargs))
+        if query_cost(self.schema._schema, kwargs["request_data"].query or "") <= self.limits.heavy_cost:
+            return await operation
+        return await anyio.to_thread.run_sync(asyncio.run, operation, limiter=self.heavy_lane)
+
+    async def _budgeted(self, operation: Awaitable[ExecutionResult]) -> ExecutionResult:
+        try:
+            async with asyncio.timeout(self.limits.timeout):
+                return await operation
+        except TimeoutError:
+            message = f"the query ran past its time budget of {self.limits.timeout:g} s"
+            return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": TIMEOUT})])
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body, or None once it passes MAX_BODY_BYTES."""
+    chunks, size, more = [], 0, True
+    while more:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    """A `receive` that hands the app the body already read."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
 
 
 def load_store(data: Path | None, encoding: str | None = None) -> OrgStore:
@@ -65,7 +170,7 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", **await request.app.state.store.summary()})
 
 
-def create_app(store: OrgStore | None = None) -> Starlette:
+def create_app(store: OrgStore | None = None, limits: Limits = DEFAULT_LIMITS) -> Starlette:
     """The app over `store`; without one, the store is loaded at start-up (CHAINORG_DATA or demo)."""
 
     @asynccontextmanager
@@ -75,7 +180,7 @@ def create_app(store: OrgStore | None = None) -> Starlette:
             app.state.store = load_store(Path(data) if data else None)
         yield
 
-    graphql = ChainorgGraphQL(build_schema())
+    graphql = ChainorgGraphQL(build_schema(limits))
     app = Starlette(
         routes=[
             Route("/", lambda request: RedirectResponse("/graphql")),

@@ -7,7 +7,7 @@ from strawberry import Schema
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.types import ExecutionContext
 
-from schema.errors import ErrorCodes, log_unexpected
+from schema.errors import add_codes
 from schema.limits import DEFAULT_LIMITS, Limits
 from schema.query import Query
 
@@ -18,7 +18,7 @@ class ChainorgSchema(Schema):
         self.limits = limits
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        log_unexpected(errors)  # expected errors are the client's business, not the log's
+        add_codes(errors)  # logs only the unexpected ones: the others are the client's business
 
 
 def build_schema(limits: Limits = DEFAULT_LIMITS) -> ChainorgSchema:
@@ -28,7 +28,6 @@ def build_schema(limits: Limits = DEFAULT_LIMITS) -> ChainorgSchema:
         limits,
         query=Query,
         extensions=[
-            ErrorCodes,
             lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),

@@ -12,11 +12,13 @@ from schema.types import Category, CoverageState, EnterpriseStatus, Organization
 
 @strawberry.input(description="Which enterprises a question is about; set fields combine with AND.")
 class ScopeInput:
-    park: str | None = None
-    chain: str | None = None
-    cluster: strawberry.ID | None = None
-    building: str | None = None
-    category: Category | None = None
+    park: str | None = strawberry.field(default=None, description="A park's name (园区).")
+    chain: str | None = strawberry.field(default=None, description="An industry chain (产业链).")
+    cluster: strawberry.ID | None = strawberry.field(
+        default=None, description="A party-mass cluster (党群联组), by its id or its exact name."
+    )
+    building: str | None = strawberry.field(default=None, description="A building's name (楼宇).")
+    category: Category | None = strawberry.field(default=None, description="An industry category (行业类别).")
 
     def to_scope(self) -> query.Scope:
         return query.Scope(
@@ -28,15 +30,19 @@ def scope_of(scope: ScopeInput | None) -> query.Scope:
     return scope.to_scope() if scope else query.Scope()
 
 
-@strawberry.input
+@strawberry.input(description="Which enterprises to list; set fields combine with AND.")
 class EnterpriseFilter:
-    scope: ScopeInput | None = None
-    status: EnterpriseStatus | None = None
-    coverage: CoverageState | None = strawberry.field(default=None, description="Coverage state as of now.")
-    name_contains: str | None = None
-    key: bool | None = None
-    above_scale: bool | None = None
-    min_formal_members: int | None = None
+    scope: ScopeInput | None = strawberry.field(default=None, description="Where they are.")
+    status: EnterpriseStatus | None = strawberry.field(default=None, description="Their status in the ledger.")
+    coverage: CoverageState | None = strawberry.field(
+        default=None, description="How party work reaches them, as of today (两个覆盖)."
+    )
+    name_contains: str | None = strawberry.field(default=None, description="Part of the name, any case.")
+    key: bool | None = strawberry.field(default=None, description="Key enterprises (重点企业) only, or none of them.")
+    above_scale: bool | None = strawberry.field(default=None, description="Above designated size (规上) or not.")
+    min_formal_members: int | None = strawberry.field(
+        default=None, description="At least this many formal party members (正式党员)."
+    )
 
     def to_filter(self) -> query.EnterpriseFilter:
         return query.EnterpriseFilter(
@@ -50,11 +56,11 @@ class EnterpriseFilter:
         )
 
 
-@strawberry.input
+@strawberry.input(description="Which organizations to list; set fields combine with AND.")
 class OrganizationFilter:
-    kinds: list[OrganizationKind] | None = None
-    parent_id: strawberry.ID | None = None
-    name_contains: str | None = None
+    kinds: list[OrganizationKind] | None = strawberry.field(default=None, description="Any of these kinds.")
+    parent_id: strawberry.ID | None = strawberry.field(default=None, description="Directly part of this one.")
+    name_contains: str | None = strawberry.field(default=None, description="Part of the name, any case.")
     term_ends_before: date | None = strawberry.field(default=None, description="Terms ending on or before this date.")
 
     def to_filter(self) -> query.OrganizationFilter:

@@ -15,9 +15,10 @@ does not depend on variables and a document is validated (and cached) once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -32,14 +33,15 @@ from graphql import (
     GraphQLList,
     GraphQLNamedType,
     GraphQLObjectType,
+    GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     StringValueNode,
-    ValidationContext,
     get_named_type,
     get_nullable_type,
+    parse,
 )
 
 COST = "chainorg-cost"  # key of a field's Cost in strawberry field metadata
@@ -50,13 +52,15 @@ Arguments = Mapping[str, Any]
 
 @dataclass(frozen=True)
 class Limits:
-    """The most a query may ask for; `timeout` is the seconds one request may run."""
+    """The most a query may ask for; `timeout` is the seconds one request may run, and an
+    operation costing over `heavy_cost` waits for its turn in the server's heavy lane."""
 
     max_depth: int = 12
     max_aliases: int = 50
     max_cost: int = 20_000
     max_tokens: int = 5_000
     timeout: float = 30.0
+    heavy_cost: int = 1_000
 
     def rule(self) -> type[ASTValidationRule]:
         """A validation rule enforcing these limits (one class per Limits, so caches hit)."""
@@ -109,8 +113,8 @@ class _Measure:
 class _Walk:
     """Measures operations of one document; fragments are measured once each."""
 
-    def __init__(self, document: DocumentNode, context: ValidationContext):
-        self.context = context
+    def __init__(self, document: DocumentNode, schema: GraphQLSchema):
+        self.schema = schema
         self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         self.done: dict[str, _Measure] = {}
         self.doing: set[str] = set()
@@ -167,7 +171,24 @@ class _Walk:
         )
 
     def _type(self, name: str) -> GraphQLNamedType | None:
-        return self.context.schema.get_type(name)
+        return self.schema.get_type(name)
+
+
+def _measures(document: DocumentNode, schema: GraphQLSchema) -> Iterator[tuple[OperationDefinitionNode, _Measure]]:
+    walk = _Walk(document, schema)
+    for operation in document.definitions:
+        if isinstance(operation, OperationDefinitionNode):
+            yield operation, walk.selections(operation.selection_set, schema.get_root_type(operation.operation))
+
+
+@lru_cache(maxsize=256)
+def query_cost(schema: GraphQLSchema, query: str) -> int:
+    """The cost of the costliest operation in `query` (0 when it does not parse: validation says why)."""
+    try:
+        document = parse(query, max_tokens=DEFAULT_LIMITS.max_tokens)
+    except GraphQLError:
+        return 0
+    return max((measure.cost for _, measure in _measures(document, schema)), default=0)
 
 
 def _literal_arguments(node: FieldNode) -> dict[str, Any]:
@@ -203,11 +224,8 @@ def _rule_for(limits: Limits) -> type[ASTValidationRule]:
         """Refuses an operation deeper, with more aliases, or costlier than `limits` allow."""
 
         def enter_document(self, node: DocumentNode, *_: Any) -> Any:
-            walk = _Walk(node, self.context)
-            for operation in node.definitions:
-                if isinstance(operation, OperationDefinitionNode):
-                    root = self.context.schema.get_root_type(operation.operation)
-                    self._check(operation, walk.selections(operation.selection_set, root))
+            for operation, measure in _measures(node, self.context.schema):
+                self._check(operation, measure)
             return self.BREAK
 
         def _check(self, operation: OperationDefinitionNode, measure: _Measure) -> None:

@@ -20,6 +20,7 @@ from graph.store import OrgStore
 from loaders.demo import demo_dataset
 from loaders.ledger import load_ledger
 from loaders.tables import RawTable
+from schema.limits import DEFAULT_LIMITS, Limits
 from server import create_app
 
 Tables = dict[str, list[list[str]]]
@@ -153,10 +154,10 @@ def free_port() -> int:
 class LiveServer:
     """A real uvicorn server on a free loopback port, run in a thread."""
 
-    def __init__(self, store: OrgStore):
+    def __init__(self, store: OrgStore, limits: Limits = DEFAULT_LIMITS):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(store), host="127.0.0.1", port=self.port, log_level="warning")
+        config = uvicorn.Config(create_app(store, limits), host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

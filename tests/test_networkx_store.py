@@ -143,7 +143,11 @@ async def test_terms_ending_soon_on_the_demo(demo_store: NetworkxStore) -> None:
 async def test_parks_buildings_chains(hand_store: NetworkxStore) -> None:
     assert [p.name for p in await hand_store.parks()] == ["A", "B"]
     found = await hand_store.buildings(["A", "B", "nowhere"])
-    assert [[(b.park, b.name) for b in buildings] for buildings in found] == [[("A", "X"), ("A", "Y")], [("B", "Z")], []]
+    assert [[(b.park, b.name) for b in buildings] for buildings in found] == [
+        [("A", "X"), ("A", "Y")],
+        [("B", "Z")],
+        [],
+    ]
     assert await hand_store.chains() == ["互联网", "软件"]
 
 

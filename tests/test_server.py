@@ -1,16 +1,23 @@
 """The API over HTTP from a real uvicorn server on the demo."""
 
+from __future__ import annotations
+
+import asyncio
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable
 from pathlib import Path
 
 import httpx
 import pytest
 
+from graph.networkx_store import NetworkxStore
 from loaders import demo
+from schema.limits import Limits
 from tests.conftest import HAND_TABLES, LiveServer, free_port, write_csv
 
 COVERAGE_FIELDS = (
@@ -149,3 +156,70 @@ def test_uvicorn_serves_server_app_from_chainorg_data(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'"just a string"', "a JSON object"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        ('{"query": "{ __typename }"}'.encode("utf-16"), "not UTF-8"),
+        (b'{"query": ', "not JSON"),
+        (b'{"query": 5}', "`query` must be a string"),
+        (b'{"query": "{ __typename }", "variables": [1]}', "`variables` must be an object"),
+        (b'[{"query": "{ __typename }"}]', "a JSON object"),
+    ],
+)
+def test_a_malformed_body_is_a_coded_400(demo_server: LiveServer, body: bytes, reason: str) -> None:
+    response = httpx.post(f"{demo_server.url}/graphql", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST" and reason in error["message"]
+
+
+def test_a_body_over_a_megabyte_is_refused(demo_server: LiveServer) -> None:
+    response = httpx.post(f"{demo_server.url}/graphql", json={"query": "{ __typename }", "pad": "x" * (1 << 20)})
+    assert response.status_code == 413 and response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("{ coverage { ", "GRAPHQL_PARSE_FAILED"),
+        ("{ __typename \u0000 }", "GRAPHQL_PARSE_FAILED"),
+        ("{ " + "__typename " * 6000 + "}", "QUERY_TOO_COMPLEX"),
+    ],
+)
+def test_documents_that_do_not_parse_carry_a_code(demo_server: LiveServer, query: str, code: str) -> None:
+    [error] = demo_server.query(query)["errors"]
+    assert error["extensions"]["code"] == code
+
+
+def test_a_query_past_its_time_budget_is_a_timeout(demo_store: NetworkxStore) -> None:
+    with LiveServer(demo_store, Limits(timeout=0.000_001)) as server:
+        [error] = server.query("{ coverageBy(by: BUILDING) { key } }")["errors"]
+    assert error["extensions"]["code"] == "TIMEOUT" and "time budget" in error["message"]
+
+
+@pytest.mark.anyio
+async def test_a_cheap_request_is_answered_while_the_heaviest_allowed_ones_run(demo_server: LiveServer) -> None:
+    fields = "creditCode name category employees status building { name } organizations { id name kind } " \
+             "cluster { id name } instructors { id name } coverageState"  # fmt: skip
+    heavy = f"{{ enterprises(first: 500) {{ nodes {{ {fields} }} }} }}"
+    cheap = f'{{ coverage(scope: {{park: "{demo.PARK}"}}) {{ enterprises }} }}'
+    async with httpx.AsyncClient(base_url=demo_server.url, timeout=60) as client:
+
+        async def timed(request: Awaitable[httpx.Response]) -> float:
+            start = time.perf_counter()
+            (await request).raise_for_status()
+            return time.perf_counter() - start
+
+        heavies = [asyncio.create_task(timed(client.post("/graphql", json={"query": heavy}))) for _ in range(4)]
+        await asyncio.sleep(0.05)  # all four in flight
+        cheap_seconds = []
+        for _ in range(3):  # the median of three, on a machine shared with other work
+            cheap_seconds.append(await timed(client.get("/healthz")))
+            cheap_seconds.append(await timed(client.post("/graphql", json={"query": cheap})))
+        heavy_seconds = await asyncio.gather(*heavies)
+    assert statistics.median(cheap_seconds[0::2]) < 0.2 and statistics.median(cheap_seconds[1::2]) < 0.2, cheap_seconds
+    assert min(heavy_seconds) > max(cheap_seconds[:2]), "the heavy queries were not in flight"
