@@ -2,6 +2,7 @@
 
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -42,8 +43,9 @@ def test_load_lists_every_error_and_exits_1(hand_ledger: Path) -> None:
     result = run("load", str(hand_ledger))
     assert result.returncode == 1
     assert "2 error(s); nothing loaded" in result.stderr
-    assert "check character" in result.stderr and "whole number" in result.stderr
-    assert "10" in result.stderr  # the row number a spreadsheet shows
+    row = len(HAND_TABLES["enterprises"]) + 1  # as a spreadsheet numbers it: the header is row 1
+    assert re.search(rf"│ enterprises\.csv\s+│ {row}\s+│ credit_code\s+│ .*check character", result.stderr)
+    assert re.search(rf"│ enterprises\.csv\s+│ {row}\s+│ formal_members\s+│ -3 .*whole number", result.stderr)
 
 
 def test_demo_writes_a_ledger_that_loads(tmp_path: Path) -> None:
@@ -96,3 +98,33 @@ def test_a_forced_encoding_and_a_missing_path(tmp_path: Path) -> None:
     write_csv(tmp_path / "enterprises.csv", rows, "big5")
     forced = run("load", str(tmp_path), "--encoding", "big5")
     assert forced.returncode == 0, forced.stderr
+
+
+def test_alone_it_prints_help_and_it_knows_its_version() -> None:
+    alone = run()
+    assert alone.returncode == 0 and "usage: chainorg" in alone.stdout and "serve" in alone.stdout
+    version = run("--version")
+    assert version.returncode == 0 and re.fullmatch(r"chainorg \d+\.\d+\.\d+\n", version.stdout)
+
+
+def test_help_shows_defaults() -> None:
+    help_text = run("serve", "--help").stdout
+    assert "port to listen on (default: 8000)" in help_text and "(default: 20000)" in help_text
+
+
+def test_demo_refuses_a_folder_that_is_not_empty_or_a_file(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    refused = run("demo", str(tmp_path))
+    assert refused.returncode == 1 and "not empty" in refused.stderr and "--force" in refused.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+    assert run("demo", str(tmp_path / "notes.txt")).stderr.strip().endswith("give a folder for the demo's CSV files")
+    assert run("demo", "--force", str(tmp_path)).returncode == 0 and (tmp_path / "enterprises.csv").exists()
+
+
+def test_serve_on_a_busy_port_says_so_before_claiming_to_serve(hand_ledger: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        result = run("serve", "--data", str(hand_ledger), "--port", str(busy.getsockname()[1]))
+    assert result.returncode == 1 and "serving" not in result.stdout
+    assert "cannot listen" in result.stderr and "--port" in result.stderr and "Traceback" not in result.stderr

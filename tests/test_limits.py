@@ -138,8 +138,10 @@ async def test_graphiql_introspection_passes_the_default_limits(demo_store: Netw
     [
         "{ " + " ".join(f"a{i}: enterprises(first: 500) {{ nodes {{ coverageState }} }}" for i in range(50)) + " }",
         '{ organization(id: "GXQ") { ' + "children { " * 12 + "id" + " }" * 12 + " } }",
-        "{ coverageBy(by: BUILDING) { coverage { enterprises } } parks { buildings { name } coverage { uncovered } } "
-        "enterprises(first: 500) { nodes { organizations { children { covers { name } } } } } }",
+        (
+            "{ coverageBy(by: BUILDING) { coverage { enterprises } } parks { buildings { name } coverage { uncovered } } "
+            "enterprises(first: 500) { nodes { organizations { children { covers { name } } } } } }"
+        ),
     ],
 )
 async def test_the_real_schema_refuses_heavy_documents(demo_store: NetworkxStore, document: str) -> None:
