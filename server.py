@@ -75,9 +75,9 @@ def body_problem(body: bytes) -> str | None:
     return None
 
 
-def refusal(status: int, message: str, code: str = BAD_REQUEST) -> JSONResponse:
-    """A GraphQL-shaped error response that never reached the schema."""
-    return JSONResponse({"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}, status)
+def refusal(status: int, message: str) -> JSONResponse:
+    """A GraphQL-shaped BAD_REQUEST response: the request never reached the schema."""
+    return JSONResponse({"data": None, "errors": [{"message": message, "extensions": {"code": BAD_REQUEST}}]}, status)
 
 
 class ChainorgGraphQL(GraphQL):

@@ -240,10 +240,8 @@ def _clean_cells(cells: pl.DataFrame, position: Mapping[str, int]) -> pl.DataFra
     unfit for any parser (`_HYGIENE`: oversize, control characters); and the cells a
     parser should see (`_CLEAN`: the fit ones)."""
     names = list(position)
-    too_big, control = (
-        f"a cell over {MAX_CELL_BYTES // 1024} KB",
-        "control characters (such as NUL) are not allowed in text",
-    )
+    too_big = f"a cell over {MAX_CELL_BYTES // 1024} KB"
+    control = "control characters (such as NUL) are not allowed in text"
     return (
         cells.lazy()
         .select(pl.col(str(position[name])).str.strip_chars().alias(name) for name in names)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from graphql import (
@@ -39,6 +39,7 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     StringValueNode,
+    ValueNode,
     get_named_type,
     get_nullable_type,
     parse,
@@ -193,16 +194,15 @@ def query_cost(schema: GraphQLSchema, query: str) -> int:
 
 def _literal_arguments(node: FieldNode) -> dict[str, Any]:
     """A field's arguments as Python values where given literally, UNKNOWN where a variable."""
-    found: dict[str, Any] = {}
-    for argument_node in node.arguments or ():
-        value = argument_node.value
-        if isinstance(value, IntValueNode):
-            found[argument_node.name.value] = int(value.value)
-        elif isinstance(value, (StringValueNode, EnumValueNode, BooleanValueNode)):
-            found[argument_node.name.value] = value.value
-        else:
-            found[argument_node.name.value] = UNKNOWN
-    return found
+    return {argument_node.name.value: _literal(argument_node.value) for argument_node in node.arguments or ()}
+
+
+def _literal(value: ValueNode) -> Any:
+    if isinstance(value, IntValueNode):
+        return int(value.value)
+    if isinstance(value, (StringValueNode, EnumValueNode, BooleanValueNode)):
+        return value.value
+    return UNKNOWN
 
 
 def parse_day(value: Any) -> date | None:
@@ -213,13 +213,8 @@ def parse_day(value: Any) -> date | None:
         return None
 
 
-_RULES: dict[Limits, type[ASTValidationRule]] = {}
-
-
+@cache
 def _rule_for(limits: Limits) -> type[ASTValidationRule]:
-    if limits in _RULES:
-        return _RULES[limits]
-
     class QueryLimits(ASTValidationRule):
         """Refuses an operation deeper, with more aliases, or costlier than `limits` allow."""
 
@@ -240,5 +235,4 @@ def _rule_for(limits: Limits) -> type[ASTValidationRule]:
                     extensions = {"code": TOO_COMPLEX, what: value, "limit": limit}
                     self.report_error(GraphQLError(message, operation, extensions=extensions))
 
-    _RULES[limits] = QueryLimits
     return QueryLimits

@@ -14,7 +14,7 @@ from graph.query import GroupBy as GroupByValue
 from graph.query import TrendStep as TrendStepValue
 from schema.context import ChainorgInfo
 from schema.inputs import EnterpriseFilter, OrganizationFilter, ScopeInput, scope_of
-from schema.limits import UNKNOWN, argument, cost, parse_day
+from schema.limits import argument, cost, parse_day
 from schema.lookahead import prefetch
 from schema.pagination import DEFAULT_PAGE, MAX_PAGE, offset_after, page_info, page_size
 from schema.types import (
@@ -56,7 +56,8 @@ def trend_points(arguments: dict[str, Any]) -> int:
 
 def groups(arguments: dict[str, Any]) -> int:
     by = arguments.get("by")
-    return GROUPS[GroupByValue(by)] if by is not UNKNOWN and by in GroupByValue.__members__ else max(GROUPS.values())
+    """How many groups a grouping's literal `by` gives; the most when it is a variable."""
+    return GROUPS[GroupByValue(by)] if by in GroupByValue.__members__ else max(GROUPS.values())
 
 
 @strawberry.type(description="Questions about the park's party organizations and the enterprises they reach.")
