@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench bench-scale clean
+.PHONY: run test lint bench bench-scale clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "chainorg needs Python 3.11 or newer")'
@@ -18,8 +18,14 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/chainorg serve --demo --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest
+
+# Lint, format and types: part of `make test`, so CI enforces them.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python bench/coverage.py

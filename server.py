@@ -29,6 +29,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
@@ -80,26 +81,29 @@ def refusal(status: int, message: str) -> JSONResponse:
     return JSONResponse({"data": None, "errors": [{"message": message, "extensions": {"code": BAD_REQUEST}}]}, status)
 
 
-class ChainorgGraphQL(GraphQL):
+class ChainorgGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app with our context, the offline explorer page, bodies checked
     before parsing (a bad one is a coded 400, never a 500), and a time budget per request."""
 
     def __init__(self, schema: ChainorgSchema):
         super().__init__(schema)
+        self.graphql_schema = schema._schema
         self.limits = schema.limits
         self.heavy_lane = anyio.CapacityLimiter(1)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":
             body = await _read_body(receive)
-            problem = "the body is over 1 MB" if body is None else body_problem(body)
-            if problem is not None:
-                await refusal(413 if body is None else 400, problem)(scope, receive, send)
+            if body is None:
+                await refusal(413, "the body is over 1 MB")(scope, receive, send)
+                return
+            if (problem := body_problem(body)) is not None:
+                await refusal(400, problem)(scope, receive, send)
                 return
             receive = _replay(body)
         await super().__call__(scope, receive, send)
 
-    async def get_context(self, request: Request, response: Response) -> Context:
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         return Context.for_store(request.app.state.store, request)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
@@ -113,7 +117,7 @@ class ChainorgGraphQL(GraphQL):
         `Limits.heavy_cost` therefore run one at a time on their own event loop in a worker
         thread, while cheap ones and `/healthz` go on answering on the server's loop."""
         operation = self._budgeted(super().execute_single(**kwargs))
-        if query_cost(self.schema._schema, kwargs["request_data"].query or "") <= self.limits.heavy_cost:
+        if query_cost(self.graphql_schema, kwargs["request_data"].query or "") <= self.limits.heavy_cost:
             return await operation
         return await anyio.to_thread.run_sync(asyncio.run, operation, limiter=self.heavy_lane)
 

@@ -62,7 +62,9 @@ class Timeline:
         return [Coverage(*point) for point in counts]
 
 
-def _cumulative(size: int, starts: np.ndarray, ends: np.ndarray, weights: np.ndarray | None = None) -> tuple:
+def _cumulative(
+    size: int, starts: np.ndarray, ends: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     keep = starts < ends
     picked = None if weights is None else weights[keep]
 

@@ -24,7 +24,7 @@ from graph.rules import ALWAYS, STATUSES, day_number
 CODE_WIDTH = 18
 EPOCH = day_number(date(1970, 1, 1))
 CATEGORIES: list[Category] = list(Category)
-CATEGORIES_BY_VALUE = {category.value: category for category in Category}
+CATEGORIES_BY_VALUE: dict[str | None, Category] = {category.value: category for category in Category}
 
 
 class Dimension:
@@ -149,7 +149,8 @@ class EnterpriseTable:
         pairs = self.park.codes.astype(np.int64) * width + self.building.codes
         present = np.flatnonzero(np.bincount(pairs, minlength=len(self.park.keys) * width)).tolist()
         return sorted(
-            (self.park.keys[pair // width], self.building.keys[pair % width])
+            (park, building)
             for pair in present
-            if pair % width and pair // width
+            if (park := self.park.keys[pair // width]) is not None
+            and (building := self.building.keys[pair % width]) is not None
         )

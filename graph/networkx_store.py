@@ -66,7 +66,9 @@ class NetworkxStore:
         self._summary = dataset.summary()
         self._organizations = dataset.organizations
         self._org_index = {org.id: i for i, org in enumerate(dataset.organizations)}
-        self._parent = np.array([self._org_index.get(o.parent_id, -1) for o in dataset.organizations], dtype=np.int64)
+        self._parent = np.array(
+            [self._org_index.get(o.parent_id, -1) if o.parent_id else -1 for o in dataset.organizations], dtype=np.int64
+        )
         self._parks = sorted(key for key in table.park.keys if key is not None)
         self._buildings = [Building(park, name) for park, name in table.buildings()]
         self.graph = self._build_graph(dataset)
@@ -101,8 +103,8 @@ class NetworkxStore:
 
     # -- building ----------------------------------------------------------------
 
-    def _build_graph(self, dataset: Dataset) -> nx.MultiDiGraph:
-        graph = nx.MultiDiGraph()
+    def _build_graph(self, dataset: Dataset) -> nx.MultiDiGraph[Node]:
+        graph: nx.MultiDiGraph[Node] = nx.MultiDiGraph()
         for park in self._parks:
             graph.add_node(("park", park), record=Park(park))
         for building in self._buildings:
@@ -121,7 +123,7 @@ class NetworkxStore:
             graph.add_edge(self._node_of(graph, link.source_id), self._node_of(graph, link.target_id), key=link)
         return graph
 
-    def _node_of(self, graph: nx.MultiDiGraph, some_id: str) -> Node:
+    def _node_of(self, graph: nx.MultiDiGraph[Node], some_id: str) -> Node:
         """The node an id names: an organization, a department, else an enterprise."""
         for kind in ("organization", "department"):
             if (kind, some_id) in graph:
@@ -140,7 +142,7 @@ class NetworkxStore:
                 walk = orgs[self._org_index[walk.parent_id]] if walk.parent_id else None
             above[i] = code_of[walk.id] if walk is not None else 0
         declared_keys = self.table.declared_cluster.keys
-        declared = np.array([0] + [code_of.get(k, 0) for k in declared_keys[1:]], dtype=np.int64)
+        declared = np.array([0 if key is None else code_of.get(key, 0) for key in declared_keys], dtype=np.int64)
         codes = resolve_clusters(declared[self.table.declared_cluster.codes], self.edge_row, above[self.edge_org])
         return Dimension([None, *cluster_ids], codes.astype(np.int16 if len(cluster_ids) < 32_000 else np.int32))
 
@@ -277,7 +279,7 @@ class NetworkxStore:
         return [[self._instructor_list[int(i)] for i in assigned] for assigned in found]
 
     async def links(self, ids: Sequence[str]) -> list[list[Link]]:
-        found = []
+        found: list[list[Link]] = []
         for some_id in ids:
             node = self._node_of(self.graph, some_id)
             if node not in self.graph:

@@ -146,7 +146,7 @@ def _mapped(frame: pl.LazyFrame, names: dict[str, object], dtype: pl.DataType, r
 @by_distinct
 def flag(frame: pl.LazyFrame) -> pl.LazyFrame:
     names: dict[str, object] = {**{w: True for w in TRUE_WORDS}, **{w: False for w in FALSE_WORDS}}
-    return _mapped(frame, names, pl.Boolean, "must be yes or no (是/否, true/false, 1/0)")
+    return _mapped(frame, names, pl.Boolean(), "must be yes or no (是/否, true/false, 1/0)")
 
 
 def choice(enum: type[Enum]) -> Parser:
@@ -160,6 +160,6 @@ def choice(enum: type[Enum]) -> Parser:
 
     @by_distinct
     def parse(frame: pl.LazyFrame) -> pl.LazyFrame:
-        return _mapped(frame, names, pl.String, f"unknown {enum.__name__}; expected one of {allowed}")
+        return _mapped(frame, names, pl.String(), f"unknown {enum.__name__}; expected one of {allowed}")
 
     return parse

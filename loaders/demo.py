@@ -251,8 +251,8 @@ class _Generator:
             cluster = self.cluster_ids[index % len(self.cluster_ids)]
             if kind is OrgKind.JOINT_BRANCH:
                 first = pool[cluster].pop()
-                first.building = first.building or rng.choice(BUILDINGS)
-                neighbours = [c for c in pool[cluster] if c.building == first.building][: rng.randint(1, 4)]
+                building = first.building = first.building or rng.choice(BUILDINGS)
+                neighbours = [c for c in pool[cluster] if c.building == building][: rng.randint(1, 4)]
                 for company in neighbours:
                     pool[cluster].remove(company)
                 members = [first, *neighbours]
@@ -260,8 +260,8 @@ class _Generator:
                 members = [pool[cluster].pop()]
             orgs.append(self._org(index, kind, cluster, members, index in new_ones, None))
             if kind is OrgKind.JOINT_BRANCH:
-                number = joint_numbers[first.building] = joint_numbers.get(first.building, 0) + 1
-                orgs[-1].name = f"{first.building}第{number}联合党支部"
+                number = joint_numbers[building] = joint_numbers.get(building, 0) + 1
+                orgs[-1].name = f"{building}第{number}联合党支部"
         self._assign_members(orgs, named)
         return orgs
 

@@ -348,7 +348,7 @@ class _Checker:
     def departments(
         self, parsed: ParsedTable | None, organizations: Mapping[str, Organization]
     ) -> dict[str, Department]:
-        found = {}
+        found: dict[str, Department] = {}
         if parsed is None:
             return found
         for row in self._unique(parsed, ["id"], "id", "department id").iter_rows(named=True):

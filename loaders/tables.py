@@ -260,7 +260,7 @@ def _read_workbook(path: Path) -> list[RawTable | None]:
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
         parts = _sheet_parts(path)
-    except Exception as error:  # a damaged file raises many kinds
+    except Exception as error:  # noqa: BLE001 - a damaged file raises many kinds, each reported alike
         raise _refuse(path.name, f"cannot open the workbook: {error}") from None
     tables: list[RawTable | None] = []
     try:

@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from graph.query import Coverage, GroupBy, Scope
+from graph.model import Building, Enterprise, Instructor, Link, Members, Organization
+from graph.query import Coverage, CoverageState, GroupBy, Scope
 from graph.store import OrgStore
 
 K = TypeVar("K", bound=Hashable)
@@ -48,18 +49,18 @@ def batched_by_date(
 @dataclass
 class Loaders:
     store: OrgStore
-    enterprise: DataLoader = field(init=False)
-    organization: DataLoader = field(init=False)
-    children: DataLoader = field(init=False)
-    covered: DataLoader = field(init=False)
-    covering: DataLoader = field(init=False)
-    cluster: DataLoader = field(init=False)
-    instructors: DataLoader = field(init=False)
-    links: DataLoader = field(init=False)
-    members: DataLoader = field(init=False)
-    buildings: DataLoader = field(init=False)
-    coverage_state: DataLoader = field(init=False)
-    park_coverage: DataLoader = field(init=False)
+    enterprise: DataLoader[str, Enterprise | None] = field(init=False)
+    organization: DataLoader[str, Organization | None] = field(init=False)
+    children: DataLoader[str, list[Organization]] = field(init=False)
+    covered: DataLoader[str, list[Enterprise]] = field(init=False)
+    covering: DataLoader[str, list[Organization]] = field(init=False)
+    cluster: DataLoader[str, Organization | None] = field(init=False)
+    instructors: DataLoader[str, list[Instructor]] = field(init=False)
+    links: DataLoader[str, list[Link]] = field(init=False)
+    members: DataLoader[str, Members] = field(init=False)
+    buildings: DataLoader[str, list[Building]] = field(init=False)
+    coverage_state: DataLoader[tuple[str, date | None], CoverageState] = field(init=False)
+    park_coverage: DataLoader[tuple[str, date | None], Coverage] = field(init=False)
 
     def __post_init__(self) -> None:
         store = self.store

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
     ASTValidationRule,
@@ -39,6 +39,7 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     StringValueNode,
+    ValidationRule,
     ValueNode,
     get_named_type,
     get_nullable_type,
@@ -133,7 +134,7 @@ class _Walk:
                     selection.selection_set, self._type(condition.name.value) if condition else parent
                 )
             else:
-                part = self.spread(selection)
+                part = self.spread(cast(FragmentSpreadNode, selection))
             total.depth = max(total.depth, part.depth)
             total.aliases += part.aliases
             total.cost += part.cost
@@ -215,7 +216,7 @@ def parse_day(value: Any) -> date | None:
 
 @cache
 def _rule_for(limits: Limits) -> type[ASTValidationRule]:
-    class QueryLimits(ASTValidationRule):
+    class QueryLimits(ValidationRule):
         """Refuses an operation deeper, with more aliases, or costlier than `limits` allow."""
 
         def enter_document(self, node: DocumentNode, *_: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 from graph.errors import InvalidArgument
 from graph.query import Page
@@ -35,6 +36,6 @@ def cursor_at(offset: int) -> str:
     return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
 
 
-def page_info(page: Page) -> PageInfo:
+def page_info(page: Page[Any]) -> PageInfo:
     end = cursor_at(page.offset + len(page.items) - 1) if page.items else None
     return PageInfo(has_next_page=page.has_next, end_cursor=end)

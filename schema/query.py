@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any
 
@@ -10,8 +11,6 @@ import strawberry
 from graph.calendar import MAX_POINTS, trend_dates
 from graph.errors import ChainorgError
 from graph.model import Category
-from graph.query import GroupBy as GroupByValue
-from graph.query import TrendStep as TrendStepValue
 from schema.context import ChainorgInfo
 from schema.inputs import EnterpriseFilter, OrganizationFilter, ScopeInput, scope_of
 from schema.limits import argument, cost, parse_day
@@ -38,26 +37,28 @@ Scope = Annotated[
 First = Annotated[int, strawberry.argument(description=f"Page size, 0 to {MAX_PAGE}.")]
 After = Annotated[str | None, strawberry.argument(description="`endCursor` of the previous page; none for the first.")]
 # Typical number of groups per grouping, for the cost limit (a province: 2,000 buildings).
-GROUPS = {GroupByValue.PARK: 20, GroupByValue.CHAIN: 20, GroupByValue.CLUSTER: 50, GroupByValue.BUILDING: 2_000,
-          GroupByValue.CATEGORY: len(Category)}  # fmt: skip
+GROUPS = {GroupBy.PARK: 20, GroupBy.CHAIN: 20, GroupBy.CLUSTER: 50, GroupBy.BUILDING: 2_000,
+          GroupBy.CATEGORY: len(Category)}  # fmt: skip
 PAGE = argument("first", DEFAULT_PAGE, MAX_PAGE)
 
 
-def trend_points(arguments: dict[str, Any]) -> int:
+def trend_points(arguments: Mapping[str, Any]) -> int:
     """How many points a trend's literal arguments ask for; the most allowed when not literal."""
     start, end, step = parse_day(arguments.get("from")), parse_day(arguments.get("to")), arguments.get("step")
-    if start is None or end is None or step not in TrendStepValue.__members__:
+    if start is None or end is None or not isinstance(step, str) or step not in TrendStep.__members__:
         return MAX_POINTS
     try:
-        return len(trend_dates(start, end, TrendStepValue[step].months))
+        return len(trend_dates(start, end, TrendStep.__members__[step].months))
     except ChainorgError:
         return 0  # refused when it runs
 
 
-def groups(arguments: dict[str, Any]) -> int:
-    by = arguments.get("by")
+def groups(arguments: Mapping[str, Any]) -> int:
     """How many groups a grouping's literal `by` gives; the most when it is a variable."""
-    return GROUPS[GroupByValue(by)] if by in GroupByValue.__members__ else max(GROUPS.values())
+    by = arguments.get("by")
+    return (
+        GROUPS[GroupBy.__members__[by]] if isinstance(by, str) and by in GroupBy.__members__ else max(GROUPS.values())
+    )
 
 
 @strawberry.type(description="Questions about the park's party organizations and the enterprises they reach.")

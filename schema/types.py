@@ -11,6 +11,7 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from strawberry.types.enum import has_enum_definition
 
 from graph import model, query
 from graph.vocabulary import term
@@ -22,32 +23,38 @@ TODAY = "Default: today."
 AsOf = Annotated[date | None, strawberry.argument(description=f"The date asked about. {TODAY}")]
 
 
-def described(enum: type[Enum], name: str, description: str, meanings: dict[str, str]) -> type[Enum]:
-    """`enum` as the GraphQL enum `name` whose every value says what it means, with its Chinese term."""
+def described(enum: type[Enum], name: str, description: str, meanings: dict[str, str]) -> None:
+    """Declare `enum` as the GraphQL enum `name` whose every value says what it means, with its Chinese term.
+
+    strawberry marks the class itself, so annotations name the domain enum directly.
+    """
     wrapped = strawberry.enum(enum, name=name, description=description)
-    for value in wrapped.__strawberry_definition__.values:  # type: ignore[attr-defined]
+    assert has_enum_definition(wrapped)
+    for value in wrapped.__strawberry_definition__.values:
         chinese = term(enum[value.name])
         value.description = f"{meanings[value.name]} ({chinese})" if chinese else meanings[value.name]
-    return wrapped
 
 
-Category = described(
-    model.Category,
+Category = model.Category
+described(
+    Category,
     "Category",
     "Industry category of an enterprise (行业类别).",
     {"NEWS": "News and information.", "SOCIAL": "Social networks.", "GAMES": "Online games.",
      "ECOMMERCE": "E-commerce.", "FINANCE": "Finance and payments.", "DATA": "Data and big-data services.",
      "OTHER": "Anything else; also the category of an enterprise whose ledger row gives none."},
 )  # fmt: skip
-EnterpriseStatus = described(
-    model.Status,
+EnterpriseStatus = model.Status
+described(
+    EnterpriseStatus,
     "EnterpriseStatus",
     "Operating status of an enterprise (经营状态). Only ACTIVE enterprises are counted in coverage.",
     {"ACTIVE": "Registered and operating.", "ZOMBIE": "Registered but not operating.",
      "CLOSED": "Deregistered or closed."},
 )  # fmt: skip
-OrganizationKind = described(
-    model.OrgKind,
+OrganizationKind = model.OrgKind
+described(
+    OrganizationKind,
     "OrganizationKind",
     "Tier or form of a party organization. Only enterprise-level kinds (COMMITTEE, GENERAL_BRANCH, "
     "BRANCH, JOINT_BRANCH) cover enterprises.",
@@ -58,39 +65,44 @@ OrganizationKind = described(
      "COMMITTEE": "An enterprise's party committee.", "GENERAL_BRANCH": "An enterprise's general branch.",
      "BRANCH": "An enterprise's branch.", "JOINT_BRANCH": "A joint branch covering several small enterprises."},
 )  # fmt: skip
-FormationMode = described(
-    model.FormationMode,
+FormationMode = model.FormationMode
+described(
+    FormationMode,
     "FormationMode",
     "How an organization was formed (组建方式).",
     {"STANDALONE": "Formed in one enterprise.", "JOINT": "Formed jointly by several enterprises.",
      "MASS_ORGANIZATION": "Grown from a mass organization such as the trade union.",
      "BUSINESS_NEED": "Formed along a business need.", "BLOCKCHAIN_METHOD": "Formed by the 'blockchain' method."},
 )  # fmt: skip
-LinkKind = described(
-    model.LinkKind,
+LinkKind = model.LinkKind
+described(
+    LinkKind,
     "LinkKind",
     "Kind of a joint-building or pairing link (共建 / 结对).",
     {"CHAIN_CO_BUILD": "Co-building along an industry chain.", "ASSOCIATION_HELP": "Helped by an association.",
      "PARK_JOINT": "Joint building within the park.", "PAIRING": "A department or organization mentors an enterprise.",
      "ALLIANCE": "Member of an alliance.", "SUPPLY": "Upstream or downstream in the chain."},
 )  # fmt: skip
-CoverageState = described(
-    query.CoverageState,
+CoverageState = query.CoverageState
+described(
+    CoverageState,
     "CoverageState",
     "How party work reaches an enterprise (两个覆盖).",
     {"ORGANIZATION": "Covered by a party organization, its own or a joint one (组织覆盖).",
      "WORK": "No organization, but a party-building instructor is assigned (工作覆盖).",
      "NONE": "Neither (未覆盖)."},
 )  # fmt: skip
-GroupBy = described(
-    query.GroupBy,
+GroupBy = query.GroupBy
+described(
+    GroupBy,
     "GroupBy",
     "What to group coverage by.",
     {"PARK": "Park (园区).", "CHAIN": "Industry chain (产业链).", "CLUSTER": "Party-mass cluster (党群联组).",
      "BUILDING": "Building (楼宇).", "CATEGORY": "Industry category (行业类别)."},
 )  # fmt: skip
-TrendStep = described(
-    query.TrendStep,
+TrendStep = query.TrendStep
+described(
+    TrendStep,
     "TrendStep",
     "Step between the points of a trend.",
     {"MONTH": "One month.", "QUARTER": "Three months.", "YEAR": "Twelve months."},

@@ -18,7 +18,7 @@ CHAINORG = str(Path(sys.executable).parent / "chainorg")
 
 def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [CHAINORG, *args], capture_output=True, text=True, timeout=120, env={"COLUMNS": "200", "PATH": ""}
+        [CHAINORG, *args], check=False, capture_output=True, text=True, timeout=120, env={"COLUMNS": "200", "PATH": ""}
     )
 
 
