@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
@@ -36,6 +36,7 @@ from strawberry.types import ExecutionResult
 from graph.networkx_store import NetworkxStore
 from graph.store import OrgStore
 from loaders.demo import demo_dataset
+from loaders.errors import LedgerInvalid
 from loaders.ledger import load_ledger
 from schema import ChainorgSchema, build_schema
 from schema.context import Context
@@ -174,6 +175,38 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", **await request.app.state.store.summary()})
 
 
+class StartupRefused(Exception):
+    """The app cannot start, for a reason its message gives in full."""
+
+
+class OneLineStartupFailure:
+    """Reports a `StartupRefused` as its message alone, where Starlette would send a traceback."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        held: list[Message] = []
+
+        async def hold_failure(message: Message) -> None:
+            if message["type"] == "lifespan.startup.failed":
+                held.append(message)
+            else:
+                await send(message)
+
+        try:
+            await self.app(scope, receive, hold_failure)
+        except StartupRefused as refused:
+            await send({"type": "lifespan.startup.failed", "message": str(refused)})
+        except BaseException:
+            for message in held:
+                await send(message)
+            raise
+
+
 def create_app(store: OrgStore | None = None, limits: Limits = DEFAULT_LIMITS) -> Starlette:
     """The app over `store`; without one, the store is loaded at start-up (CHAINORG_DATA or demo)."""
 
@@ -181,7 +214,10 @@ def create_app(store: OrgStore | None = None, limits: Limits = DEFAULT_LIMITS) -
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if store is None:
             data = os.environ.get("CHAINORG_DATA")
-            app.state.store = load_store(Path(data) if data else None)
+            try:
+                app.state.store = load_store(Path(data) if data else None)
+            except LedgerInvalid as error:
+                raise StartupRefused(f"CHAINORG_DATA={data} cannot be served: {error.first_line()}") from None
         yield
 
     graphql = ChainorgGraphQL(build_schema(limits))
@@ -192,7 +228,7 @@ def create_app(store: OrgStore | None = None, limits: Limits = DEFAULT_LIMITS) -
             Route("/healthz", health),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
-        middleware=[Middleware(GZipMiddleware, minimum_size=2048)],
+        middleware=[Middleware(OneLineStartupFailure), Middleware(GZipMiddleware, minimum_size=2048)],
         lifespan=lifespan,
     )
     app.state.store = store

@@ -33,3 +33,8 @@ class LedgerInvalid(ChainorgError):
         self.issues = issues
         noun = "error" if len(issues) == 1 else "errors"
         super().__init__(f"ledger rejected, {len(issues)} {noun}:\n" + "\n".join(f"  {i}" for i in issues))
+
+    def first_line(self) -> str:
+        """The first problem, and how many more there are: for a log that has one line to give."""
+        more = len(self.issues) - 1
+        return f"{self.issues[0]}" + (f" (and {more} more; `chainorg load` lists them all)" if more else "")

@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -158,14 +159,19 @@ def test_errors_carry_a_code(demo_server: LiveServer, query: str, code: str) -> 
     assert errors[0]["message"]
 
 
+def uvicorn_server_app(data: Path, port: int, **streams: Any) -> subprocess.Popen[str]:
+    """`uvicorn server:app` as an operator starts it, serving `data` through CHAINORG_DATA."""
+    uvicorn = Path(sys.executable).parent / "uvicorn"
+    env = {**os.environ, "CHAINORG_DATA": str(data)}
+    command = [uvicorn, "server:app", "--port", str(port)]
+    return subprocess.Popen(command, env=env, cwd=Path(__file__).parent.parent, text=True, **streams)
+
+
 def test_uvicorn_serves_server_app_from_chainorg_data(tmp_path: Path) -> None:
     for name, rows in HAND_TABLES.items():
         write_csv(tmp_path / f"{name}.csv", rows)
     port = free_port()
-    uvicorn = Path(sys.executable).parent / "uvicorn"
-    env = {**os.environ, "CHAINORG_DATA": str(tmp_path)}
-    process = subprocess.Popen([uvicorn, "server:app", "--port", str(port)], env=env, cwd=Path(__file__).parent.parent,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    process = uvicorn_server_app(tmp_path, port, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -179,6 +185,31 @@ def test_uvicorn_serves_server_app_from_chainorg_data(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("ledger", "reason"),
+    [
+        (None, "no such file or folder"),
+        ({"enterprises": [["credit_code", "name"], ["x", "y"]]}, "missing required column(s): park"),
+        ({**HAND_TABLES, "organizations": [*HAND_TABLES["organizations"], *HAND_TABLES["organizations"][1:3]]},
+         "(and 1 more; `chainorg load` lists them all)"),
+    ],
+)  # fmt: skip
+def test_a_bad_chainorg_data_is_one_clear_line(tmp_path: Path, ledger: dict[str, list[list[str]]] | None,
+                                               reason: str) -> None:  # fmt: skip
+    data = tmp_path / "ledger"
+    for name, rows in (ledger or {}).items():
+        data.mkdir(exist_ok=True)
+        write_csv(data / f"{name}.csv", rows)
+    process = uvicorn_server_app(data, free_port(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, stderr = process.communicate(timeout=60)
+    errors = [line for line in stderr.splitlines() if line.startswith("ERROR:")]
+    assert process.returncode != 0
+    assert "Traceback" not in stderr
+    assert errors[0].startswith(f"ERROR:    CHAINORG_DATA={data} cannot be served: ")
+    assert errors[0].endswith(reason)
+    assert errors[1:] == ["ERROR:    Application startup failed. Exiting."]
 
 
 @pytest.mark.parametrize(
