@@ -94,9 +94,12 @@ async def test_unknown_scope_values_are_errors_not_zeros(hand_store: NetworkxSto
         await hand_store.coverage(scope)
 
 
-async def test_trend_is_coverage_at_each_date(hand_store: NetworkxStore) -> None:
-    dates = [date(2019, 12, 31), date(2020, 6, 30)]
-    assert await hand_store.coverage_trend(Scope(), dates) == [await hand_store.coverage(Scope(), d) for d in dates]
+async def test_trend_counts_each_date_in_the_order_given(hand_store: NetworkxStore) -> None:
+    dates = [date(2020, 6, 30), date(2019, 12, 31), date(2019, 1, 1), date(2020, 6, 30)]
+    # as in test_coverage: mid-2020 1..5 registered, J1 and 4's instructor there; end of 2019 only B1;
+    # on 2019-01-01: 1, 2, 3 (registered that very day) and the undated 5; no organization yet
+    mid_2020, end_2019, start_2019 = counts(5, 3, 1, 11, 2), counts(4, 1, 0, 11, 1), counts(4, 0, 0, 11, 0)
+    assert await hand_store.coverage_trend(Scope(), dates) == [mid_2020, end_2019, start_2019, mid_2020]
 
 
 def fuzhou_tables() -> dict[str, list[list[str]]]:
