@@ -33,6 +33,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
+from graph.compliance import DEFAULT_RULES, RuleConfig
 from graph.networkx_store import NetworkxStore
 from graph.store import OrgStore
 from loaders.demo import demo_dataset
@@ -105,7 +106,8 @@ class ChainorgGraphQL(GraphQL[Context, None]):
         await super().__call__(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        return Context.for_store(request.app.state.store, request)
+        state = request.app.state
+        return Context.for_store(state.store, request, state.rules)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(EXPLORER_PAGE, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
@@ -207,8 +209,11 @@ class OneLineStartupFailure:
             raise
 
 
-def create_app(store: OrgStore | None = None, limits: Limits = DEFAULT_LIMITS) -> Starlette:
-    """The app over `store`; without one, the store is loaded at start-up (CHAINORG_DATA or demo)."""
+def create_app(
+    store: OrgStore | None = None, limits: Limits = DEFAULT_LIMITS, rules: RuleConfig = DEFAULT_RULES
+) -> Starlette:
+    """The app over `store`, with query `limits` and compliance `rules`; without a store, one
+    is loaded at start-up (CHAINORG_DATA or the demo)."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -232,6 +237,7 @@ def create_app(store: OrgStore | None = None, limits: Limits = DEFAULT_LIMITS) -
         lifespan=lifespan,
     )
     app.state.store = store
+    app.state.rules = rules
     return app
 
 

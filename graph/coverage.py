@@ -233,9 +233,15 @@ class CoverageIndex:
         ]
         return Timeline(np.stack([f[0] for f in fields]), np.stack([f[1] for f in fields]))
 
+    def group(self, by: GroupBy, code: int) -> tuple[str, str]:
+        """The key and label of group `code` of `by`; the key is what a Scope takes."""
+        dimension, labels = self.dimensions[by]
+        key = dimension.keys[code]
+        return (key or "", "(none)" if key is None else labels.get(key, key))
+
     def coverage_by(self, by: GroupBy, scope: Scope, day: int) -> list[CoverageGroup]:
         """Coverage per group of `by`, for the groups with enterprises counted in the scope."""
-        dimension, labels = self.dimensions[by]
+        dimension = self.dimensions[by][0]
         groups = len(dimension.keys)
         position = self.grid.position(day)
         counted = counted_at(self.registered, self.inactive, position)
@@ -262,11 +268,11 @@ class CoverageIndex:
         for code in range(groups):
             if not enterprises[code]:
                 continue
-            key = dimension.keys[code]
+            key, label = self.group(by, code)
             found.append(
                 CoverageGroup(
-                    key=key or "",
-                    label="(none)" if key is None else labels.get(key, key),
+                    key=key,
+                    label=label,
                     coverage=Coverage(
                         enterprises[code],
                         organization_covered[code],

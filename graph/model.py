@@ -143,6 +143,7 @@ class Organization:
     secretary: str | None = None
     stars: int | None = None
     points: int | None = None
+    has_committee: bool | None = None  # a branch that has elected a branch committee (设支委会); None: not recorded
 
 
 @dataclass(frozen=True, slots=True)

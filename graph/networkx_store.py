@@ -19,10 +19,30 @@ import networkx as nx
 import numpy as np
 
 from graph.adjacency import Adjacency
+from graph.compliance import (
+    Audit,
+    ComplianceGroup,
+    EnterpriseFacts,
+    Finding,
+    OrganizationFacts,
+    RuleConfig,
+    RuleCount,
+)
 from graph.coverage import CoverageIndex
 from graph.dataset import Dataset
 from graph.enterprises import Dimension
-from graph.model import Building, EdgeKind, Enterprise, Instructor, Link, Members, Organization, OrgKind, Park
+from graph.model import (
+    Building,
+    EdgeKind,
+    Enterprise,
+    Instructor,
+    Link,
+    Members,
+    Organization,
+    OrgKind,
+    Park,
+    Status,
+)
 from graph.query import (
     Coverage,
     CoverageGroup,
@@ -34,6 +54,7 @@ from graph.query import (
     Scope,
 )
 from graph.rules import (
+    NEVER,
     STATUSES,
     Today,
     asked_on,
@@ -46,6 +67,14 @@ from graph.rules import (
 
 T = TypeVar("T")
 Node = tuple[str, ...]
+ATTACHING = frozenset({OrgKind.CLUSTER, OrgKind.CHAIN_COMMITTEE, OrgKind.PARK_COMMITTEE})
+
+
+def first_since(size: int, rows: np.ndarray, since: np.ndarray) -> np.ndarray:
+    """Per row, the earliest `since` of its edges; NEVER for a row without one."""
+    first = np.full(size, NEVER, dtype=np.int32)
+    np.minimum.at(first, rows, since.astype(np.int32))
+    return first
 
 
 def organization_node(org_id: str) -> Node:
@@ -99,7 +128,12 @@ class NetworkxStore:
             assigned_row=assigned_row,
             assigned_since=np.array([day_number(a.since) for a in assignments], dtype=np.int64),
         )
-        self._members_cache: tuple[int, np.ndarray, np.ndarray] | None = None
+        self._inactive = inactive_since(table.status, table.status_since)
+        joint = np.array([o.kind is OrgKind.JOINT_BRANCH for o in dataset.organizations], dtype=bool)
+        self._organized_since = first_since(table.size, self.edge_row, self.edge_since)
+        own = ~joint[self.edge_org] if len(self.edge_org) else np.empty(0, dtype=bool)
+        self._owned_since = first_since(table.size, self.edge_row[own], self.edge_since[own])
+        self._attached = self._attached_organizations()
 
     # -- building ----------------------------------------------------------------
 
@@ -156,27 +190,121 @@ class NetworkxStore:
             start += len(rows)
         return lists
 
-    def _members_today(self) -> tuple[np.ndarray, np.ndarray]:
-        """Formal and probationary members per organization, over its whole subtree, today."""
-        day = day_number(self.today())
-        if self._members_cache is not None and self._members_cache[0] == day:
-            return self._members_cache[1:]
+    def _attached_organizations(self) -> np.ndarray:
+        """Per organization: whether a cluster, chain committee or park committee is above it."""
+        kinds = [o.kind for o in self._organizations]
+        attached = np.zeros(len(kinds), dtype=bool)
+        for i in range(len(kinds)):
+            parent = int(self._parent[i])
+            while parent >= 0 and not attached[i]:
+                attached[i] = kinds[parent] in ATTACHING
+                parent = int(self._parent[parent])
+        return attached
+
+    @lru_cache(maxsize=4)  # noqa: B019 - one store per process; a few days asked about at once
+    def _subtree(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """(organization, row) pairs, distinct: each enterprise registered by `day` that a COVERS
+        edge in effect reaches, for its organization and every organization above it."""
         table, rows = self.table, self.edge_row
-        inactive = inactive_since(table.status[rows], table.status_since[rows])
-        live = counted_at(table.registered[rows], inactive, day) & (self.edge_since <= day)
+        live = (table.registered[rows] <= day) & (self.edge_since <= day)
         org, row = self.edge_org[live], rows[live]
         pairs = []
-        while org.size:  # each enterprise counts for its organization and every one above it
+        while org.size:
             pairs.append(org * table.size + row)
             parent = self._parent[org]
             org, row = parent[parent >= 0], row[parent >= 0]
         unique = np.unique(np.concatenate(pairs)) if pairs else np.empty(0, np.int64)
-        owner, member_row = unique // max(table.size, 1), unique % max(table.size, 1)
-        size = len(self._organizations)
-        formal = np.bincount(owner, weights=table.formal[member_row], minlength=size).astype(np.int64)
-        probationary = np.bincount(owner, weights=table.probationary[member_row], minlength=size).astype(np.int64)
-        self._members_cache = (day, formal, probationary)
+        size = max(table.size, 1)
+        return unique // size, unique % size
+
+    @lru_cache(maxsize=4)  # noqa: B019
+    def _members_at(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """Formal and probationary members per organization, over the ACTIVE enterprises of its subtree."""
+        owner, row = self._subtree(day)
+        active = self._inactive[row] > day
+        owner, row, size = owner[active], row[active], len(self._organizations)
+        formal = np.bincount(owner, weights=self.table.formal[row], minlength=size).astype(np.int64)
+        probationary = np.bincount(owner, weights=self.table.probationary[row], minlength=size).astype(np.int64)
         return formal, probationary
+
+    # -- compliance --------------------------------------------------------------
+
+    @lru_cache(maxsize=4)  # noqa: B019
+    def _enterprise_facts(self, day: int) -> EnterpriseFacts:
+        table = self.table
+        return EnterpriseFacts(
+            active=counted_at(table.registered, self._inactive, day),
+            formal=table.formal,
+            employees=table.employees,
+            above_scale=table.above_scale,
+            own_organization=self._owned_since <= day,
+            organization_covered=self._organized_since <= day,
+        )
+
+    @lru_cache(maxsize=4)  # noqa: B019
+    def _organization_facts(self, day: int) -> list[OrganizationFacts | None]:
+        """Facts per organization, None for one not yet established on `day`."""
+        table, rows = self.table, self.edge_row
+        formal, probationary = self._members_at(day)
+        live = (table.registered[rows] <= day) & (self.edge_since <= day)
+        units = np.bincount(self.edge_org[live], minlength=len(self._organizations))
+        gone = live & (self._inactive[rows] <= day)
+        inactive: dict[int, list[tuple[str, Status]]] = {}
+        for org, enterprise in zip(self.edge_org[gone].tolist(), table.records(rows[gone]), strict=True):
+            inactive.setdefault(org, []).append((enterprise.name, enterprise.status))
+        on = date.fromordinal(day)
+        return [
+            None
+            if org.established_on is not None and org.established_on > on
+            else OrganizationFacts(
+                org,
+                int(formal[i]),
+                int(formal[i] + probationary[i]),
+                int(units[i]),
+                tuple(inactive.get(i, ())),
+                bool(self._attached[i]),
+            )
+            for i, org in enumerate(self._organizations)
+        ]
+
+    @lru_cache(maxsize=8)  # noqa: B019 - a report pages through one audit
+    def _audit(self, scope: Scope, day: int, rules: RuleConfig) -> Audit:
+        mask = self.index.scope_mask(scope)
+        facts = self._organization_facts(day)
+        if mask is None:
+            chosen = [f for f in facts if f is not None]
+        else:
+            owner, row = self._subtree(day)
+            in_scope = np.unique(owner[mask[row]]).tolist()
+            chosen = [f for i in in_scope if (f := facts[i]) is not None]
+        return Audit(rules, date.fromordinal(day), self._enterprise_facts(day), mask, chosen)
+
+    def _compliance_by(self, by: GroupBy, scope: Scope, day: int, rules: RuleConfig) -> list[ComplianceGroup]:
+        """Counts per rule for each group of `by` with enterprises in scope; an organization's
+        findings count in every group its subtree covers an enterprise of."""
+        audit = self._audit(scope, day, rules)
+        dimension = self.index.dimensions[by][0]
+        codes, groups = dimension.codes, len(dimension.keys)
+        mask = self.index.scope_mask(scope)
+        present = np.bincount(codes if mask is None else codes[mask], minlength=groups)
+        owner, row = self._subtree(day)
+        counts = {}
+        for code in audit.order:
+            if code in audit.rows:
+                counts[code] = np.bincount(codes[audit.rows[code]], minlength=groups)
+                continue
+            flagged = np.zeros(len(self._organizations), dtype=bool)
+            flagged[[self._org_index[f.subject_id] for f in audit.about.get(code, [])]] = True
+            picked = flagged[owner] if mask is None else flagged[owner] & mask[row]
+            pairs = np.unique(owner[picked].astype(np.int64) * groups + codes[row[picked]])
+            counts[code] = np.bincount(pairs % groups, minlength=groups)
+        found = []
+        for group in np.flatnonzero(present).tolist():
+            key, label = self.index.group(by, group)
+            severities = {s.code: s.severity for s in rules.enabled()}
+            tally = [RuleCount(code, severities[code], int(counts[code][group])) for code in audit.order]
+            found.append(ComplianceGroup(key, label, tally))
+        return sorted(found, key=lambda group: group.key)
 
     def _find_enterprises(self, where: EnterpriseFilter, offset: int, limit: int) -> Page[Enterprise]:
         matching = self._matching(where, day_number(self.today()))
@@ -290,7 +418,7 @@ class NetworkxStore:
         return found
 
     async def members(self, ids: Sequence[str]) -> list[Members]:
-        formal, probationary = self._members_today()
+        formal, probationary = self._members_at(day_number(self.today()))
         indexes = [self._org_index.get(i) for i in ids]
         return [Members() if i is None else Members(int(formal[i]), int(probationary[i])) for i in indexes]
 
@@ -313,3 +441,35 @@ class NetworkxStore:
 
     async def coverage_trend(self, scope: Scope, dates: Sequence[date]) -> list[Coverage]:
         return await offload(self.index.trend, scope, [day_number(day) for day in dates])
+
+    async def compliance(self, scope: Scope, as_of: date | None, rules: RuleConfig) -> list[RuleCount]:
+        return (await offload(self._audit, scope, asked_on(as_of, self.today), rules)).counts()
+
+    async def findings(
+        self, scope: Scope, as_of: date | None, rules: RuleConfig, offset: int, limit: int
+    ) -> Page[Finding]:
+        audit = await offload(self._audit, scope, asked_on(as_of, self.today), rules)
+        return Page(audit.page(offset, limit, self.table.records), audit.total(), offset)
+
+    async def findings_about(self, ids: Sequence[str], as_of: date | None, rules: RuleConfig) -> list[list[Finding]]:
+        audit = await offload(self._audit, Scope(), asked_on(as_of, self.today), rules)
+        about: dict[str, list[Finding]] = {}
+        for code in audit.order:
+            for finding in audit.about.get(code, []):
+                about.setdefault(finding.subject_id, []).append(finding)
+        rows = self.table.rows_of([i for i in ids if i not in self._org_index])
+        records = iter(self.table.records(rows[rows >= 0]))
+        for row in rows.tolist():
+            if row < 0:
+                continue
+            enterprise = next(records)
+            for code in audit.order:
+                if code in audit.masks and audit.masks[code][row]:
+                    finding = audit.about_rows(code, np.array([row]), [enterprise])[0]
+                    about.setdefault(enterprise.credit_code, []).append(finding)
+        return [about.get(i, []) for i in ids]
+
+    async def compliance_by(
+        self, by: GroupBy, scope: Scope, as_of: date | None, rules: RuleConfig
+    ) -> list[ComplianceGroup]:
+        return await offload(self._compliance_by, by, scope, asked_on(as_of, self.today), rules)

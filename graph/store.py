@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Protocol
 
+from graph.compliance import ComplianceGroup, Finding, RuleConfig, RuleCount
 from graph.model import Building, Enterprise, Instructor, Link, Members, Organization, Park
 from graph.query import (
     Coverage,
@@ -75,3 +76,19 @@ class OrgStore(Protocol):
     async def coverage_by(self, by: GroupBy, scope: Scope, as_of: date | None = None) -> list[CoverageGroup]: ...
 
     async def coverage_trend(self, scope: Scope, dates: Sequence[date]) -> list[Coverage]: ...
+
+    async def compliance(self, scope: Scope, as_of: date | None, rules: RuleConfig) -> list[RuleCount]:
+        """How many findings each enabled rule has in the scope, in report order."""
+
+    async def findings(
+        self, scope: Scope, as_of: date | None, rules: RuleConfig, offset: int, limit: int
+    ) -> Page[Finding]:
+        """The scope's findings in report order: by severity, rule, then the store's order of subjects."""
+
+    async def findings_about(self, ids: Sequence[str], as_of: date | None, rules: RuleConfig) -> list[list[Finding]]:
+        """Findings about each organization (by id) or enterprise (by credit code)."""
+
+    async def compliance_by(
+        self, by: GroupBy, scope: Scope, as_of: date | None, rules: RuleConfig
+    ) -> list[ComplianceGroup]:
+        """Counts per rule for each group of `by` with enterprises in the scope."""

@@ -392,6 +392,7 @@ def demo_records(seed: int = 2021) -> dict[str, list[dict[str, str]]]:
                 "term_ends_on": ends.isoformat(),
                 "secretary": org.secretary or "",
                 "stars": str(rng.randint(1, 5)),
+                "has_committee": _has_committee(org),
             }
         )
 
@@ -404,6 +405,14 @@ def demo_records(seed: int = 2021) -> dict[str, list[dict[str, str]]]:
         "links": _links(rng, orgs),
         "instructors": _instructors(rng, companies),
     }
+
+
+def _has_committee(org: _Org) -> str:
+    """A branch of seven or more members has its committee, save every sixth; others leave it blank."""
+    if org.kind not in (OrgKind.BRANCH, OrgKind.JOINT_BRANCH):
+        return ""
+    members = sum(company.members for company in org.companies)
+    return "是" if members >= 7 and int(org.id[-4:]) % 6 else "否"
 
 
 def _links(rng: random.Random, orgs: list[_Org]) -> list[dict[str, str]]:

@@ -84,6 +84,7 @@ SCHEMA: dict[str, list[Column]] = {
         Column("secretary", parse.text),
         Column("stars", parse.count(5)),
         Column("points", parse.count(MAX_POINTS)),
+        Column("has_committee", parse.flag),
     ],
     "coverage": [
         Column("org_id", parse.text, required=True),
@@ -316,6 +317,7 @@ class _Checker:
                 secretary=row["secretary"],
                 stars=row["stars"],
                 points=row["points"],
+                has_committee=row["has_committee"],
             )
             for row in rows
         }

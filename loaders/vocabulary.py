@@ -47,6 +47,7 @@ COLUMN_NAMES: dict[str, dict[str, tuple[str, ...]]] = {
         "secretary": ("书记", "党组织书记"),
         "stars": ("星级",),
         "points": ("积分",),
+        "has_committee": ("设支委会", "是否设支委会"),
     },
     "coverage": {
         "org_id": ("组织编号", "党组织编号"),

@@ -10,12 +10,15 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
+from graph.compliance import DEFAULT_RULES, Finding, RuleCode, RuleConfig
 from graph.model import Building, Enterprise, Instructor, Link, Members, Organization
 from graph.query import Coverage, CoverageState, GroupBy, Scope
 from graph.store import OrgStore
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+Q = TypeVar("Q", bound=Hashable)
+Asked = tuple[date | None, tuple[RuleCode, ...] | None]  # a findings question: as of, which rules (None: all)
 
 
 def batched(store_call: Callable[[Sequence[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
@@ -27,20 +30,20 @@ def batched(store_call: Callable[[Sequence[K]], Awaitable[list[V]]]) -> DataLoad
     return DataLoader(load_fn=load)
 
 
-def batched_by_date(
-    store_call: Callable[[Sequence[K], date | None], Awaitable[list[V]]],
-) -> DataLoader[tuple[K, date | None], V]:
-    """A DataLoader of (key, as-of date) pairs: one store call per distinct date in a tick."""
+def batched_per_question(
+    store_call: Callable[[Sequence[K], Q], Awaitable[list[V]]],
+) -> DataLoader[tuple[K, Q], V]:
+    """A DataLoader of (key, question) pairs, a question being what a field's arguments ask
+    (an as-of date, say): one store call per distinct question in a tick."""
 
-    async def load(pairs: list[tuple[K, date | None]]) -> list[V]:
-        by_date: dict[date | None, list[K]] = {}
-        for key, as_of in pairs:
-            by_date.setdefault(as_of, []).append(key)
-        answers: dict[tuple[K, date | None], V] = {}
-        for as_of, keys in by_date.items():
-            answers.update(
-                ((key, as_of), value) for key, value in zip(keys, await store_call(keys, as_of), strict=True)
-            )
+    async def load(pairs: list[tuple[K, Q]]) -> list[V]:
+        by_question: dict[Q, list[K]] = {}
+        for key, question in pairs:
+            by_question.setdefault(question, []).append(key)
+        answers: dict[tuple[K, Q], V] = {}
+        for question, keys in by_question.items():
+            answered = await store_call(keys, question)
+            answers.update(((key, question), value) for key, value in zip(keys, answered, strict=True))
         return [answers[pair] for pair in pairs]
 
     return DataLoader(load_fn=load)
@@ -49,6 +52,7 @@ def batched_by_date(
 @dataclass
 class Loaders:
     store: OrgStore
+    rules: RuleConfig
     enterprise: DataLoader[str, Enterprise | None] = field(init=False)
     organization: DataLoader[str, Organization | None] = field(init=False)
     children: DataLoader[str, list[Organization]] = field(init=False)
@@ -61,6 +65,7 @@ class Loaders:
     buildings: DataLoader[str, list[Building]] = field(init=False)
     coverage_state: DataLoader[tuple[str, date | None], CoverageState] = field(init=False)
     park_coverage: DataLoader[tuple[str, date | None], Coverage] = field(init=False)
+    findings: DataLoader[tuple[str, Asked], list[Finding]] = field(init=False)
 
     def __post_init__(self) -> None:
         store = self.store
@@ -74,8 +79,9 @@ class Loaders:
         self.links = batched(store.links)
         self.members = batched(store.members)
         self.buildings = batched(store.buildings)
-        self.coverage_state = batched_by_date(store.coverage_states)
-        self.park_coverage = batched_by_date(self._park_coverage)
+        self.coverage_state = batched_per_question(store.coverage_states)
+        self.park_coverage = batched_per_question(self._park_coverage)
+        self.findings = batched_per_question(self._findings)
 
     async def _park_coverage(self, parks: Sequence[str], as_of: date | None) -> list[Coverage]:
         """Coverage of each park: one grouping by park answers them all."""
@@ -83,17 +89,22 @@ class Loaders:
         found = {group.key: group.coverage for group in groups}
         return [found.get(park, Coverage()) for park in parks]
 
+    async def _findings(self, ids: Sequence[str], asked: Asked) -> list[list[Finding]]:
+        as_of, codes = asked
+        return await self.store.findings_about(ids, as_of, self.rules.only(codes))
+
 
 @dataclass
 class Context:
     store: OrgStore
     loaders: Loaders
+    rules: RuleConfig = DEFAULT_RULES
     request: Any = None
     lookahead: dict[tuple[str, ...], list[Any]] = field(default_factory=dict)  # see schema.lookahead
 
     @classmethod
-    def for_store(cls, store: OrgStore, request: Any = None) -> Context:
-        return cls(store=store, loaders=Loaders(store), request=request)
+    def for_store(cls, store: OrgStore, request: Any = None, rules: RuleConfig = DEFAULT_RULES) -> Context:
+        return cls(store=store, loaders=Loaders(store, rules), rules=rules, request=request)
 
 
 ChainorgInfo = Info[Context, None]

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Annotated, Any
+
+import strawberry
 
 from graph.errors import InvalidArgument
 from graph.query import Page
+from schema.limits import argument
 from schema.types import PageInfo
 
 MAX_PAGE = 500
 DEFAULT_PAGE = 50
+PAGE = argument("first", DEFAULT_PAGE, MAX_PAGE)  # a connection's items, for the cost limit
+First = Annotated[int, strawberry.argument(description=f"Page size, 0 to {MAX_PAGE}.")]
+After = Annotated[str | None, strawberry.argument(description="`endCursor` of the previous page; none for the first.")]
 
 
 def offset_after(cursor: str | None) -> int:

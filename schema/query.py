@@ -8,14 +8,16 @@ from typing import Annotated, Any
 
 import strawberry
 
+from graph.bulletin import bulletin
 from graph.calendar import MAX_POINTS, trend_dates
 from graph.errors import ChainorgError
 from graph.model import Category
+from schema.compliance import Bulletin, ComplianceReport, RuleSetting
 from schema.context import ChainorgInfo
 from schema.inputs import EnterpriseFilter, OrganizationFilter, ScopeInput, scope_of
-from schema.limits import argument, cost, parse_day
+from schema.limits import cost, parse_day
 from schema.lookahead import prefetch
-from schema.pagination import DEFAULT_PAGE, MAX_PAGE, offset_after, page_info, page_size
+from schema.pagination import DEFAULT_PAGE, PAGE, After, First, offset_after, page_info, page_size
 from schema.types import (
     TODAY,
     AsOf,
@@ -27,6 +29,7 @@ from schema.types import (
     Organization,
     OrganizationConnection,
     Park,
+    Rules,
     TrendPoint,
     TrendStep,
 )
@@ -34,12 +37,9 @@ from schema.types import (
 Scope = Annotated[
     ScopeInput | None, strawberry.argument(description="Which enterprises to count; default: all of them.")
 ]
-First = Annotated[int, strawberry.argument(description=f"Page size, 0 to {MAX_PAGE}.")]
-After = Annotated[str | None, strawberry.argument(description="`endCursor` of the previous page; none for the first.")]
 # Typical number of groups per grouping, for the cost limit (a province: 2,000 buildings).
 GROUPS = {GroupBy.PARK: 20, GroupBy.CHAIN: 20, GroupBy.CLUSTER: 50, GroupBy.BUILDING: 2_000,
           GroupBy.CATEGORY: len(Category)}  # fmt: skip
-PAGE = argument("first", DEFAULT_PAGE, MAX_PAGE)
 
 
 def trend_points(arguments: Mapping[str, Any]) -> int:
@@ -154,3 +154,34 @@ class Query:
     @strawberry.field(description="The industry chains enterprises belong to (产业链).", metadata=cost(items=20))
     async def chains(self, info: ChainorgInfo) -> list[str]:
         return await info.context.store.chains()
+
+    @strawberry.field(
+        description=f"The compliance audit of a scope as of a date: counts per rule and the findings. {TODAY}",
+        metadata=cost(own=20),
+    )
+    def compliance(
+        self, info: ChainorgInfo, scope: Scope = None, as_of: AsOf = None, rules: Rules = None
+    ) -> ComplianceReport:
+        return ComplianceReport(
+            as_of=as_of, scope=scope_of(scope), rules=info.context.rules.only(None if rules is None else tuple(rules))
+        )
+
+    @strawberry.field(
+        description="The ten-day bulletin (每旬情况通报): per park, chain and cluster, coverage and findings per "
+        "rule at two dates, with the change. `asOf` defaults to today, `previous` to ten days before it.",
+        metadata=cost(own=200),
+    )
+    async def bulletin(
+        self,
+        info: ChainorgInfo,
+        scope: Scope = None,
+        as_of: AsOf = None,
+        previous: Annotated[date | None, strawberry.argument(description="The date to compare with.")] = None,
+    ) -> Bulletin:
+        day = as_of if as_of is not None else date.today()
+        found = await bulletin(info.context.store, scope_of(scope), day, previous, info.context.rules)
+        return Bulletin.of(found)
+
+    @strawberry.field(description="The compliance rules as this server applies them.", metadata=cost(items=10))
+    def rules(self, info: ChainorgInfo) -> list[RuleSetting]:
+        return [RuleSetting.of(setting) for setting in info.context.rules.settings]

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 from datetime import date
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types.enum import has_enum_definition
 
-from graph import model, query
+from graph import compliance, model, query
 from graph.vocabulary import term
 from schema.context import ChainorgInfo
 from schema.limits import cost
 from schema.lookahead import loaded
 
+if TYPE_CHECKING:
+    from schema.compliance import Finding
+
 TODAY = "Default: today."
 AsOf = Annotated[date | None, strawberry.argument(description=f"The date asked about. {TODAY}")]
+LazyFinding = Annotated["Finding", strawberry.lazy("schema.compliance")]
 
 
 def described(enum: type[Enum], name: str, description: str, meanings: dict[str, str]) -> None:
@@ -107,6 +111,32 @@ described(
     "Step between the points of a trend.",
     {"MONTH": "One month.", "QUARTER": "Three months.", "YEAR": "Twelve months."},
 )
+
+RuleCode = compliance.RuleCode
+described(
+    RuleCode,
+    "RuleCode",
+    "A compliance rule (合规规则); thresholds come from the server's configuration (`[rules]` in chainorg.toml).",
+    {code: f"{rule.summary} ({rule.term})" for code, rule in compliance.RULES.items()},
+)
+Severity = compliance.Severity
+described(
+    Severity,
+    "Severity",
+    "How much a finding matters.",
+    {"ERROR": "Breaks a rule: put it right (违规).", "WARNING": "Should be put right (提醒).",
+     "INFO": "A candidate or a reminder (提示)."},
+)  # fmt: skip
+Subject = compliance.Subject
+described(
+    Subject,
+    "SubjectKind",
+    "What a finding is about.",
+    {"ENTERPRISE": "An enterprise, by its credit code.", "ORGANIZATION": "A party organization, by its id."},
+)
+Rules = Annotated[
+    list[RuleCode] | None, strawberry.argument(description="Only these rules (of those enabled); default: all.")
+]
 
 
 @strawberry.type(description="Coverage of the ACTIVE enterprises in a scope (两个覆盖).")
@@ -271,6 +301,10 @@ class Organization:
         "Its joint-building and pairing links, either way.", cost(items=10),
     )  # fmt: skip
 
+    @strawberry.field(description=f"What the compliance audit finds about it, as of a date. {TODAY}")
+    async def findings(self, info: ChainorgInfo, as_of: AsOf = None, rules: Rules = None) -> list[LazyFinding]:
+        return await findings_about(info, self.id, as_of, rules)
+
 
 @strawberry.type(description="An enterprise in a park (企业).")
 class Enterprise:
@@ -335,6 +369,19 @@ class Enterprise:
         as_of: AsOf = None,
     ) -> CoverageState:
         return await info.context.loaders.coverage_state.load((self.credit_code, as_of))
+
+    @strawberry.field(description=f"What the compliance audit finds about it, as of a date. {TODAY}")
+    async def findings(self, info: ChainorgInfo, as_of: AsOf = None, rules: Rules = None) -> list[LazyFinding]:
+        return await findings_about(info, self.credit_code, as_of, rules)
+
+
+async def findings_about(
+    info: ChainorgInfo, subject: str, as_of: date | None, rules: list[RuleCode] | None
+) -> list[LazyFinding]:
+    from schema.compliance import Finding  # the module imports this one
+
+    asked = (as_of, None if rules is None else tuple(rules))
+    return [Finding.of(f) for f in await info.context.loaders.findings.load((subject, asked))]
 
 
 @strawberry.type(description="Where a page ends, to ask for the next one.")
