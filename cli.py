@@ -1,11 +1,14 @@
-"""The `chainorg` command: serve, load, demo."""
+"""The `chainorg` command: serve, load, demo, audit, bulletin."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import socket
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
 from importlib.metadata import version
 from pathlib import Path
 
@@ -13,8 +16,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from config import CONFIG_FILE, Config, read_config
+from graph.compliance import ConfigInvalid, Finding, RuleCode
+from graph.errors import ChainorgError
+from graph.query import Scope
+from graph.store import OrgStore
 from loaders.errors import LedgerInvalid, LedgerIssue
-from schema.limits import DEFAULT_LIMITS, Limits
+from loaders.reports import FINDING_HEADERS, Cell, bulletin_table, finding_rows, write_csv, write_xlsx
+from schema.limits import DEFAULT_LIMITS
 
 
 class Defaults(argparse.ArgumentDefaultsHelpFormatter):
@@ -80,25 +89,109 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+class Refused(Exception):
+    """A command cannot go on; it has already said why."""
+
+
+def _config(args: argparse.Namespace) -> Config:
+    """`--config FILE`, else ./chainorg.toml when there is one, else the defaults."""
+    path: Path | None = args.config
+    if path is None and Path(CONFIG_FILE).is_file():
+        path = Path(CONFIG_FILE)
+        errors.print(Text(f"using {CONFIG_FILE}"))
+    try:
+        return read_config(path) if path is not None else Config()
+    except ConfigInvalid as invalid:
+        errors.print(Text(f"configuration refused: {invalid}"))
+        raise Refused from None
+
+
+def _store(args: argparse.Namespace, doing: str) -> OrgStore:
+    from server import load_store
+
+    try:
+        return load_store(None if args.demo else args.data, args.encoding)
+    except LedgerInvalid as invalid:
+        _print_issues(f"{args.data}: rejected; not {doing}", invalid.issues, errors)
+        raise Refused from None
+
+
 def serve(args: argparse.Namespace) -> int:
     """Load the ledger (or the demo), then serve GraphQL until interrupted."""
     import uvicorn
 
-    from server import create_app, load_store
+    from server import create_app
 
+    config = _config(args)
     if problem := port_problem(args.host, args.port):
         errors.print(Text(problem))
         return 1
-    try:
-        store = load_store(None if args.demo else args.data, args.encoding)
-    except LedgerInvalid as invalid:
-        _print_issues(f"{args.data}: rejected; not serving", invalid.issues, errors)
-        return 1
+    store = _store(args, "serving")
     console.print(Text(f"serving {args.data or 'the Changsha demo'} on http://{args.host}:{args.port}/graphql"))
-    limits = Limits(
-        max_depth=args.max_depth, max_aliases=args.max_aliases, max_cost=args.max_cost, timeout=args.timeout
-    )
-    uvicorn.run(create_app(store, limits), host=args.host, port=args.port, access_log=args.access_log, log_level="info")
+    given = {name: getattr(args, name) for name in ("max_depth", "max_aliases", "max_cost", "timeout")}
+    limits = replace(config.limits, **{name: value for name, value in given.items() if value is not None})
+    app = create_app(store, limits, config.rules)
+    uvicorn.run(app, host=args.host, port=args.port, access_log=args.access_log, log_level="info")
+    return 0
+
+
+def _scope(args: argparse.Namespace) -> Scope:
+    return Scope(park=args.park, chain=args.chain, cluster=args.cluster)
+
+
+def _write(args: argparse.Namespace, title: str, headers: list[str], rows: list[list[Cell]]) -> None:
+    """Rows as a table on the terminal, or to --out as CSV or Excel (by --format or the file's suffix)."""
+    out: Path | None = args.out
+    form = args.format or (out.suffix.lstrip(".").lower() if out is not None else "table")
+    if form == "table" or out is None:
+        table = Table(title=title)
+        for header in headers:
+            table.add_column(header, overflow="fold")
+        for row in rows:
+            table.add_row(*(Text(str(cell)) for cell in row))
+        console.print(table)
+        return
+    if form == "csv":
+        write_csv(out, headers, rows)
+    elif form == "xlsx":
+        write_xlsx(out, title, headers, rows)
+    else:
+        errors.print(Text(f"--out {out}: cannot tell the format; give --format csv or xlsx"))
+        raise Refused
+    console.print(Text(f"wrote {len(rows):,} rows to {out}"))
+
+
+def audit(args: argparse.Namespace) -> int:
+    """The compliance findings of a ledger (or the demo), as a table, CSV or Excel."""
+    config, store = _config(args), _store(args, "auditing")
+    rules = config.rules.only(args.rule)
+
+    async def every_finding() -> list[Finding]:
+        first = await store.findings(_scope(args), args.as_of, rules, 0, 1)
+        return (await store.findings(_scope(args), args.as_of, rules, 0, first.total)).items
+
+    try:
+        findings = asyncio.run(every_finding())
+    except ChainorgError as error:
+        errors.print(Text(f"cannot audit: {error}"))
+        return 1
+    _write(args, "合规检查", FINDING_HEADERS, finding_rows(findings))
+    return 0
+
+
+def bulletin(args: argparse.Namespace) -> int:
+    """The ten-day bulletin (每旬情况通报): coverage and findings per park, chain and cluster at two dates."""
+    from graph.bulletin import bulletin as make_bulletin
+
+    config, store = _config(args), _store(args, "reporting")
+    as_of = args.as_of or date.today()
+    try:
+        report = asyncio.run(make_bulletin(store, _scope(args), as_of, args.previous, config.rules))
+    except ChainorgError as error:
+        errors.print(Text(f"cannot report: {error}"))
+        return 1
+    headers, rows = bulletin_table(report)
+    _write(args, "情况通报", headers, rows)
     return 0
 
 
@@ -121,18 +214,33 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command")
 
     run = commands.add_parser("serve", help=serve.__doc__, description=serve.__doc__, formatter_class=Defaults)
-    source = run.add_mutually_exclusive_group()
-    source.add_argument("--data", type=Path, help="ledger folder of CSVs or .xlsx workbook (default: the demo)")
-    source.add_argument("--demo", action="store_true", help="serve the Changsha demo")
-    run.add_argument("--encoding", help="encoding of the ledger's CSV files (default: detected)")
+    _source_options(run)
     run.add_argument("--host", default="127.0.0.1", help="address to listen on")
     run.add_argument("--port", type=int, default=8000, help="port to listen on")
-    run.add_argument("--max-depth", type=int, default=DEFAULT_LIMITS.max_depth, help="deepest nesting a query may have")
-    run.add_argument("--max-aliases", type=int, default=DEFAULT_LIMITS.max_aliases, help="most aliases in a query")
-    run.add_argument("--max-cost", type=int, default=DEFAULT_LIMITS.max_cost, help="highest cost a query may have")
-    run.add_argument("--timeout", type=float, default=DEFAULT_LIMITS.timeout, help="seconds one request may run")
+    for flag, what in (
+        ("--max-depth", "deepest nesting a query may have"),
+        ("--max-aliases", "most aliases in a query"),
+        ("--max-cost", "highest cost a query may have"),
+        ("--timeout", "seconds one request may run"),
+    ):
+        default = getattr(DEFAULT_LIMITS, flag[2:].replace("-", "_"))
+        run.add_argument(flag, type=type(default), help=f"{what} (default: the config's [limits], else {default:g})")
     run.add_argument("--no-access-log", dest="access_log", action="store_false", help="do not log each request")
     run.set_defaults(handler=serve)
+
+    check_rules = commands.add_parser("audit", help=audit.__doc__, description=audit.__doc__, formatter_class=Defaults)
+    _source_options(check_rules)
+    _report_options(check_rules)
+    check_rules.add_argument("--rule", type=RuleCode, action="append", choices=list(RuleCode),
+                             help="only this rule; repeat for several (default: every enabled rule)")  # fmt: skip
+    check_rules.set_defaults(handler=audit)
+
+    report = commands.add_parser("bulletin", help=bulletin.__doc__, description=bulletin.__doc__,
+                                 formatter_class=Defaults)  # fmt: skip
+    _source_options(report)
+    _report_options(report)
+    report.add_argument("--previous", type=_date, help="the date to compare with (default: ten days before --as-of)")
+    report.set_defaults(handler=bulletin)
 
     check = commands.add_parser("load", help=load.__doc__, description=load.__doc__, formatter_class=Defaults)
     check.add_argument("path", type=Path, help="ledger folder of CSVs or .xlsx workbook")
@@ -147,13 +255,40 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def _source_options(command: argparse.ArgumentParser) -> None:
+    source = command.add_mutually_exclusive_group()
+    source.add_argument("--data", type=Path, help="ledger folder of CSVs or .xlsx workbook (default: the demo)")
+    source.add_argument("--demo", action="store_true", help="the Changsha demo")
+    command.add_argument("--encoding", help="encoding of the ledger's CSV files (default: detected)")
+    command.add_argument("--config", type=Path, help=f"rules and limits (default: ./{CONFIG_FILE} if there is one)")
+
+
+def _report_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--as-of", type=_date, help="the date reported on, YYYY-MM-DD (default: today)")
+    command.add_argument("--park", help="only this park")
+    command.add_argument("--chain", help="only this industry chain")
+    command.add_argument("--cluster", help="only this cluster, by id or exact name")
+    command.add_argument("--format", choices=["table", "csv", "xlsx"], help="default: by --out's suffix, else table")
+    command.add_argument("--out", type=Path, help="file to write (default: print a table)")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-23") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     commands = parser()
     args = commands.parse_args(argv)
     if args.command is None:
         commands.print_help()
         return 0
-    return args.handler(args)
+    try:
+        return int(args.handler(args))
+    except Refused:
+        return 1
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ does not depend on variables and a document is validated (and cached) once.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from functools import cache, lru_cache
 from typing import Any, cast
@@ -46,6 +46,8 @@ from graphql import (
     parse,
 )
 
+from graph.compliance import ConfigInvalid
+
 COST = "chainorg-cost"  # key of a field's Cost in strawberry field metadata
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 UNKNOWN = None  # an argument given by a variable
@@ -67,6 +69,20 @@ class Limits:
     def rule(self) -> type[ASTValidationRule]:
         """A validation rule enforcing these limits (one class per Limits, so caches hit)."""
         return _rule_for(self)
+
+    @classmethod
+    def from_mapping(cls, table: Mapping[str, Any], where: str = "limits") -> Limits:
+        """Limits from a `[limits]` table; what is absent keeps its default. Raises ConfigInvalid naming the key."""
+        names = [f.name for f in fields(cls)]
+        unknown = sorted(set(table) - set(names))
+        if unknown:
+            raise ConfigInvalid(f"{where}.{unknown[0]}: no such limit; the limits are {', '.join(names)}")
+        for name, value in table.items():
+            number = (int, float) if name == "timeout" else int
+            if isinstance(value, bool) or not isinstance(value, number) or value <= 0:
+                kind = "number of seconds" if name == "timeout" else "whole number"
+                raise ConfigInvalid(f"{where}.{name}: must be a positive {kind}, got {value!r}")
+        return replace(cls(), **table)
 
 
 DEFAULT_LIMITS = Limits()

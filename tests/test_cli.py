@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from python_calamine import CalamineWorkbook
 
 from tests.conftest import HAND_TABLES, credit_code, free_port, write_csv
 
@@ -55,9 +56,11 @@ def test_demo_writes_a_ledger_that_loads(tmp_path: Path) -> None:
     assert result.returncode == 0 and "13,212" in result.stdout
 
 
-def test_serve_answers_over_http_and_stops(hand_ledger: Path) -> None:
+def test_serve_answers_over_http_with_its_config_and_stops(hand_ledger: Path, tmp_path: Path) -> None:
+    config = tmp_path / "park.toml"
+    config.write_text("[rules.JOINT_TOO_WIDE]\nmax_units = 4\n[limits]\nmax_depth = 2\n")
     port = free_port()
-    server = subprocess.Popen([CHAINORG, "serve", "--data", str(hand_ledger), "--port", str(port)],
+    server = subprocess.Popen([CHAINORG, "serve", "--data", str(hand_ledger), "--port", str(port), "--config", config],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
     try:
         deadline = time.monotonic() + 30
@@ -71,10 +74,50 @@ def test_serve_answers_over_http_and_stops(hand_ledger: Path) -> None:
                 assert time.monotonic() < deadline and server.poll() is None, "server did not start"
                 time.sleep(0.1)
         assert response.json() == {"data": {"coverage": {"enterprises": 6}}}
+        rules = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": RULES_QUERY}).json()["data"]["rules"]
+        assert {"rule": "JOINT_TOO_WIDE", "thresholds": [{"name": "max_units", "value": 4}]} in rules
+        deep = httpx.post(
+            f"http://127.0.0.1:{port}/graphql", json={"query": "{ organizations { nodes { parent { id } } } }"}
+        )
+        assert deep.json()["errors"][0]["extensions"] == {"code": "QUERY_TOO_COMPLEX", "depth": 3, "limit": 2}
     finally:
         server.send_signal(signal.SIGINT)
         output = server.communicate(timeout=10)[0].decode()
     assert "Shutting down" in output and "Finished server process" in output
+
+
+RULES_QUERY = "{ rules { rule thresholds { name value } } }"
+
+
+def test_serve_refuses_an_invalid_config_naming_the_key(hand_ledger: Path, tmp_path: Path) -> None:
+    config = tmp_path / "chainorg.toml"
+    config.write_text("[rules.OVERSIZE_BRANCH]\nmax_members = -5\n")
+    result = run("serve", "--data", str(hand_ledger), "--port", str(free_port()), "--config", str(config))
+    assert result.returncode == 1 and "serving" not in result.stdout
+    assert f"configuration refused: {config}: rules.OVERSIZE_BRANCH.max_members: must not be negative" in result.stderr
+
+
+def test_audit_writes_the_findings(hand_ledger: Path, tmp_path: Path) -> None:
+    out = tmp_path / "findings.csv"
+    result = run("audit", "--data", str(hand_ledger), "--as-of", "2026-11-23", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "规则,规则名称,严重程度,对象类型,对象编号,对象名称,说明"
+    assert [line.split(",")[0] for line in lines[1:]] == ["MUST_BUILD", "COVERS_INACTIVE"]
+    only = run("audit", "--data", str(hand_ledger), "--as-of", "2026-11-23", "--rule", "COVERS_INACTIVE")
+    assert "企业7党支部" in only.stdout and credit_code(5) not in only.stdout
+
+
+def test_bulletin_writes_a_workbook(hand_ledger: Path, tmp_path: Path) -> None:
+    out = tmp_path / "通报.xlsx"
+    result = run("bulletin", "--data", str(hand_ledger), "--as-of", "2021-07-31", "--previous", "2020-07-31",
+                 "--out", str(out))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_name("情况通报").to_python()
+    assert rows[0][:4] == ["维度", "编号", "名称", "企业数(2021-07-31)"]
+    assert [row[0] for row in rows[1:3]] == ["合计", "园区"]
+    bad = run("bulletin", "--data", str(hand_ledger), "--as-of", "31/07/2021")
+    assert bad.returncode == 2 and "not a date like" in bad.stderr
 
 
 def test_serve_refuses_a_bad_ledger(tmp_path: Path) -> None:
@@ -109,7 +152,7 @@ def test_alone_it_prints_help_and_it_knows_its_version() -> None:
 
 def test_help_shows_defaults() -> None:
     help_text = run("serve", "--help").stdout
-    assert "port to listen on (default: 8000)" in help_text and "(default: 20000)" in help_text
+    assert "port to listen on (default: 8000)" in help_text and "else 20000)" in help_text
 
 
 def test_demo_refuses_a_folder_that_is_not_empty_or_a_file(tmp_path: Path) -> None:

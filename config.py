@@ -1,0 +1,53 @@
+"""`chainorg.toml`: a park's compliance rules and the server's query limits.
+
+```toml
+[rules.MUST_BUILD]
+min_employees = 30          # Xiamen's hard indicator, as this park sets it
+[rules.ORPHAN]
+enabled = false
+[limits]
+max_cost = 5000
+```
+
+Everything absent keeps its default; anything unknown, of the wrong type or negative is
+refused with its key and the reason, before the server starts.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from graph.compliance import DEFAULT_RULES, ConfigInvalid, RuleConfig
+from schema.limits import DEFAULT_LIMITS, Limits
+
+CONFIG_FILE = "chainorg.toml"
+
+
+@dataclass(frozen=True)
+class Config:
+    rules: RuleConfig = DEFAULT_RULES
+    limits: Limits = DEFAULT_LIMITS
+
+
+def read_config(path: Path) -> Config:
+    """The configuration in `path`; ConfigInvalid names the file, the key and why."""
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigInvalid(f"{path}: does not exist") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigInvalid(f"{path}: cannot be read: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigInvalid(f"{path}: not valid TOML: {error}") from None
+    unknown = sorted(set(table) - {"rules", "limits"})
+    if unknown:
+        raise ConfigInvalid(f"{path}: [{unknown[0]}]: no such section; chainorg.toml has [rules] and [limits]")
+    for section in ("rules", "limits"):
+        if not isinstance(table.get(section, {}), dict):
+            raise ConfigInvalid(f"{path}: {section}: must be a table ([{section}])")
+    try:
+        return Config(RuleConfig.from_mapping(table.get("rules", {})), Limits.from_mapping(table.get("limits", {})))
+    except ConfigInvalid as invalid:
+        raise ConfigInvalid(f"{path}: {invalid}") from None

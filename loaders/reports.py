@@ -1,0 +1,91 @@
+"""Reports handed round as spreadsheets: findings and bulletins as CSV or Excel, Chinese headers.
+
+Excel files are written with openpyxl: a bold, frozen header row and columns as wide as
+their text (a Chinese character counts twice), so a report opens ready to read.
+"""
+
+from __future__ import annotations
+
+import csv
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from graph.bulletin import Bulletin
+from graph.compliance import RULES, Finding, RuleCode
+
+Cell = str | int | float
+SEVERITY_NAMES = {"ERROR": "违规", "WARNING": "提醒", "INFO": "提示"}
+SUBJECT_NAMES = {"ENTERPRISE": "企业", "ORGANIZATION": "党组织"}
+GROUPING_NAMES = {"PARK": "园区", "CHAIN": "产业链", "CLUSTER": "党群联组"}
+FINDING_HEADERS = ["规则", "规则名称", "严重程度", "对象类型", "对象编号", "对象名称", "说明"]
+MAX_WIDTH = 80
+
+
+def finding_rows(findings: Sequence[Finding]) -> list[list[Cell]]:
+    return [
+        [f.rule.value, RULES[f.rule].term, SEVERITY_NAMES[f.severity], SUBJECT_NAMES[f.subject],
+         f.subject_id, f.subject_name, f.message]
+        for f in findings
+    ]  # fmt: skip
+
+
+def bulletin_table(bulletin: Bulletin) -> tuple[list[str], list[list[Cell]]]:
+    """The bulletin as headers and rows: each group's coverage and findings per rule at both dates."""
+    then, now = bulletin.previous.isoformat(), bulletin.as_of.isoformat()
+    codes: list[RuleCode] = [count.rule for count in bulletin.rows[0].current_counts] if bulletin.rows else []
+    headers = ["维度", "编号", "名称", f"企业数({now})"]
+    for measure in ("组织覆盖率", "工作覆盖率"):
+        headers += [f"{measure}({then})", f"{measure}({now})", f"{measure}变化"]
+    for code in codes:
+        headers += [f"{RULES[code].term}({then})", f"{RULES[code].term}({now})", f"{RULES[code].term}变化"]
+    rows: list[list[Cell]] = []
+    for row in bulletin.rows:
+        cells: list[Cell] = [GROUPING_NAMES[row.by] if row.by else "合计", row.key, row.label]
+        cells.append(row.current.enterprises)
+        cells += [round(row.previous.organization_rate, 4), round(row.current.organization_rate, 4),
+                  round(row.organization_rate_change, 4)]  # fmt: skip
+        cells += [round(row.previous.work_rate, 4), round(row.current.work_rate, 4), round(row.work_rate_change, 4)]
+        for before, after, change in zip(row.previous_counts, row.current_counts, row.changes, strict=True):
+            cells += [before.count, after.count, change.count]
+        rows.append(cells)
+    return headers, rows
+
+
+def write_csv(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> None:
+    """UTF-8 with a BOM, which Excel opens as such."""
+    with path.open("w", encoding="utf-8-sig", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(headers)
+        writer.writerows(rows)
+
+
+def write_xlsx(path: Path, title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = title
+    sheet.append(list(headers))
+    for row in rows:
+        sheet.append(list(row))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    for index, header in enumerate(headers):
+        widest = max([display_width(header), *(display_width(row[index]) for row in rows)])
+        sheet.column_dimensions[get_column_letter(index + 1)].width = min(widest + 2, MAX_WIDTH)
+    workbook.save(path)
+
+
+def display_width(cell: Cell) -> int:
+    """Columns a cell's text takes: wide (CJK) characters count twice.
+
+    >>> display_width("联合党支部"), display_width("MUST_BUILD")
+    (10, 10)
+    """
+    text = str(cell)
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)

@@ -1,0 +1,45 @@
+"""Findings and bulletins written as spreadsheets, read back with another library."""
+
+import codecs
+import csv
+import io
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+
+from graph.bulletin import bulletin
+from graph.compliance import DEFAULT_RULES
+from graph.networkx_store import NetworkxStore
+from graph.query import Scope
+from loaders.reports import FINDING_HEADERS, bulletin_table, finding_rows, write_csv, write_xlsx
+
+pytestmark = pytest.mark.anyio
+DAY = date(2021, 7, 31)
+
+
+async def test_findings_reopen_from_xlsx_with_the_same_rows(demo_store: NetworkxStore, tmp_path: Path) -> None:
+    findings = (await demo_store.findings(Scope(), DAY, DEFAULT_RULES, 0, 400)).items
+    rows = finding_rows(findings)
+    path = tmp_path / "audit.xlsx"
+    write_xlsx(path, "合规检查", FINDING_HEADERS, rows)
+    sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("合规检查").to_python()
+    assert sheet[0] == FINDING_HEADERS
+    assert sheet[1:] == rows
+    layout = openpyxl.load_workbook(path).active
+    assert layout is not None and layout.freeze_panes == "A2" and layout["A1"].font.bold
+    message_width = layout.column_dimensions["G"].width
+    assert 40 < message_width <= 82  # as wide as the longest message, within reason
+
+
+async def test_the_bulletin_as_csv(demo_store: NetworkxStore, tmp_path: Path) -> None:
+    headers, rows = bulletin_table(await bulletin(demo_store, Scope(), DAY, None, DEFAULT_RULES))
+    write_csv(tmp_path / "bulletin.csv", headers, rows)
+    raw = (tmp_path / "bulletin.csv").read_bytes()
+    assert raw.startswith(codecs.BOM_UTF8)  # so Excel reads it as UTF-8
+    read = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert read == [headers, *([str(cell) for cell in row] for row in rows)]
+    assert headers[3] == "企业数(2021-07-31)" and "应建未建变化" in headers
+    assert rows[0][:3] == ["合计", "", "(all)"]
