@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench bench-scale clean
+.PHONY: run test lint bench bench-scale bench-compliance clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "chainorg needs Python 3.11 or newer")'
@@ -32,6 +32,9 @@ bench: $(STAMP)
 
 bench-scale: $(STAMP)
 	$(BIN)/python bench/scale.py
+
+bench-compliance: $(STAMP)
+	$(BIN)/python bench/compliance.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -107,7 +108,7 @@ class OrganizationFacts:
 # -- the rules ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Setting:
     """One rule's configuration: on or off, its severity and its thresholds."""
 
@@ -117,7 +118,11 @@ class Setting:
     values: tuple[tuple[str, Value], ...]
 
     def __getitem__(self, name: str) -> int:
-        return int(dict(self.values)[name])
+        return self._by_name[name]
+
+    @cached_property
+    def _by_name(self) -> dict[str, int]:
+        return {name: int(value) for name, value in self.values}
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,7 +344,7 @@ SEVERITY_ORDER = list(Severity)
 # -- configuration ------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RuleConfig:
     """Every rule's setting; hashable, so answers can be kept per configuration."""
 
@@ -369,7 +374,15 @@ class RuleConfig:
 
     def enabled(self) -> list[Setting]:
         """Enabled settings in report order: by severity, then in the order the rules are declared."""
+        return self._enabled
+
+    @cached_property
+    def _enabled(self) -> list[Setting]:
         return sorted((s for s in self.settings if s.enabled), key=lambda s: SEVERITY_ORDER.index(s.severity))
+
+    @cached_property
+    def _organization_rules(self) -> list[tuple[OrganizationRule, Setting]]:
+        return [(rule, s) for s in self._enabled if isinstance(rule := RULES[s.code], OrganizationRule)]
 
 
 def _setting(rule: Rule, table: Any, where: str) -> Setting:
@@ -431,9 +444,8 @@ def organization_findings(facts: OrganizationFacts, config: RuleConfig, day: dat
     ['联合党支部 X楼联合党支部 covers 7 units; the limit is 5']
     """
     org, found = facts.organization, []
-    for setting in config.enabled():
-        rule = RULES[setting.code]
-        if isinstance(rule, OrganizationRule) and (message := rule.check(facts, setting, day)) is not None:
+    for rule, setting in config._organization_rules:
+        if (message := rule.check(facts, setting, day)) is not None:
             found.append(Finding(setting.code, setting.severity, Subject.ORGANIZATION, org.id, org.name, message))
     return found
 

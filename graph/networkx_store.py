@@ -253,18 +253,15 @@ class NetworkxStore:
         for org, enterprise in zip(self.edge_org[gone].tolist(), table.records(rows[gone]), strict=True):
             inactive.setdefault(org, []).append((enterprise.name, enterprise.status))
         on = date.fromordinal(day)
+        columns = zip(
+            self._organizations, formal.tolist(), (formal + probationary).tolist(), units.tolist(),
+            self._attached.tolist(), strict=True,
+        )  # fmt: skip
         return [
             None
             if org.established_on is not None and org.established_on > on
-            else OrganizationFacts(
-                org,
-                int(formal[i]),
-                int(formal[i] + probationary[i]),
-                int(units[i]),
-                tuple(inactive.get(i, ())),
-                bool(self._attached[i]),
-            )
-            for i, org in enumerate(self._organizations)
+            else OrganizationFacts(org, formal, members, units, tuple(inactive.get(i, ())), attached)
+            for i, (org, formal, members, units, attached) in enumerate(columns)
         ]
 
     @lru_cache(maxsize=8)  # noqa: B019 - a report pages through one audit
