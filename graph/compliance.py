@@ -381,7 +381,8 @@ class RuleConfig:
         return sorted((s for s in self.settings if s.enabled), key=lambda s: SEVERITY_ORDER.index(s.severity))
 
     @cached_property
-    def _organization_rules(self) -> list[tuple[OrganizationRule, Setting]]:
+    def organization_rules(self) -> list[tuple[OrganizationRule, Setting]]:
+        """The enabled organization rules with their settings, in report order."""
         return [(rule, s) for s in self._enabled if isinstance(rule := RULES[s.code], OrganizationRule)]
 
 
@@ -444,7 +445,7 @@ def organization_findings(facts: OrganizationFacts, config: RuleConfig, day: dat
     ['联合党支部 X楼联合党支部 covers 7 units; the limit is 5']
     """
     org, found = facts.organization, []
-    for rule, setting in config._organization_rules:
+    for rule, setting in config.organization_rules:
         if (message := rule.check(facts, setting, day)) is not None:
             found.append(Finding(setting.code, setting.severity, Subject.ORGANIZATION, org.id, org.name, message))
     return found
