@@ -461,8 +461,8 @@ class RuleCount:
 class Audit:
     """The findings of one configuration within a scope on one day.
 
-    Enterprise findings stay masks until a page asks for them; organization findings
-    (thousands, not millions) are written out at once.
+    Enterprise findings stay masks (a byte an enterprise) until a page asks for them;
+    organization findings (thousands, not millions) are written out at once.
     """
 
     def __init__(
@@ -476,49 +476,61 @@ class Audit:
         self.config, self.enterprises = config, enterprises
         masks = enterprise_masks(enterprises, config)
         self.masks = masks if in_scope is None else {code: mask & in_scope for code, mask in masks.items()}
-        self.rows = {code: np.flatnonzero(mask) for code, mask in self.masks.items()}
-        self.about: dict[RuleCode, list[Finding]] = {}
+        self.by_rule: dict[RuleCode, list[Finding]] = {}  # organization findings
+        self.by_subject: dict[str, list[Finding]] = {}
         for facts in organizations:
             for finding in organization_findings(facts, config, day):
-                self.about.setdefault(finding.rule, []).append(finding)
+                self.by_rule.setdefault(finding.rule, []).append(finding)
+                self.by_subject.setdefault(finding.subject_id, []).append(finding)
         self.order = [s.code for s in config.enabled()]
+        self._sizes = {
+            code: int(np.count_nonzero(self.masks[code])) if code in self.masks else len(self.by_rule.get(code, []))
+            for code in self.order
+        }
+        self._rows: dict[RuleCode, np.ndarray] = {}
 
     def counts(self) -> list[RuleCount]:
         """How many findings each enabled rule has, in report order (zeros included)."""
-        return [RuleCount(code, self.config.setting(code).severity, self._size(code)) for code in self.order]
+        return [RuleCount(code, self.config.setting(code).severity, self._sizes[code]) for code in self.order]
 
-    def _size(self, code: RuleCode) -> int:
-        return len(self.rows[code]) if code in self.rows else len(self.about.get(code, []))
+    def total(self) -> int:
+        return sum(self._sizes.values())
+
+    def rows(self, code: RuleCode) -> np.ndarray:
+        """The rows enterprise rule `code` finds, in row order; worked out when first asked."""
+        if code not in self._rows:
+            self._rows[code] = np.flatnonzero(self.masks[code]).astype(np.int32)
+        return self._rows[code]
 
     def page(self, offset: int, limit: int, records: Callable[[np.ndarray], list[Enterprise]]) -> list[Finding]:
         """Findings `offset` to `offset + limit` in report order; `records` builds enterprises by row."""
         found: list[Finding] = []
         for code in self.order:
-            size = self._size(code)
+            size = self._sizes[code]
             if offset >= size:
                 offset -= size
                 continue
             wanted = limit - len(found)
-            if code in self.rows:
-                rows = self.rows[code][offset : offset + wanted]
-                found += self.about_rows(code, rows, records(rows))
+            if code in self.masks:
+                rows = self.rows(code)[offset : offset + wanted]
+                found += [self._about(code, row, e) for row, e in zip(rows.tolist(), records(rows), strict=True)]
             else:
-                found += self.about.get(code, [])[offset : offset + wanted]
+                found += self.by_rule.get(code, [])[offset : offset + wanted]
             offset = 0
             if len(found) >= limit:
                 break
         return found
 
-    def about_rows(self, code: RuleCode, rows: np.ndarray, enterprises: Sequence[Enterprise]) -> list[Finding]:
-        own = self.enterprises.own_organization[rows].tolist()
-        covered = self.enterprises.organization_covered[rows].tolist()
+    def about_enterprise(self, row: int, enterprise: Enterprise) -> list[Finding]:
+        """The findings about the enterprise at `row`, in report order."""
         return [
-            enterprise_finding(code, self.config, enterprise, *flags)
-            for enterprise, *flags in zip(enterprises, own, covered, strict=True)
+            self._about(code, row, enterprise) for code in self.order if code in self.masks and self.masks[code][row]
         ]
 
-    def total(self) -> int:
-        return sum(self._size(code) for code in self.order)
+    def _about(self, code: RuleCode, row: int, enterprise: Enterprise) -> Finding:
+        facts = self.enterprises
+        own, covered = bool(facts.own_organization[row]), bool(facts.organization_covered[row])
+        return enterprise_finding(code, self.config, enterprise, own, covered)
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,17 @@ def _cumulative(
     return count(starts), count(ends)
 
 
+def first_since(size: int, rows: np.ndarray, since: np.ndarray) -> np.ndarray:
+    """Per row, the earliest `since` of its edges; NEVER for a row without one.
+
+    >>> first_since(3, np.array([0, 0, 2]), np.array([5, 3, 7])).tolist() == [3, NEVER, 7]
+    True
+    """
+    first = np.full(size, NEVER, dtype=np.int32)
+    np.minimum.at(first, rows.astype(np.int64), since.astype(np.int32))
+    return first
+
+
 def merged_intervals(owner: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Union of each owner's intervals, as (starts, ends) of disjoint intervals.
 
@@ -120,10 +131,8 @@ class CoverageIndex:
         self._cluster_named = _unique_names(cluster_names)
         self.edge_org = edge_org.astype(np.int32)
         self.edge_row = edge_row.astype(np.int32)
-        organized = np.full(table.size, NEVER, dtype=np.int32)
-        np.minimum.at(organized, self.edge_row, edge_since.astype(np.int32))
-        worked = np.full(table.size, NEVER, dtype=np.int32)
-        np.minimum.at(worked, assigned_row.astype(np.int32), assigned_since.astype(np.int32))
+        organized = first_since(table.size, self.edge_row, edge_since)
+        worked = first_since(table.size, assigned_row, assigned_since)
         inactive = inactive_since(table.status, table.status_since)
 
         self.grid = DayGrid(table.registered, inactive, organized, worked, edge_since)

@@ -28,7 +28,7 @@ from graph.compliance import (
     RuleConfig,
     RuleCount,
 )
-from graph.coverage import CoverageIndex
+from graph.coverage import CoverageIndex, first_since
 from graph.dataset import Dataset
 from graph.enterprises import Dimension
 from graph.model import (
@@ -54,27 +54,18 @@ from graph.query import (
     Scope,
 )
 from graph.rules import (
-    NEVER,
     STATUSES,
     Today,
     asked_on,
     counted_at,
     day_number,
     effective_since,
-    inactive_since,
     resolve_clusters,
 )
 
 T = TypeVar("T")
 Node = tuple[str, ...]
 ATTACHING = frozenset({OrgKind.CLUSTER, OrgKind.CHAIN_COMMITTEE, OrgKind.PARK_COMMITTEE})
-
-
-def first_since(size: int, rows: np.ndarray, since: np.ndarray) -> np.ndarray:
-    """Per row, the earliest `since` of its edges; NEVER for a row without one."""
-    first = np.full(size, NEVER, dtype=np.int32)
-    np.minimum.at(first, rows, since.astype(np.int32))
-    return first
 
 
 def organization_node(org_id: str) -> Node:
@@ -128,11 +119,10 @@ class NetworkxStore:
             assigned_row=assigned_row,
             assigned_since=np.array([day_number(a.since) for a in assignments], dtype=np.int64),
         )
-        self._inactive = inactive_since(table.status, table.status_since)
         joint = np.array([o.kind is OrgKind.JOINT_BRANCH for o in dataset.organizations], dtype=bool)
-        self._organized_since = first_since(table.size, self.edge_row, self.edge_since)
         own = ~joint[self.edge_org] if len(self.edge_org) else np.empty(0, dtype=bool)
-        self._owned_since = first_since(table.size, self.edge_row[own], self.edge_since[own])
+        # grid positions, as the index keeps `organized`: covered by an organization of its own since
+        self._owned = self.index.grid.positions(first_since(table.size, self.edge_row[own], self.edge_since[own]))
         self._attached = self._attached_organizations()
 
     # -- building ----------------------------------------------------------------
@@ -221,7 +211,7 @@ class NetworkxStore:
     def _members_at(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """Formal and probationary members per organization, over the ACTIVE enterprises of its subtree."""
         owner, row = self._subtree(day)
-        active = self._inactive[row] > day
+        active = self.index.inactive[row] > self.index.grid.position(day)
         owner, row, size = owner[active], row[active], len(self._organizations)
         formal = np.bincount(owner, weights=self.table.formal[row], minlength=size).astype(np.int64)
         probationary = np.bincount(owner, weights=self.table.probationary[row], minlength=size).astype(np.int64)
@@ -231,14 +221,15 @@ class NetworkxStore:
 
     @lru_cache(maxsize=4)  # noqa: B019
     def _enterprise_facts(self, day: int) -> EnterpriseFacts:
-        table = self.table
+        table, index = self.table, self.index
+        position = index.grid.position(day)
         return EnterpriseFacts(
-            active=counted_at(table.registered, self._inactive, day),
+            active=counted_at(index.registered, index.inactive, position),
             formal=table.formal,
             employees=table.employees,
             above_scale=table.above_scale,
-            own_organization=self._owned_since <= day,
-            organization_covered=self._organized_since <= day,
+            own_organization=self._owned <= position,
+            organization_covered=index.organized <= position,
         )
 
     @lru_cache(maxsize=4)  # noqa: B019
@@ -248,7 +239,7 @@ class NetworkxStore:
         formal, probationary = self._members_at(day)
         live = (table.registered[rows] <= day) & (self.edge_since <= day)
         units = np.bincount(self.edge_org[live], minlength=len(self._organizations))
-        gone = live & (self._inactive[rows] <= day)
+        gone = live & (self.index.inactive[rows] <= self.index.grid.position(day))
         inactive: dict[int, list[tuple[str, Status]]] = {}
         for org, enterprise in zip(self.edge_org[gone].tolist(), table.records(rows[gone]), strict=True):
             inactive.setdefault(org, []).append((enterprise.name, enterprise.status))
@@ -287,18 +278,18 @@ class NetworkxStore:
         owner, row = self._subtree(day)
         counts = {}
         for code in audit.order:
-            if code in audit.rows:
-                counts[code] = np.bincount(codes[audit.rows[code]], minlength=groups)
+            if code in audit.masks:
+                counts[code] = np.bincount(codes[audit.masks[code]], minlength=groups)
                 continue
             flagged = np.zeros(len(self._organizations), dtype=bool)
-            flagged[[self._org_index[f.subject_id] for f in audit.about.get(code, [])]] = True
+            flagged[[self._org_index[f.subject_id] for f in audit.by_rule.get(code, [])]] = True
             picked = flagged[owner] if mask is None else flagged[owner] & mask[row]
             pairs = np.unique(owner[picked].astype(np.int64) * groups + codes[row[picked]])
             counts[code] = np.bincount(pairs % groups, minlength=groups)
+        severities = {s.code: s.severity for s in rules.enabled()}
         found = []
         for group in np.flatnonzero(present).tolist():
             key, label = self.index.group(by, group)
-            severities = {s.code: s.severity for s in rules.enabled()}
             tally = [RuleCount(code, severities[code], int(counts[code][group])) for code in audit.order]
             found.append(ComplianceGroup(key, label, tally))
         return sorted(found, key=lambda group: group.key)
@@ -450,21 +441,15 @@ class NetworkxStore:
 
     async def findings_about(self, ids: Sequence[str], as_of: date | None, rules: RuleConfig) -> list[list[Finding]]:
         audit = await offload(self._audit, Scope(), asked_on(as_of, self.today), rules)
-        about: dict[str, list[Finding]] = {}
-        for code in audit.order:
-            for finding in audit.about.get(code, []):
-                about.setdefault(finding.subject_id, []).append(finding)
-        rows = self.table.rows_of([i for i in ids if i not in self._org_index])
+        codes = [i for i in ids if i not in self._org_index]
+        rows = self.table.rows_of(codes)
         records = iter(self.table.records(rows[rows >= 0]))
-        for row in rows.tolist():
-            if row < 0:
-                continue
-            enterprise = next(records)
-            for code in audit.order:
-                if code in audit.masks and audit.masks[code][row]:
-                    finding = audit.about_rows(code, np.array([row]), [enterprise])[0]
-                    about.setdefault(enterprise.credit_code, []).append(finding)
-        return [about.get(i, []) for i in ids]
+        about = {
+            code: audit.about_enterprise(row, next(records))
+            for code, row in zip(codes, rows.tolist(), strict=True)
+            if row >= 0
+        }
+        return [audit.by_subject.get(i, []) if i in self._org_index else about.get(i, []) for i in ids]
 
     async def compliance_by(
         self, by: GroupBy, scope: Scope, as_of: date | None, rules: RuleConfig
