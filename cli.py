@@ -143,6 +143,9 @@ def _write(args: argparse.Namespace, title: str, headers: list[str], rows: list[
     """Rows as a table on the terminal, or to --out as CSV or Excel (by --format or the file's suffix)."""
     out: Path | None = args.out
     form = args.format or (out.suffix.lstrip(".").lower() if out is not None else "table")
+    if out is None and form != "table":
+        errors.print(Text(f"--format {form} writes a file: give --out FILE"))
+        raise Refused
     if form == "table" or out is None:
         table = Table(title=title)
         for header in headers:
@@ -167,8 +170,8 @@ def audit(args: argparse.Namespace) -> int:
     rules = config.rules.only(args.rule)
 
     async def every_finding() -> list[Finding]:
-        first = await store.findings(_scope(args), args.as_of, rules, 0, 1)
-        return (await store.findings(_scope(args), args.as_of, rules, 0, first.total)).items
+        counts = await store.compliance(_scope(args), args.as_of, rules)
+        return (await store.findings(_scope(args), args.as_of, rules, 0, sum(c.count for c in counts))).items
 
     try:
         findings = asyncio.run(every_finding())
@@ -184,9 +187,8 @@ def bulletin(args: argparse.Namespace) -> int:
     from graph.bulletin import bulletin as make_bulletin
 
     config, store = _config(args), _store(args, "reporting")
-    as_of = args.as_of or date.today()
     try:
-        report = asyncio.run(make_bulletin(store, _scope(args), as_of, args.previous, config.rules))
+        report = asyncio.run(make_bulletin(store, _scope(args), args.as_of, args.previous, config.rules))
     except ChainorgError as error:
         errors.print(Text(f"cannot report: {error}"))
         return 1

@@ -53,12 +53,16 @@ class Bulletin:
     rows: list[BulletinRow]
 
 
-async def bulletin(store: OrgStore, scope: Scope, as_of: date, previous: date | None, rules: RuleConfig) -> Bulletin:
-    """The bulletin of `scope` as of `as_of`, compared with `previous` (default: ten days before).
+async def bulletin(
+    store: OrgStore, scope: Scope, as_of: date | None, previous: date | None, rules: RuleConfig
+) -> Bulletin:
+    """The bulletin of `scope` as of `as_of` (default: today), compared with `previous`
+    (default: ten days before).
 
     Rows: the whole scope, then each park, chain and cluster with enterprises in the scope
     at either date; a group absent at one date shows zeros there.
     """
+    as_of = as_of if as_of is not None else date.today()
     before = previous if previous is not None else as_of - TEN_DAYS
     now, then = await asyncio.gather(store.coverage(scope, as_of), store.coverage(scope, before))
     counts_now, counts_then = await asyncio.gather(

@@ -98,13 +98,17 @@ class Loaders:
 class Context:
     store: OrgStore
     loaders: Loaders
-    rules: RuleConfig = DEFAULT_RULES
     request: Any = None
     lookahead: dict[tuple[str, ...], list[Any]] = field(default_factory=dict)  # see schema.lookahead
 
     @classmethod
     def for_store(cls, store: OrgStore, request: Any = None, rules: RuleConfig = DEFAULT_RULES) -> Context:
-        return cls(store=store, loaders=Loaders(store, rules), rules=rules, request=request)
+        return cls(store=store, loaders=Loaders(store, rules), request=request)
+
+    @property
+    def rules(self) -> RuleConfig:
+        """The compliance rules this server applies."""
+        return self.loaders.rules
 
 
 ChainorgInfo = Info[Context, None]

@@ -178,8 +178,7 @@ class Query:
         as_of: AsOf = None,
         previous: Annotated[date | None, strawberry.argument(description="The date to compare with.")] = None,
     ) -> Bulletin:
-        day = as_of if as_of is not None else date.today()
-        found = await bulletin(info.context.store, scope_of(scope), day, previous, info.context.rules)
+        found = await bulletin(info.context.store, scope_of(scope), as_of, previous, info.context.rules)
         return Bulletin.of(found)
 
     @strawberry.field(description="The compliance rules as this server applies them.", metadata=cost(items=10))

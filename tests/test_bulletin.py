@@ -1,6 +1,6 @@
 """The ten-day bulletin against the questions it is made of."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -33,6 +33,8 @@ async def test_every_change_is_the_difference_of_two_audits(demo_store: Networkx
 async def test_previous_defaults_to_ten_days_before(hand_store: NetworkxStore) -> None:
     report = await bulletin(hand_store, Scope(park="A"), NOW, None, DEFAULT_RULES)
     assert report.previous == date(2021, 7, 21)
+    today = await bulletin(hand_store, Scope(), None, None, DEFAULT_RULES)
+    assert (today.as_of, today.as_of - today.previous) == (date.today(), timedelta(days=10))
     assert [(row.by, row.key) for row in report.rows] == [
         (None, ""),
         ("PARK", "A"),

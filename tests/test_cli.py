@@ -106,6 +106,8 @@ def test_audit_writes_the_findings(hand_ledger: Path, tmp_path: Path) -> None:
     assert [line.split(",")[0] for line in lines[1:]] == ["MUST_BUILD", "COVERS_INACTIVE"]
     only = run("audit", "--data", str(hand_ledger), "--as-of", "2026-11-23", "--rule", "COVERS_INACTIVE")
     assert "企业7党支部" in only.stdout and credit_code(5) not in only.stdout
+    no_file = run("audit", "--data", str(hand_ledger), "--format", "xlsx")
+    assert no_file.returncode == 1 and "--format xlsx writes a file: give --out FILE" in no_file.stderr
 
 
 def test_bulletin_writes_a_workbook(hand_ledger: Path, tmp_path: Path) -> None:
