@@ -6,7 +6,12 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench bench-scale bench-compliance clean
+# Debian packages: Graphviz draws the org charts, a CJK font renders their Chinese names,
+# poppler's pdftotext and pdffonts let the tests read the PDFs back.
+DEBIAN_PACKAGES := graphviz fonts-wqy-microhei poppler-utils
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test lint system bench bench-scale bench-compliance bench-charts clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "chainorg needs Python 3.11 or newer")'
@@ -15,10 +20,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-run: $(STAMP)
+# Quick when they are present; apt's package lists are refreshed only if the install needs it.
+system:
+	@command -v dot >/dev/null && command -v pdftotext >/dev/null && fc-list 2>/dev/null | grep -q "WenQuanYi Micro Hei" \
+	|| $(SUDO) apt-get install -y --no-install-recommends $(DEBIAN_PACKAGES) \
+	|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $(DEBIAN_PACKAGES); }
+
+run: $(STAMP) system
 	$(BIN)/chainorg serve --demo --host $(HOST) --port $(PORT)
 
-test: lint
+test: lint system
 	$(BIN)/python -m pytest
 
 # Lint, format and types: part of `make test`, so CI enforces them.
@@ -35,6 +46,9 @@ bench-scale: $(STAMP)
 
 bench-compliance: $(STAMP)
 	$(BIN)/python bench/compliance.py
+
+bench-charts: $(STAMP) system
+	$(BIN)/python bench/charts.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

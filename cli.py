@@ -1,4 +1,4 @@
-"""The `chainorg` command: serve, load, demo, audit, bulletin."""
+"""The `chainorg` command: serve, load, demo, audit, bulletin, chart."""
 
 from __future__ import annotations
 
@@ -197,6 +197,41 @@ def bulletin(args: argparse.Namespace) -> int:
     return 0
 
 
+def chart(args: argparse.Namespace) -> int:
+    """An org chart (组织架构图) of an organization and the tiers under it, as a picture or as data."""
+    from graph.charts import ChartFormat, org_chart
+
+    out: Path | None = args.out
+    named = ChartFormat.of_extension(out.suffix.lstrip(".")) if out is not None and out.suffix else None
+    form: ChartFormat = args.format or named or ChartFormat.SVG
+    if out is None and form.binary:
+        errors.print(Text(f"{form} is not text: give --out FILE"))
+        return 1
+    store = _store(args, "charting")
+    try:
+        drawn = asyncio.run(org_chart(store, args.root, form, args.depth, args.links, args.as_of))
+    except ChainorgError as error:
+        errors.print(Text(f"cannot chart: {error}"))
+        return 1
+    if out is None:
+        sys.stdout.buffer.write(drawn.content)
+        return 0
+    if out.is_dir():
+        out = out / drawn.filename
+    out.write_bytes(drawn.content)
+    console.print(Text(f"wrote {out} ({form}, {len(drawn.content):,} bytes)"))
+    return 0
+
+
+def _chart_format(text: str) -> object:
+    from graph.charts import ChartFormat
+
+    found = ChartFormat.__members__.get(text.upper())
+    if found is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(f.lower() for f in ChartFormat)}")
+    return found
+
+
 def port_problem(host: str, port: int) -> str | None:
     """Why the server could not listen on host:port, before anything claims to serve there."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
@@ -243,6 +278,17 @@ def parser() -> argparse.ArgumentParser:
     _report_options(report)
     report.add_argument("--previous", type=_date, help="the date to compare with (default: ten days before --as-of)")
     report.set_defaults(handler=bulletin)
+
+    draw = commands.add_parser("chart", help=chart.__doc__, description=chart.__doc__, formatter_class=Defaults)
+    draw.add_argument("root", help="id of the organization at the top (park committee, chain committee, cluster ...)")
+    _source_options(draw)
+    draw.add_argument("--depth", type=int, default=3, help="tiers to draw under the root (0 to 6)")
+    draw.add_argument("--links", action="store_true", help="draw joint-building and pairing links as dashed lines")
+    draw.add_argument("--as-of", type=_date, help="the date drawn, YYYY-MM-DD (default: today)")
+    draw.add_argument("--format", type=_chart_format, metavar="{svg,png,pdf,dot,mermaid,graphml,json}",
+                      help="default: by --out's suffix, else svg")  # fmt: skip
+    draw.add_argument("--out", type=Path, help="file (or folder) to write; text formats print without it")
+    draw.set_defaults(handler=chart)
 
     check = commands.add_parser("load", help=load.__doc__, description=load.__doc__, formatter_class=Defaults)
     check.add_argument("path", type=Path, help="ledger folder of CSVs or .xlsx workbook")

@@ -1,4 +1,5 @@
-"""The ASGI app: GraphQL at /graphql with a GraphiQL explorer served from the package.
+"""The ASGI app: GraphQL at /graphql with a GraphiQL explorer served from the package, and
+org charts to download at /charts/{id}.{ext}.
 
 `uvicorn server:app` serves the ledger named by CHAINORG_DATA, or the Changsha demo
 when it is unset. Every page takes its scripts, styles and fonts from /static, and a
@@ -12,11 +13,14 @@ import asyncio
 import gc
 import json
 import os
+import re
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
+from datetime import date
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import anyio
 import anyio.to_thread
@@ -33,7 +37,9 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
+from graph.charts import DEFAULT_DEPTH, ChartFormat, RenderFailed, org_chart
 from graph.compliance import DEFAULT_RULES, RuleConfig
+from graph.errors import ChainorgError, InvalidArgument, NotFound
 from graph.networkx_store import NetworkxStore
 from graph.store import OrgStore
 from loaders.demo import demo_dataset
@@ -78,9 +84,9 @@ def body_problem(body: bytes) -> str | None:
     return None
 
 
-def refusal(status: int, message: str) -> JSONResponse:
-    """A GraphQL-shaped BAD_REQUEST response: the request never reached the schema."""
-    return JSONResponse({"data": None, "errors": [{"message": message, "extensions": {"code": BAD_REQUEST}}]}, status)
+def refusal(status: int, message: str, code: str = BAD_REQUEST) -> JSONResponse:
+    """A GraphQL-shaped error response, for a request that never reached the schema."""
+    return JSONResponse({"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}, status)
 
 
 class ChainorgGraphQL(GraphQL[Context, None]):
@@ -177,6 +183,44 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", **await request.app.state.store.summary()})
 
 
+CHART_STATUS = {NotFound: 404, InvalidArgument: 400, RenderFailed: 503}
+
+
+async def chart_download(request: Request) -> Response:
+    """GET /charts/{id}.{ext}?depth=&links=&asOf=: the org chart as a file to save."""
+    root, _, extension = request.path_params["name"].rpartition(".")
+    form = ChartFormat.of_extension(extension)
+    if not root or form is None:
+        known = ", ".join(f".{f.extension}" for f in ChartFormat)
+        return refusal(404, f"ask for /charts/{{id}}.{{ext}} with ext one of {known}", NotFound.code)
+    query = request.query_params
+    try:
+        depth = int(query.get("depth", DEFAULT_DEPTH))
+        links = query.get("links", "false").lower() in ("true", "1", "yes")
+        as_of = date.fromisoformat(query["asOf"]) if "asOf" in query else None
+    except ValueError:
+        return refusal(400, "depth is a whole number, links true or false, asOf a date like 2021-07-31")
+    try:
+        drawn = await org_chart(request.app.state.store, root, form, depth, links, as_of)
+    except ChainorgError as error:
+        return refusal(
+            next((s for kind, s in CHART_STATUS.items() if isinstance(error, kind)), 400), str(error), error.code
+        )
+    return Response(drawn.content, media_type=drawn.content_type, headers={
+        "Content-Disposition": content_disposition(drawn.filename, f"{root}.{form.extension}"),
+    })  # fmt: skip
+
+
+def content_disposition(filename: str, fallback: str) -> str:
+    """An attachment named `filename` (RFC 6266: UTF-8, percent-encoded), with an ASCII name for old clients.
+
+    >>> print(content_disposition("党委_2021-07-31.svg", "GXQ.svg"))
+    attachment; filename="GXQ.svg"; filename*=UTF-8''%E5%85%9A%E5%A7%94_2021-07-31.svg
+    """
+    plain = re.sub(r"[^A-Za-z0-9._-]+", "_", fallback)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
 class StartupRefused(Exception):
     """The app cannot start, for a reason its message gives in full."""
 
@@ -231,6 +275,7 @@ def create_app(
             Route("/", lambda request: RedirectResponse("/graphql")),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", health),
+            Route("/charts/{name}", chart_download),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[Middleware(OneLineStartupFailure), Middleware(GZipMiddleware, minimum_size=2048)],

@@ -113,6 +113,9 @@ class EnterpriseTable:
         found = pc.match_substring(self.names, needle, ignore_case=True)
         return found.to_numpy(zero_copy_only=False)
 
+    def names_of(self, rows: Sequence[int] | np.ndarray) -> list[str]:
+        return self.names.take(pa.array(np.asarray(rows, dtype=np.int64))).to_pylist()
+
     def records(self, rows: Sequence[int] | np.ndarray) -> list[Enterprise]:
         """`Enterprise` records for the given rows, in that order: each column taken once."""
         rows = np.asarray(rows, dtype=np.int64)
@@ -125,7 +128,7 @@ class EnterpriseTable:
 
         columns = zip(
             np.char.decode(self.codes[rows], "ascii").tolist(),
-            self.names.take(pa.array(rows)).to_pylist(),
+            self.names_of(rows),
             keys(self.park),
             keys(self.building),
             keys(self.chain),

@@ -9,16 +9,15 @@ worker thread, off the event loop.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
-from functools import lru_cache, partial
-from typing import TypeVar
+from functools import lru_cache
 
-import anyio.to_thread
 import networkx as nx
 import numpy as np
 
 from graph.adjacency import Adjacency
+from graph.charts.tree import NAMES_PER_BRANCH, OrganizationTree, TreeOrganization
 from graph.compliance import (
     Audit,
     ComplianceGroup,
@@ -31,6 +30,7 @@ from graph.compliance import (
 from graph.coverage import CoverageIndex, first_since
 from graph.dataset import Dataset
 from graph.enterprises import Dimension
+from graph.errors import NotFound
 from graph.model import (
     Building,
     EdgeKind,
@@ -62,19 +62,14 @@ from graph.rules import (
     effective_since,
     resolve_clusters,
 )
+from graph.threads import offload
 
-T = TypeVar("T")
 Node = tuple[str, ...]
 ATTACHING = frozenset({OrgKind.CLUSTER, OrgKind.CHAIN_COMMITTEE, OrgKind.PARK_COMMITTEE})
 
 
 def organization_node(org_id: str) -> Node:
     return ("organization", org_id)
-
-
-async def offload(work: Callable[..., T], *args: object) -> T:
-    """Run `work` in a worker thread so the event loop keeps answering."""
-    return await anyio.to_thread.run_sync(partial(work, *args))
 
 
 class NetworkxStore:
@@ -89,6 +84,10 @@ class NetworkxStore:
         self._parent = np.array(
             [self._org_index.get(o.parent_id, -1) if o.parent_id else -1 for o in dataset.organizations], dtype=np.int64
         )
+        self._kids: list[list[int]] = [[] for _ in dataset.organizations]
+        for child, parent in enumerate(self._parent.tolist()):
+            if parent >= 0:
+                self._kids[parent].append(child)
         self._parks = sorted(key for key in table.park.keys if key is not None)
         self._buildings = [Building(park, name) for park, name in table.buildings()]
         self.graph = self._build_graph(dataset)
@@ -99,6 +98,7 @@ class NetworkxStore:
         established = np.array([day_number(dataset.organizations[i].established_on) for i in self.edge_org], np.int64)
         self.edge_since = effective_since(established, np.array([day_number(c.since) for c in covers], np.int64))
         self._covered = Adjacency(self.edge_org, self.edge_row)
+        self._edges_of = Adjacency(self.edge_org, np.arange(len(self.edge_org)))
         self._covering = Adjacency(self.edge_row, self.edge_org)
 
         self._instructor_list = list(dataset.instructors)
@@ -192,12 +192,20 @@ class NetworkxStore:
         return attached
 
     @lru_cache(maxsize=4)  # noqa: B019 - one store per process; a few days asked about at once
+    def _live_covers(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """Masks over the COVERS edges: in effect on `day` (edge and enterprise), and of
+        those, the ones to an enterprise no longer ACTIVE."""
+        rows = self.edge_row
+        live = (self.table.registered[rows] <= day) & (self.edge_since <= day)
+        return live, live & (self.index.inactive[rows] <= self.index.grid.position(day))
+
+    @lru_cache(maxsize=4)  # noqa: B019
     def _subtree(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """(organization, row) pairs, distinct: each enterprise registered by `day` that a COVERS
         edge in effect reaches, for its organization and every organization above it."""
-        table, rows = self.table, self.edge_row
-        live = (table.registered[rows] <= day) & (self.edge_since <= day)
-        org, row = self.edge_org[live], rows[live]
+        table = self.table
+        live, _ = self._live_covers(day)
+        org, row = self.edge_org[live], self.edge_row[live]
         pairs = []
         while org.size:
             pairs.append(org * table.size + row)
@@ -235,13 +243,11 @@ class NetworkxStore:
     @lru_cache(maxsize=4)  # noqa: B019
     def _organization_facts(self, day: int) -> list[OrganizationFacts | None]:
         """Facts per organization, None for one not yet established on `day`."""
-        table, rows = self.table, self.edge_row
         formal, probationary = self._members_at(day)
-        live = (table.registered[rows] <= day) & (self.edge_since <= day)
+        live, gone = self._live_covers(day)
         units = np.bincount(self.edge_org[live], minlength=len(self._organizations))
-        gone = live & (self.index.inactive[rows] <= self.index.grid.position(day))
         inactive: dict[int, list[tuple[str, Status]]] = {}
-        for org, enterprise in zip(self.edge_org[gone].tolist(), table.records(rows[gone]), strict=True):
+        for org, enterprise in zip(self.edge_org[gone].tolist(), self.table.records(self.edge_row[gone]), strict=True):
             inactive.setdefault(org, []).append((enterprise.name, enterprise.status))
         on = date.fromordinal(day)
         columns = zip(
@@ -293,6 +299,81 @@ class NetworkxStore:
             tally = [RuleCount(code, severities[code], int(counts[code][group])) for code in audit.order]
             found.append(ComplianceGroup(key, label, tally))
         return sorted(found, key=lambda group: group.key)
+
+    # -- charts ------------------------------------------------------------------
+
+    def _organization_tree(self, root_id: str, depth: int, day: int, with_links: bool) -> OrganizationTree:
+        orgs, on = self._organizations, date.fromordinal(day)
+        root = self._org_index.get(root_id)
+        if root is None:
+            raise NotFound(f"no organization has the id {root_id!r}")
+        if (established := orgs[root].established_on) is not None and established > on:
+            raise NotFound(f"{orgs[root].name} ({root_id}) was established on {established}, after {on}")
+        standing = [o.established_on is None or o.established_on <= on for o in orgs]
+        levels = [[root]]
+        while len(levels) <= depth and (below := [k for i in levels[-1] for k in self._kids[i] if standing[k]]):
+            levels.append(below)
+
+        formal, probationary = self._members_at(day)
+        live, gone = self._live_covers(day)
+        active_units = np.bincount(self.edge_org[live & ~gone], minlength=len(orgs)).tolist()
+        inactive_units = np.bincount(self.edge_org[gone], minlength=len(orgs)).tolist()
+        coverage = self._coverage_above_clusters(day)
+        joint = [i for level in levels for i in level if orgs[i].kind is OrgKind.JOINT_BRANCH]
+        named: dict[int, list[str]] = {}
+        for org, edges in zip(joint, self._edges_of.lookup(joint), strict=True):
+            rows = self.edge_row[edges[live[edges] & ~gone[edges]]][:NAMES_PER_BRANCH]
+            named[org] = self.table.names_of(rows)
+        found = tuple(
+            TreeOrganization(
+                orgs[i],
+                level,
+                Members(int(formal[i]), int(probationary[i])),
+                active_units[i],
+                inactive_units[i],
+                coverage.get(i),
+                tuple(named.get(i, ())),
+                sum(standing[k] for k in self._kids[i]),
+            )
+            for level, members in enumerate(levels)
+            for i in members
+        )
+        if not with_links:
+            return OrganizationTree(on, found)
+        links, names = self._links_of({orgs[i].id for level in levels for i in level}, day)
+        return OrganizationTree(on, found, links, names)
+
+    def _coverage_above_clusters(self, day: int) -> dict[int, Coverage]:
+        """Per organization with clusters in its subtree: coverage of what those clusters are responsible for."""
+        found: dict[int, Coverage] = {}
+        for group in self.index.coverage_by(GroupBy.CLUSTER, Scope(), day):
+            walk = self._org_index.get(group.key, -1)
+            while walk >= 0:
+                found[walk] = found[walk] + group.coverage if walk in found else group.coverage
+                walk = int(self._parent[walk])
+        return found
+
+    def _links_of(self, ids: set[str], day: int) -> tuple[tuple[Link, ...], dict[str, str]]:
+        """LINK edges in effect on `day` touching the organizations `ids`, and the names of their other ends."""
+        graph, found = self.graph, set()
+        for org_id in ids:
+            node = organization_node(org_id)
+            for _, _, key in (*graph.out_edges(node, keys=True), *graph.in_edges(node, keys=True)):
+                if isinstance(key, Link) and (key.since is None or key.since.toordinal() <= day):
+                    found.add(key)
+        links = tuple(sorted(found, key=lambda link: (link.source_id, link.target_id, link.kind)))
+        ends = sorted({end for link in links for end in (link.source_id, link.target_id)} - ids)
+        names = {}
+        for end in ends:
+            node = self._node_of(graph, end)
+            if node in graph:
+                names[end] = graph.nodes[node]["record"].name
+        enterprises = [end for end in ends if end not in names]
+        rows = self.table.rows_of(enterprises)
+        names.update(
+            zip((e for e, r in zip(enterprises, rows, strict=True) if r >= 0), self.table.names_of(rows[rows >= 0]))
+        )
+        return links, names
 
     def _find_enterprises(self, where: EnterpriseFilter, offset: int, limit: int) -> Page[Enterprise]:
         matching = self._matching(where, day_number(self.today()))
@@ -450,6 +531,11 @@ class NetworkxStore:
             if row >= 0
         }
         return [audit.by_subject.get(i, []) if i in self._org_index else about.get(i, []) for i in ids]
+
+    async def organization_tree(
+        self, root_id: str, depth: int, as_of: date | None = None, links: bool = False
+    ) -> OrganizationTree:
+        return await offload(self._organization_tree, root_id, depth, asked_on(as_of, self.today), links)
 
     async def compliance_by(
         self, by: GroupBy, scope: Scope, as_of: date | None, rules: RuleConfig

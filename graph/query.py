@@ -62,6 +62,16 @@ class Coverage:
     formal_members: int = 0
     organizations: int = 0
 
+    def __add__(self, other: Coverage) -> Coverage:
+        """Counts of two disjoint sets of enterprises (an organization reaching both counts twice)."""
+        return Coverage(
+            self.enterprises + other.enterprises,
+            self.organization_covered + other.organization_covered,
+            self.work_covered + other.work_covered,
+            self.formal_members + other.formal_members,
+            self.organizations + other.organizations,
+        )
+
     @property
     def uncovered(self) -> int:
         return self.enterprises - self.organization_covered - self.work_covered

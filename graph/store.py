@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Protocol
 
+from graph.charts.tree import OrganizationTree
 from graph.compliance import ComplianceGroup, Finding, RuleConfig, RuleCount
 from graph.model import Building, Enterprise, Instructor, Link, Members, Organization, Park
 from graph.query import (
@@ -92,3 +93,10 @@ class OrgStore(Protocol):
         self, by: GroupBy, scope: Scope, as_of: date | None, rules: RuleConfig
     ) -> list[ComplianceGroup]:
         """Counts per rule for each group of `by` with enterprises in the scope."""
+
+    async def organization_tree(
+        self, root_id: str, depth: int, as_of: date | None = None, links: bool = False
+    ) -> OrganizationTree:
+        """The root and the organizations under it established by `as_of`, `depth` levels down,
+        with their figures; with `links`, the LINK edges touching them. NotFound for an unknown
+        root, or one not yet established."""

@@ -7,7 +7,6 @@ their text (a Chinese character counts twice), so a report opens ready to read.
 from __future__ import annotations
 
 import csv
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from openpyxl.utils import get_column_letter
 
 from graph.bulletin import Bulletin
 from graph.compliance import RULES, Finding, RuleCode
+from graph.text import display_width
 
 Cell = str | int | float
 SEVERITY_NAMES = {"ERROR": "违规", "WARNING": "提醒", "INFO": "提示"}
@@ -76,16 +76,6 @@ def write_xlsx(path: Path, title: str, headers: Sequence[str], rows: Sequence[Se
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
     for index, header in enumerate(headers):
-        widest = max([display_width(header), *(display_width(row[index]) for row in rows)])
+        widest = max([display_width(header), *(display_width(str(row[index])) for row in rows)])
         sheet.column_dimensions[get_column_letter(index + 1)].width = min(widest + 2, MAX_WIDTH)
     workbook.save(path)
-
-
-def display_width(cell: Cell) -> int:
-    """Columns a cell's text takes: wide (CJK) characters count twice.
-
-    >>> display_width("联合党支部"), display_width("MUST_BUILD")
-    (10, 10)
-    """
-    text = str(cell)
-    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)

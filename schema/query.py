@@ -10,8 +10,10 @@ import strawberry
 
 from graph.bulletin import bulletin
 from graph.calendar import MAX_POINTS, trend_dates
+from graph.charts import DEFAULT_DEPTH, MAX_DEPTH, org_chart
 from graph.errors import ChainorgError
 from graph.model import Category
+from schema.charts import Chart, ChartFormat
 from schema.compliance import Bulletin, ComplianceReport, RuleSetting
 from schema.context import ChainorgInfo
 from schema.inputs import EnterpriseFilter, OrganizationFilter, ScopeInput, scope_of
@@ -180,6 +182,28 @@ class Query:
     ) -> Bulletin:
         found = await bulletin(info.context.store, scope_of(scope), as_of, previous, info.context.rules)
         return Bulletin.of(found)
+
+    @strawberry.field(
+        description=f"An org chart (组织架构图) of `root` and the tiers under it, as of a date. {TODAY} Boxes show "
+        "name, kind, members and a coverage mark; joint branches list their enterprises; a parent with more "
+        "children than fit shows the rest as one counted box. Also at GET /charts/{id}.{svg|png|pdf|dot|mmd|"
+        "graphml|json}?depth=&links=&asOf=.",
+        metadata=cost(own=100),
+    )
+    async def org_chart(
+        self,
+        info: ChainorgInfo,
+        root_id: Annotated[
+            strawberry.ID, strawberry.argument(name="root", description="Id of the organization at the top.")
+        ],  # `root` itself is strawberry's name for the parent value
+        format: Annotated[ChartFormat, strawberry.argument(description="The file format.")],
+        depth: Annotated[int, strawberry.argument(description=f"Tiers under the root, 0 to {MAX_DEPTH}.")] = (
+            DEFAULT_DEPTH
+        ),
+        links: Annotated[bool, strawberry.argument(description="Draw joint-building and pairing links.")] = False,
+        as_of: AsOf = None,
+    ) -> Chart:
+        return Chart.of(await org_chart(info.context.store, root_id, format, depth, links, as_of))
 
     @strawberry.field(description="The compliance rules as this server applies them.", metadata=cost(items=10))
     def rules(self, info: ChainorgInfo) -> list[RuleSetting]:

@@ -17,9 +17,14 @@ from tests.conftest import HAND_TABLES, credit_code, free_port, write_csv
 CHAINORG = str(Path(sys.executable).parent / "chainorg")
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
+def run(*args: str, path: str = "") -> subprocess.CompletedProcess:
     return subprocess.run(
-        [CHAINORG, *args], check=False, capture_output=True, text=True, timeout=120, env={"COLUMNS": "200", "PATH": ""}
+        [CHAINORG, *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"COLUMNS": "200", "PATH": path},
     )
 
 
@@ -173,3 +178,37 @@ def test_serve_on_a_busy_port_says_so_before_claiming_to_serve(hand_ledger: Path
         result = run("serve", "--data", str(hand_ledger), "--port", str(busy.getsockname()[1]))
     assert result.returncode == 1 and "serving" not in result.stdout
     assert "cannot listen" in result.stderr and "--port" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_chart_writes_the_format_its_file_names(hand_ledger: Path, tmp_path: Path) -> None:
+    out = tmp_path / "park.svg"
+    result = run("chart", "P", "--data", str(hand_ledger), "--out", str(out), "--as-of", "2021-07-31", path="/usr/bin")
+    assert result.returncode == 0, result.stderr
+    svg = out.read_text(encoding="utf-8")
+    assert svg.startswith("<?xml") and all(name in svg for name in ("党工委", "一联组", "X楼联合党支部", "企业2"))
+
+
+def test_chart_prints_text_formats_and_names_a_file_in_a_folder(hand_ledger: Path, tmp_path: Path) -> None:
+    printed = run("chart", "C1", "--data", str(hand_ledger), "--format", "mermaid", "--depth", "1")
+    assert printed.returncode == 0, printed.stderr
+    assert "flowchart TB" in printed.stdout and "企业1党支部" in printed.stdout
+    written = run("chart", "C1", "--data", str(hand_ledger), "--format", "png", "--out", str(tmp_path), path="/usr/bin")
+    assert written.returncode == 0, written.stderr
+    [picture] = tmp_path.glob("一联组_*.png")
+    assert picture.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("chart", "C1", "--format", "pdf"), "PDF is not text: give --out FILE"),
+        (("chart", "NOPE"), "cannot chart: no organization has the id 'NOPE'"),
+        (("chart", "C1", "--depth", "8"), "depth must be from 0 to 6"),
+        (("chart", "C1", "--format", "gif"), "'gif' is not one of svg, png, pdf, dot, mermaid, graphml, json"),
+        (("chart", "C1", "--out", "x.svg"), "Graphviz is not installed here"),  # PATH is empty
+    ],
+)
+def test_chart_refusals_say_why(hand_ledger: Path, args: tuple[str, ...], message: str) -> None:
+    result = run(*args, "--data", str(hand_ledger))
+    assert result.returncode != 0
+    assert message in " ".join(result.stderr.split())

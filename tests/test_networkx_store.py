@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from graph.errors import NotFound
 from graph.model import Link, LinkKind, Members, OrgKind, Status
 from graph.networkx_store import NetworkxStore
 from graph.query import CoverageState, EnterpriseFilter, GroupBy, OrganizationFilter, Scope
@@ -155,3 +156,39 @@ async def test_summary_counts_every_kind(hand_store: NetworkxStore) -> None:
     summary = await hand_store.summary()
     assert (summary["enterprises"], summary["organizations"], summary["covers"], summary["assignments"]) == (8, 6, 5, 3)
     assert summary["organizations.CLUSTER"] == 2
+
+
+async def test_organization_tree_figures_as_of_a_date(hand_store: NetworkxStore) -> None:
+    tree = await hand_store.organization_tree("P", 2, date(2021, 7, 31), links=True)
+    found = {item.id: item for item in tree.organizations}
+    assert [item.id for item in tree.organizations] == ["P", "C1", "C2", "B1", "J1", "B2"]
+    assert [found[i].level for i in ("P", "C1", "B2")] == [0, 1, 2]
+    assert {i: found[i].members.total for i in found} == {"P": 12, "C1": 8, "C2": 4, "B1": 5, "J1": 3, "B2": 4}
+    assert (found["B2"].units, found["B2"].inactive_units) == (1, 1)  # enterprise 6 is a zombie
+    assert found["J1"].enterprises == ("企业2", "企业3") and found["B1"].enterprises == ()
+    assert {i: found[i].suborganizations for i in ("P", "C1", "C2", "B1")} == {"P": 2, "C1": 2, "C2": 1, "B1": 0}
+    by_cluster = {g.key: g.coverage for g in await hand_store.coverage_by(GroupBy.CLUSTER, Scope(), date(2021, 7, 31))}
+    assert found["C1"].coverage == by_cluster["C1"] and found["P"].coverage == by_cluster["C1"] + by_cluster["C2"]
+    assert found["B1"].coverage is None
+    assert set(tree.links) == {
+        Link("D1", "J1", LinkKind.PAIRING, date(2020, 7, 1)),
+        Link("B1", "B2", LinkKind.CHAIN_CO_BUILD),
+    }
+    assert tree.names == {"D1": "党群工作局"}
+
+
+async def test_organization_tree_leaves_out_what_did_not_exist_yet(hand_store: NetworkxStore) -> None:
+    before = await hand_store.organization_tree("C1", 3, date(2020, 5, 31))
+    assert [item.id for item in before.organizations] == ["C1", "B1"]  # J1 was established on 2020-06-01
+    tree = await hand_store.organization_tree("C1", 3, date(2020, 6, 15), links=True)
+    assert [item.id for item in tree.organizations] == ["C1", "B1", "J1"]
+    assert tree.links == (Link("B1", "B2", LinkKind.CHAIN_CO_BUILD),)  # the pairing with D1 starts 2020-07-01
+    assert tree.names == {"B2": "企业7党支部"}  # an organization outside the tree is named too
+
+
+async def test_organization_tree_depth_and_unknown_roots(hand_store: NetworkxStore) -> None:
+    assert [item.id for item in (await hand_store.organization_tree("P", 0)).organizations] == ["P"]
+    with pytest.raises(NotFound, match="no organization has the id 'X'"):
+        await hand_store.organization_tree("X", 2)
+    with pytest.raises(NotFound, match="established on 2020-06-01, after 2020-01-01"):
+        await hand_store.organization_tree("J1", 2, date(2020, 1, 1))

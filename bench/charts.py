@@ -1,0 +1,71 @@
+"""Org charts: the demo's chain committee (11 clusters, 168 organizations) in every format,
+and a park committee of the 1M-enterprise ledger at depth 5 (bounded by the chart limits).
+
+Times `org_chart` end to end on the store (the tree asked of the store, what fits chosen,
+the format written; Graphviz for SVG, PNG and PDF), median of RUNS after one warm-up.
+
+    .venv/bin/python bench/charts.py [--skip-1m] [--data DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+from scale import ROOT, SIZES, write_ledger
+
+from graph.charts import ChartFormat, build_chart, org_chart
+from graph.networkx_store import NetworkxStore
+from loaders.demo import AS_OF, CHAIN_COMMITTEE_ID, demo_dataset
+from loaders.ledger import load_ledger
+
+RUNS = 5
+SVG_GOAL_MS = 1_000
+
+
+async def timed(store: NetworkxStore, root: str, format: ChartFormat, depth: int) -> tuple[float, int]:
+    """Median milliseconds and the size in bytes of the chart."""
+    drawn = await org_chart(store, root, format, depth, as_of=AS_OF)
+    spent = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        drawn = await org_chart(store, root, format, depth, as_of=AS_OF)
+        spent.append((time.perf_counter() - start) * 1000)
+    return sorted(spent)[RUNS // 2], len(drawn.content)
+
+
+async def measure(store: NetworkxStore, root: str, depth: int, label: str) -> None:
+    tree = await store.organization_tree(root, depth, AS_OF)
+    chart = build_chart(tree)
+    print(f"{label}: {len(tree.organizations):,} organizations in the tree; {len(chart.boxes)} boxes drawn, "
+          f"{chart.hidden:,} counted in '+ N' boxes")  # fmt: skip
+    for format in ChartFormat:
+        median, size = await timed(store, root, format, depth)
+        goal = f"  (goal <= {SVG_GOAL_MS} ms: {median / SVG_GOAL_MS:.2f} of it)" if format is ChartFormat.SVG else ""
+        print(f"  {format:<8} median {median:8.1f} ms  {size:>10,} bytes{goal}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-1m", action="store_true", help="only the demo")
+    parser.add_argument("--data", type=Path, default=ROOT / "data" / "bench", help="where generated ledgers are kept")
+    args = parser.parse_args()
+    asyncio.run(measure(NetworkxStore(demo_dataset()), CHAIN_COMMITTEE_ID, 3, "demo chain committee, depth 3"))
+    if args.skip_1m:
+        return 0
+    folder = args.data / "1m"
+    if not (folder / "enterprises.csv").exists():
+        print(f"generating 1m in {folder} ...", flush=True)
+        write_ledger(folder, SIZES["1m"])
+    started = time.perf_counter()
+    store = NetworkxStore(load_ledger(folder).dataset)
+    print(f"1m: loaded in {time.perf_counter() - started:.1f} s; {store.table.size:,} enterprises")
+    asyncio.run(measure(store, "P0", 5, "1m park committee P0, depth 5"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
