@@ -235,7 +235,7 @@ class _DotWriter:
             rows.append(f'<TR><TD>{mark.value}</TD><TD ALIGN="LEFT">{mark.meaning}</TD></TR>')
         if any(box.kind is None for box in chart.boxes):
             rows.append('<TR><TD>+ N</TD><TD ALIGN="LEFT">超出图幅、未逐一画出的组织</TD></TR>')
-        rows.append('<TR><TD>▭</TD><TD ALIGN="LEFT">框内为所属组织</TD></TR>')
+        rows.append('<TR><TD>□</TD><TD ALIGN="LEFT">框内为所属组织</TD></TR>')
         for link in sorted({edge.link for edge in chart.edges if edge.link is not None}):
             colour = LINK_COLOUR[link]
             rows.append(f'<TR><TD><FONT COLOR="{colour}">- - -</FONT></TD><TD ALIGN="LEFT">{term(link)}</TD></TR>')

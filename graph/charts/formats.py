@@ -31,11 +31,6 @@ class ChartFormat(StrEnum):
         """True where the content is not text (sent base64-encoded over GraphQL)."""
         return self in (ChartFormat.PNG, ChartFormat.PDF)
 
-    @property
-    def drawn(self) -> bool:
-        """True where Graphviz lays the chart out and draws it."""
-        return self in (ChartFormat.SVG, ChartFormat.PNG, ChartFormat.PDF)
-
     @classmethod
     def of_extension(cls, extension: str) -> ChartFormat | None:
         return next((f for f in cls if f.extension == extension.lower()), None)
