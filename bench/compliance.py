@@ -20,13 +20,12 @@ from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from scale import ROOT, SIZES, write_ledger
+from scale import ROOT, SIZES, bench_store
 
 from graph.bulletin import bulletin
 from graph.compliance import DEFAULT_RULES
 from graph.networkx_store import NetworkxStore
 from graph.query import Scope
-from loaders.ledger import load_ledger
 
 RUNS = 5
 
@@ -75,13 +74,7 @@ def main() -> int:
     parser.add_argument("--size", default="1m", choices=[size for size in SIZES if SIZES[size]])
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "bench", help="where generated ledgers are kept")
     args = parser.parse_args()
-    folder = args.data / args.size
-    if not (folder / "enterprises.csv").exists():
-        print(f"generating {args.size} in {folder} ...", flush=True)
-        write_ledger(folder, SIZES[args.size])
-    started = time.perf_counter()
-    store = NetworkxStore(load_ledger(folder).dataset)
-    print(f"{args.size}: loaded in {time.perf_counter() - started:.1f} s; {store.table.size:,} enterprises")
+    store = bench_store(args.data, args.size)
     asyncio.run(measure(store))
     return 0
 
