@@ -74,15 +74,57 @@ def _cumulative(
     return count(starts), count(ends)
 
 
-def first_since(size: int, rows: np.ndarray, since: np.ndarray) -> np.ndarray:
-    """Per row, the earliest `since` of its edges; NEVER for a row without one.
+@dataclass(frozen=True, eq=False)
+class Spans:
+    """Dated edges to enterprise rows as parallel arrays: each edge's owner (organization or
+    instructor), its row, and the half-open span [since, until) it holds over, as day
+    numbers (ALWAYS, NEVER for open ends) or, once `placed`, as grid positions."""
 
-    >>> first_since(3, np.array([0, 0, 2]), np.array([5, 3, 7])).tolist() == [3, NEVER, 7]
-    True
-    """
-    first = np.full(size, NEVER, dtype=np.int32)
-    np.minimum.at(first, rows.astype(np.int64), since.astype(np.int32))
-    return first
+    owner: np.ndarray
+    row: np.ndarray
+    since: np.ndarray
+    until: np.ndarray
+
+    def placed(self, grid: DayGrid) -> Spans:
+        return Spans(self.owner.astype(np.int32), self.row.astype(np.int32),
+                     grid.positions(self.since), grid.positions(self.until))  # fmt: skip
+
+    def holding(self, at: int) -> np.ndarray:
+        """Which edges hold at `at`."""
+        return (self.since <= at) & (at < self.until)
+
+    def reached(self, size: int, at: int) -> np.ndarray:
+        """A mask over `size` rows: those an edge holding at `at` reaches.
+
+        >>> spans = Spans(np.array([0, 0]), np.array([1, 2]), np.array([0, 5]), np.array([3, 9]))
+        >>> spans.reached(4, 2).tolist(), spans.reached(4, 3).tolist()
+        ([False, True, False, False], [False, False, False, False])
+        """
+        found = np.zeros(size, dtype=bool)
+        found[self.row[self.holding(at)]] = True
+        return found
+
+    def within(self, mask: np.ndarray | None) -> Spans:
+        """The edges to rows in `mask` (all of them for None)."""
+        return self if mask is None else self.picked(mask[self.row])
+
+    def picked(self, edges: np.ndarray) -> Spans:
+        """The edges `edges` (a mask over them) picks."""
+        return Spans(self.owner[edges], self.row[edges], self.since[edges], self.until[edges])
+
+    def joined(self, other: Spans) -> Spans:
+        return Spans(*(np.concatenate([mine, theirs]) for mine, theirs in zip(
+            (self.owner, self.row, self.since, self.until), (other.owner, other.row, other.since, other.until),
+            strict=True)))  # fmt: skip
+
+    def merged(
+        self, opens: np.ndarray, closes: np.ndarray, per: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The union of the spans per row (or per `per`), each cut to its row's [opens, closes)."""
+        rows = self.row
+        start = np.maximum(self.since, opens[rows])
+        end = np.minimum(self.until, closes[rows])
+        return merged_intervals(rows if per is None else per, start, end)
 
 
 def merged_intervals(owner: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -113,13 +155,11 @@ class CoverageIndex:
         table: EnterpriseTable,
         cluster: Dimension,
         cluster_names: Mapping[str, str],
-        edge_org: np.ndarray,
-        edge_row: np.ndarray,
-        edge_since: np.ndarray,
-        assigned_row: np.ndarray,
-        assigned_since: np.ndarray,
+        edges: Spans,
+        assignments: Spans,
     ):
-        """Edges come as parallel arrays; `edge_since` is already the effective day of each."""
+        """COVERS edges and instructor assignments come as spans over the table's rows; an
+        edge's span is already when it takes effect and when it ends."""
         self.table = table
         self.dimensions: dict[GroupBy, tuple[Dimension, Mapping[str, str]]] = {
             GroupBy.PARK: (table.park, {}),
@@ -129,18 +169,14 @@ class CoverageIndex:
             GroupBy.CATEGORY: (table.category, {c.value: term(c) or c.value for c in Category}),
         }
         self._cluster_named = _unique_names(cluster_names)
-        self.edge_org = edge_org.astype(np.int32)
-        self.edge_row = edge_row.astype(np.int32)
-        organized = first_since(table.size, self.edge_row, edge_since)
-        worked = first_since(table.size, assigned_row, assigned_since)
         inactive = inactive_since(table.status, table.status_since)
-
-        self.grid = DayGrid(table.registered, inactive, organized, worked, edge_since)
+        self.grid = DayGrid(table.registered, inactive, edges.since, edges.until, assignments.since, assignments.until)
         self.registered = self.grid.positions(table.registered)
         self.inactive = self.grid.positions(inactive)
-        self.organized = self.grid.positions(organized)
-        self.worked = self.grid.positions(worked)
-        self.edge_since = self.grid.positions(edge_since)
+        self.edges = edges.placed(self.grid)
+        self.assignments = assignments.placed(self.grid)
+        self.edge_org = self.edges.owner
+        self.edge_row = self.edges.row
         self._timelines: OrderedDict[Scope, Timeline] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -180,10 +216,14 @@ class CoverageIndex:
             raise InvalidArgument(f"{len(ids)} clusters are named {given!r}; give one id of {', '.join(ids)}")
         return ids[0]
 
+    def organized_at(self, position: int) -> np.ndarray:
+        """Rows a COVERS edge reaches at a grid position, whatever their status."""
+        return self.edges.reached(self.table.size, position)
+
     def _reach(self, position: int) -> tuple[np.ndarray, np.ndarray]:
         """(organized, worked) masks over every row at a grid position, whatever the status."""
-        organized = self.organized <= position
-        return organized, ~organized & (self.worked <= position)
+        organized = self.organized_at(position)
+        return organized, ~organized & self.assignments.reached(self.table.size, position)
 
     def state_mask(self, state: CoverageState, day: int) -> np.ndarray:
         """Rows in `state` at `day`. A state says how party work reaches an enterprise,
@@ -194,9 +234,8 @@ class CoverageIndex:
         return worked if state is CoverageState.WORK else ~organized & ~worked
 
     def states(self, rows: np.ndarray, day: int) -> list[CoverageState]:
-        position = self.grid.position(day)
-        organized = (self.organized[rows] <= position).tolist()
-        worked = (self.worked[rows] <= position).tolist()
+        organized_at, worked_at = self._reach(self.grid.position(day))
+        organized, worked = organized_at[rows].tolist(), worked_at[rows].tolist()
         return [
             CoverageState.ORGANIZATION if o else CoverageState.WORK if w else CoverageState.NONE
             for o, w in zip(organized, worked, strict=True)
@@ -228,17 +267,18 @@ class CoverageIndex:
         rows = np.flatnonzero(mask) if mask is not None else slice(None)
         size = self.grid.size
         start, end = self.registered[rows], self.inactive[rows]
-        organized, worked = self.organized[rows], self.worked[rows]
-        edges = mask[self.edge_row] if mask is not None else np.ones(len(self.edge_row), dtype=bool)
-        edge_rows = self.edge_row[edges]
-        edge_start = np.maximum(self.edge_since[edges], self.registered[edge_rows])
-        org_start, org_end = merged_intervals(self.edge_org[edges], edge_start, self.inactive[edge_rows])
+        edges, assignments = self.edges.within(mask), self.assignments.within(mask)
+        organized = edges.merged(self.registered, self.inactive)
+        reached = edges.joined(assignments).merged(self.registered, self.inactive)
+        by_org = edges.merged(self.registered, self.inactive, per=edges.owner)
+        reached_open, reached_closed = _cumulative(size, *reached)
+        organized_open, organized_closed = _cumulative(size, *organized)
         fields = [
             _cumulative(size, start, end),
-            _cumulative(size, np.maximum(start, organized), end),
-            _cumulative(size, np.maximum(start, worked), np.minimum(end, organized)),
+            (organized_open, organized_closed),
+            (reached_open - organized_open, reached_closed - organized_closed),  # reached by work alone
             _cumulative(size, start, end, self.table.formal[rows]),
-            _cumulative(size, org_start, org_end),
+            _cumulative(size, *by_org),
         ]
         return Timeline(np.stack([f[0] for f in fields]), np.stack([f[1] for f in fields]))
 
@@ -268,7 +308,7 @@ class CoverageIndex:
         organization_covered = per_group(organized)
         work_covered = per_group(worked)
         formal = per_group(counted, self.table.formal)
-        live = counted[self.edge_row] & (self.edge_since <= position)
+        live = counted[self.edge_row] & self.edges.holding(position)
         orgs = int(self.edge_org.max()) + 1 if len(self.edge_org) else 1
         pairs = np.unique(codes[self.edge_row[live]].astype(np.int64) * orgs + self.edge_org[live])
         organizations = np.bincount(pairs // orgs, minlength=groups).tolist()

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from graph.enterprises import EnterpriseTable
-from graph.model import Assignment, Covers, Department, Instructor, Link, Organization
+from graph.model import Assignment, Covers, Department, Instructor, Link, Organization, PartOf, Upgrade
 
 
 @dataclass(frozen=True, eq=False)
@@ -20,6 +20,8 @@ class Dataset:
     instructors: tuple[Instructor, ...] = ()
     assignments: tuple[Assignment, ...] = ()
     departments: tuple[Department, ...] = ()
+    past_parents: tuple[PartOf, ...] = ()  # PART_OF edges that ended when an organization moved
+    upgrades: tuple[Upgrade, ...] = ()
 
     def summary(self) -> dict[str, int]:
         """Counts per node and edge kind, as `chainorg load` prints them."""

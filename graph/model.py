@@ -144,6 +144,12 @@ class Organization:
     stars: int | None = None
     points: int | None = None
     has_committee: bool | None = None  # a branch that has elected a branch committee (设支委会); None: not recorded
+    dissolved_on: date | None = None  # 撤销: from this day it no longer exists; its records stay
+
+    def standing_on(self, day: date) -> bool:
+        """Established by `day` and not yet dissolved (undated: always established)."""
+        started = self.established_on is None or self.established_on <= day
+        return started and (self.dissolved_on is None or day < self.dissolved_on)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +175,7 @@ class Covers:
     org_id: str
     credit_code: str
     since: date | None = None
+    until: date | None = None  # the first day it no longer holds; None: it still does
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +186,7 @@ class Link:
     target_id: str
     kind: LinkKind
     since: date | None = None
+    until: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +196,33 @@ class Assignment:
     instructor_id: str
     credit_code: str
     since: date | None = None
+    until: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PartOf:
+    """A PART_OF edge that has ended: the organization was under `parent_id` until it moved
+    or was dissolved. The edge in effect now is the organization's `parent_id`."""
+
+    org_id: str
+    parent_id: str
+    since: date | None
+    until: date
+
+
+@dataclass(frozen=True, slots=True)
+class Upgrade:
+    """升格: the organization was a `before` until `on`, and an `after` from then on."""
+
+    org_id: str
+    before: OrgKind
+    after: OrgKind
+    on: date
+
+
+def holds_on(since: date | None, until: date | None, day: date) -> bool:
+    """Whether a record dated [since, until) is in effect on `day` (undated ends are open)."""
+    return (since is None or since <= day) and (until is None or day < until)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,8 @@ worker thread, off the event loop.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
-from functools import lru_cache
 
 import networkx as nx
 import numpy as np
@@ -27,10 +27,11 @@ from graph.compliance import (
     RuleConfig,
     RuleCount,
 )
-from graph.coverage import CoverageIndex, first_since
+from graph.coverage import CoverageIndex, Spans
 from graph.dataset import Dataset
 from graph.enterprises import Dimension
 from graph.errors import NotFound
+from graph.memo import memo
 from graph.model import (
     Building,
     EdgeKind,
@@ -41,7 +42,10 @@ from graph.model import (
     Organization,
     OrgKind,
     Park,
+    PartOf,
     Status,
+    Upgrade,
+    holds_on,
 )
 from graph.query import (
     Coverage,
@@ -54,6 +58,7 @@ from graph.query import (
     Scope,
 )
 from graph.rules import (
+    NEVER,
     STATUSES,
     Today,
     asked_on,
@@ -70,6 +75,10 @@ ATTACHING = frozenset({OrgKind.CLUSTER, OrgKind.CHAIN_COMMITTEE, OrgKind.PARK_CO
 
 def organization_node(org_id: str) -> Node:
     return ("organization", org_id)
+
+
+def _dissolved_by(org: Organization, day: date) -> bool:
+    return org.dissolved_on is not None and org.dissolved_on <= day
 
 
 class NetworkxStore:
@@ -92,38 +101,45 @@ class NetworkxStore:
         self._buildings = [Building(park, name) for park, name in table.buildings()]
         self.graph = self._build_graph(dataset)
 
-        covers = dataset.covers
+        covers, orgs = dataset.covers, dataset.organizations
         self.edge_org = np.array([self._org_index[c.org_id] for c in covers], dtype=np.int64)
         self.edge_row = table.rows_of([c.credit_code for c in covers])
-        established = np.array([day_number(dataset.organizations[i].established_on) for i in self.edge_org], np.int64)
+        established = np.array([day_number(orgs[i].established_on) for i in self.edge_org], np.int64)
+        dissolved = np.array([day_number(orgs[i].dissolved_on, NEVER) for i in self.edge_org], np.int64)
         self.edge_since = effective_since(established, np.array([day_number(c.since) for c in covers], np.int64))
-        self._covered = Adjacency(self.edge_org, self.edge_row)
+        self.edge_until = np.minimum(dissolved, np.array([day_number(c.until, NEVER) for c in covers], np.int64))
         self._edges_of = Adjacency(self.edge_org, np.arange(len(self.edge_org)))
-        self._covering = Adjacency(self.edge_row, self.edge_org)
+        self._edges_to = Adjacency(self.edge_row, np.arange(len(self.edge_org)))
 
         self._instructor_list = list(dataset.instructors)
         instructor_index = {i.id: n for n, i in enumerate(self._instructor_list)}
         assignments = dataset.assignments
-        assigned_row = table.rows_of([a.credit_code for a in assignments])
-        assigned = np.array([instructor_index[a.instructor_id] for a in assignments], dtype=np.int64)
-        self._assigned = Adjacency(assigned_row, assigned)
+        assigned = Spans(
+            np.array([instructor_index[a.instructor_id] for a in assignments], dtype=np.int64),
+            table.rows_of([a.credit_code for a in assignments]),
+            np.array([day_number(a.since) for a in assignments], dtype=np.int64),
+            np.array([day_number(a.until, NEVER) for a in assignments], dtype=np.int64),
+        )
+        self._assigned = Adjacency(assigned.row, np.arange(len(assignments)))
+        self._assigned_spans = assigned
 
         self._cluster = self._resolve_clusters()
         self.index = CoverageIndex(
             table,
             cluster=self._cluster,
-            cluster_names={o.id: o.name for o in dataset.organizations if o.kind is OrgKind.CLUSTER},
-            edge_org=self.edge_org,
-            edge_row=self.edge_row,
-            edge_since=self.edge_since,
-            assigned_row=assigned_row,
-            assigned_since=np.array([day_number(a.since) for a in assignments], dtype=np.int64),
+            cluster_names={o.id: o.name for o in orgs if o.kind is OrgKind.CLUSTER},
+            edges=Spans(self.edge_org, self.edge_row, self.edge_since, self.edge_until),
+            assignments=assigned,
         )
-        joint = np.array([o.kind is OrgKind.JOINT_BRANCH for o in dataset.organizations], dtype=bool)
-        own = ~joint[self.edge_org] if len(self.edge_org) else np.empty(0, dtype=bool)
-        # grid positions, as the index keeps `organized`: covered by an organization of its own since
-        self._owned = self.index.grid.positions(first_since(table.size, self.edge_row[own], self.edge_since[own]))
+        joint = np.array([o.kind is OrgKind.JOINT_BRANCH for o in orgs], dtype=bool)
+        self._own_edges = self.index.edges.picked(~joint[self.edge_org])
         self._attached = self._attached_organizations()
+        self._past_parents: dict[int, list[PartOf]] = {}
+        for past in dataset.past_parents:
+            self._past_parents.setdefault(self._org_index[past.org_id], []).append(past)
+        self._upgrades: dict[str, list[Upgrade]] = {}
+        for upgrade in sorted(dataset.upgrades, key=lambda u: u.on):
+            self._upgrades.setdefault(upgrade.org_id, []).append(upgrade)
 
     # -- building ----------------------------------------------------------------
 
@@ -191,31 +207,48 @@ class NetworkxStore:
                 parent = int(self._parent[parent])
         return attached
 
-    @lru_cache(maxsize=4)  # noqa: B019 - one store per process; a few days asked about at once
+    @memo(4)
     def _live_covers(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """Masks over the COVERS edges: in effect on `day` (edge and enterprise), and of
         those, the ones to an enterprise no longer ACTIVE."""
         rows = self.edge_row
-        live = (self.table.registered[rows] <= day) & (self.edge_since <= day)
+        live = (self.table.registered[rows] <= day) & (self.edge_since <= day) & (day < self.edge_until)
         return live, live & (self.index.inactive[rows] <= self.index.grid.position(day))
 
-    @lru_cache(maxsize=4)  # noqa: B019
+    @memo(4)
+    def _parents(self, day: int) -> np.ndarray:
+        """Each organization's parent (its index, -1 for none) on `day`: the PART_OF edge then in effect."""
+        if not self._past_parents:
+            return self._parent
+        parents, on = self._parent.copy(), date.fromordinal(day)
+        for org, past in self._past_parents.items():
+            held = [p for p in past if holds_on(p.since, p.until, on)]
+            if held:
+                parents[org] = self._org_index[held[0].parent_id]
+        return parents
+
+    def _kind_on(self, org: Organization, day: date) -> Organization:
+        """The organization as it was on `day`: its kind before any upgrade after then."""
+        later = [u for u in self._upgrades.get(org.id, ()) if u.on > day]
+        return replace(org, kind=later[0].before) if later else org
+
+    @memo(4)
     def _subtree(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """(organization, row) pairs, distinct: each enterprise registered by `day` that a COVERS
         edge in effect reaches, for its organization and every organization above it."""
         table = self.table
         live, _ = self._live_covers(day)
         org, row = self.edge_org[live], self.edge_row[live]
-        pairs = []
+        pairs, parents = [], self._parents(day)
         while org.size:
             pairs.append(org * table.size + row)
-            parent = self._parent[org]
+            parent = parents[org]
             org, row = parent[parent >= 0], row[parent >= 0]
         unique = np.unique(np.concatenate(pairs)) if pairs else np.empty(0, np.int64)
         size = max(table.size, 1)
         return unique // size, unique % size
 
-    @lru_cache(maxsize=4)  # noqa: B019
+    @memo(4)
     def _members_at(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """Formal and probationary members per organization, over the ACTIVE enterprises of its subtree."""
         owner, row = self._subtree(day)
@@ -227,7 +260,7 @@ class NetworkxStore:
 
     # -- compliance --------------------------------------------------------------
 
-    @lru_cache(maxsize=4)  # noqa: B019
+    @memo(4)
     def _enterprise_facts(self, day: int) -> EnterpriseFacts:
         table, index = self.table, self.index
         position = index.grid.position(day)
@@ -236,11 +269,11 @@ class NetworkxStore:
             formal=table.formal,
             employees=table.employees,
             above_scale=table.above_scale,
-            own_organization=self._owned <= position,
-            organization_covered=index.organized <= position,
+            own_organization=self._own_edges.reached(table.size, position),
+            organization_covered=index.organized_at(position),
         )
 
-    @lru_cache(maxsize=4)  # noqa: B019
+    @memo(4)
     def _organization_facts(self, day: int) -> list[OrganizationFacts | None]:
         """Facts per organization, None for one not yet established on `day`."""
         formal, probationary = self._members_at(day)
@@ -255,13 +288,13 @@ class NetworkxStore:
             self._attached.tolist(), strict=True,
         )  # fmt: skip
         return [
-            None
-            if org.established_on is not None and org.established_on > on
-            else OrganizationFacts(org, formal, members, units, tuple(inactive.get(i, ())), attached)
+            OrganizationFacts(self._kind_on(org, on), formal, members, units, tuple(inactive.get(i, ())), attached)
+            if org.standing_on(on)
+            else None
             for i, (org, formal, members, units, attached) in enumerate(columns)
         ]
 
-    @lru_cache(maxsize=8)  # noqa: B019 - a report pages through one audit
+    @memo(8)  # a report pages through one audit
     def _audit(self, scope: Scope, day: int, rules: RuleConfig) -> Audit:
         mask = self.index.scope_mask(scope)
         facts = self._organization_facts(day)
@@ -307,11 +340,18 @@ class NetworkxStore:
         root = self._org_index.get(root_id)
         if root is None:
             raise NotFound(f"no organization has the id {root_id!r}")
-        if (established := orgs[root].established_on) is not None and established > on:
-            raise NotFound(f"{orgs[root].name} ({root_id}) was established on {established}, after {on}")
-        standing = [o.established_on is None or o.established_on <= on for o in orgs]
+        if not orgs[root].standing_on(on):
+            established, dissolved = orgs[root].established_on, orgs[root].dissolved_on
+            when = (
+                f"dissolved on {dissolved}, by"
+                if dissolved is not None and dissolved <= on
+                else f"established on {established}, after"
+            )
+            raise NotFound(f"{orgs[root].name} ({root_id}) was {when} {on}")
+        standing = [o.standing_on(on) for o in orgs]
+        kids = self._kids_on(day)
         levels = [[root]]
-        while len(levels) <= depth and (below := [k for i in levels[-1] for k in self._kids[i] if standing[k]]):
+        while len(levels) <= depth and (below := [k for i in levels[-1] for k in kids[i] if standing[k]]):
             levels.append(below)
 
         formal, probationary = self._members_at(day)
@@ -326,14 +366,14 @@ class NetworkxStore:
             named[org] = self.table.names_of(rows)
         found = tuple(
             TreeOrganization(
-                orgs[i],
+                self._kind_on(orgs[i], on),
                 level,
                 Members(int(formal[i]), int(probationary[i])),
                 active_units[i],
                 inactive_units[i],
                 coverage.get(i),
                 tuple(named.get(i, ())),
-                sum(standing[k] for k in self._kids[i]),
+                sum(standing[k] for k in kids[i]),
             )
             for level, members in enumerate(levels)
             for i in members
@@ -342,6 +382,16 @@ class NetworkxStore:
             return OrganizationTree(on, found)
         links, names = self._links_of({orgs[i].id for level in levels for i in level}, day)
         return OrganizationTree(on, found, links, names)
+
+    def _kids_on(self, day: int) -> list[list[int]]:
+        """Each organization's children on `day`, by index."""
+        if not self._past_parents:
+            return self._kids
+        kids: list[list[int]] = [[] for _ in self._organizations]
+        for child, parent in enumerate(self._parents(day).tolist()):
+            if parent >= 0:
+                kids[parent].append(child)
+        return kids
 
     def _coverage_above_clusters(self, day: int) -> dict[int, Coverage]:
         """Per organization with clusters in its subtree: coverage of what those clusters are responsible for."""
@@ -359,7 +409,7 @@ class NetworkxStore:
         for org_id in ids:
             node = organization_node(org_id)
             for _, _, key in (*graph.out_edges(node, keys=True), *graph.in_edges(node, keys=True)):
-                if isinstance(key, Link) and (key.since is None or key.since.toordinal() <= day):
+                if isinstance(key, Link) and holds_on(key.since, key.until, date.fromordinal(day)):
                     found.add(key)
         links = tuple(sorted(found, key=lambda link: (link.source_id, link.target_id, link.kind)))
         ends = sorted({end for link in links for end in (link.source_id, link.target_id)} - ids)
@@ -381,7 +431,7 @@ class NetworkxStore:
         rows = np.arange(offset, min(offset + limit, total)) if matching is None else matching[offset : offset + limit]
         return Page(self.table.records(rows), total, offset)
 
-    @lru_cache(maxsize=8)  # noqa: B019 - one store per process; a listing pages through one filter
+    @memo(8)  # a listing pages through one filter
     def _matching(self, where: EnterpriseFilter, day: int) -> np.ndarray | None:
         """The rows matching `where` as of `day`, in ledger order; None when it matches all.
 
@@ -406,11 +456,13 @@ class NetworkxStore:
         return np.flatnonzero(np.logical_and.reduce(masks)).astype(np.int32)
 
     def _find_organizations(self, where: OrganizationFilter, offset: int, limit: int) -> Page[Organization]:
+        today = self.today()
         needle = where.name_contains.casefold() if where.name_contains else None
         matches = [
             org
             for org in self._organizations
-            if (where.kinds is None or org.kind in where.kinds)
+            if not _dissolved_by(org, today)
+            and (where.kinds is None or org.kind in where.kinds)
             and (where.parent_id is None or org.parent_id == where.parent_id)
             and (needle is None or needle in org.name.casefold())
             and (
@@ -443,25 +495,30 @@ class NetworkxStore:
         return [self._organizations[i] if (i := self._org_index.get(org_id)) is not None else None for org_id in ids]
 
     async def children(self, ids: Sequence[str]) -> list[list[Organization]]:
-        graph = self.graph
+        graph, today = self.graph, self.today()
         return [
             [
-                graph.nodes[child]["record"]
+                record
                 for child, _, key in graph.in_edges(node, keys=True)
-                if key is EdgeKind.PART_OF
+                if key is EdgeKind.PART_OF and not _dissolved_by(record := graph.nodes[child]["record"], today)
             ]
             if (node := organization_node(i)) in graph
             else []
             for i in ids
         ]
 
+    def _holding_today(self, edges: list[np.ndarray]) -> list[np.ndarray]:
+        """Of each list of COVERS edges, those in effect today."""
+        today = day_number(self.today())
+        return [found[(self.edge_since[found] <= today) & (today < self.edge_until[found])] for found in edges]
+
     async def covered(self, ids: Sequence[str]) -> list[list[Enterprise]]:
-        indexes = [self._org_index.get(i, -1) for i in ids]
-        return self._records(self._covered.lookup(indexes))
+        edges = self._holding_today(self._edges_of.lookup([self._org_index.get(i, -1) for i in ids]))
+        return self._records([self.edge_row[found] for found in edges])
 
     async def covering(self, credit_codes: Sequence[str]) -> list[list[Organization]]:
-        found = self._covering.lookup(self.table.rows_of(credit_codes))
-        return [[self._organizations[i] for i in orgs.tolist()] for orgs in found]
+        edges = self._holding_today(self._edges_to.lookup(self.table.rows_of(credit_codes)))
+        return [[self._organizations[i] for i in self.edge_org[found].tolist()] for found in edges]
 
     async def clusters(self, credit_codes: Sequence[str]) -> list[Organization | None]:
         keys = self._cluster.keys
@@ -472,8 +529,10 @@ class NetworkxStore:
         return found
 
     async def instructors(self, credit_codes: Sequence[str]) -> list[list[Instructor]]:
+        spans, today = self._assigned_spans, day_number(self.today())
         found = self._assigned.lookup(self.table.rows_of(credit_codes))
-        return [[self._instructor_list[int(i)] for i in assigned] for assigned in found]
+        held = [edges[(spans.since[edges] <= today) & (today < spans.until[edges])] for edges in found]
+        return [[self._instructor_list[int(i)] for i in spans.owner[edges]] for edges in held]
 
     async def links(self, ids: Sequence[str]) -> list[list[Link]]:
         found: list[list[Link]] = []
@@ -483,7 +542,10 @@ class NetworkxStore:
                 found.append([])
                 continue
             edges = [*self.graph.out_edges(node, keys=True), *self.graph.in_edges(node, keys=True)]
-            found.append([key for _, _, key in edges if isinstance(key, Link)])
+            today = self.today()
+            found.append(
+                [key for _, _, key in edges if isinstance(key, Link) and (key.until is None or today < key.until)]
+            )
         return found
 
     async def members(self, ids: Sequence[str]) -> list[Members]:

@@ -106,4 +106,15 @@ def cover_problem(kind: OrgKind) -> str | None:
     return None if counts_toward_coverage(kind) else f"a {kind.value} does not cover enterprises directly"
 
 
+def span_problem(since: date | None, until: date | None) -> str | None:
+    """A dated record ends after it starts: [since, until) is never empty.
+
+    >>> span_problem(date(2021, 7, 1), date(2021, 7, 1))
+    'ends on 2021-07-01, not after it starts (2021-07-01)'
+    """
+    if since is not None and until is not None and until <= since:
+        return f"ends on {until}, not after it starts ({since})"
+    return None
+
+
 DISTINCT_IDS = "an organization has this id too; ids must be distinct"

@@ -85,23 +85,27 @@ SCHEMA: dict[str, list[Column]] = {
         Column("stars", parse.count(5)),
         Column("points", parse.count(MAX_POINTS)),
         Column("has_committee", parse.flag),
+        Column("dissolved_on", parse.day),
     ],
     "coverage": [
         Column("org_id", parse.text, required=True),
         Column("credit_code", parse.credit_code, required=True),
         Column("since", parse.day),
+        Column("until", parse.day),
     ],
     "links": [
         Column("source_id", parse.text, required=True),
         Column("target_id", parse.text, required=True),
         Column("kind", parse.choice(LinkKind), required=True),
         Column("since", parse.day),
+        Column("until", parse.day),
     ],
     "instructors": [
         Column("id", parse.text, required=True),
         Column("name", parse.text, required=True),
         Column("credit_code", parse.credit_code, required=True),
         Column("since", parse.day),
+        Column("until", parse.day),
     ],
     "departments": [
         Column("id", parse.text, required=True),
@@ -318,11 +322,13 @@ class _Checker:
                 stars=row["stars"],
                 points=row["points"],
                 has_committee=row["has_committee"],
+                dissolved_on=row["dissolved_on"],
             )
             for row in rows
         }
         for row in rows:
             org = found[row["id"]]
+            self._dated(parsed, row, "established_on", "dissolved_on")
             parent = found.get(org.parent_id) if org.parent_id else None
             if org.parent_id and self.unknown(org.parent_id, found):
                 self.issues.append(parsed.issue(row, "parent_id", "no organization has this id"))
@@ -376,7 +382,7 @@ class _Checker:
     ) -> Iterator[Covers]:
         if parsed is None:
             return iter(())
-        rows = self._unique(parsed, ["org_id", "credit_code"], "credit_code", "coverage row")
+        rows = self._unique(parsed, ["org_id", "credit_code", "since"], "credit_code", "coverage row")
         kinds = rows["org_id"].replace_strict(
             list(organizations), [o.kind.value for o in organizations.values()], default=None
         )
@@ -389,11 +395,9 @@ class _Checker:
             self._reference_issues(parsed, rows, "org_id", kinds == kind, rules.cover_problem(OrgKind(kind)) or "")
         known, unknown = self._known_codes(rows, enterprises)
         self._reference_issues(parsed, rows, "credit_code", covering & unknown, "no enterprise has this credit code")
-        valid = rows.filter(covering & known)
+        valid = rows.filter(covering & known & self._dated_rows(parsed, rows))
         self._warn_narrow_joint_branches(parsed, valid, organizations)
-        return (
-            Covers(org, code, since) for org, code, since in valid.select("org_id", "credit_code", "since").iter_rows()
-        )
+        return (Covers(*row) for row in valid.select("org_id", "credit_code", "since", "until").iter_rows())
 
     def _warn_narrow_joint_branches(
         self, parsed: ParsedTable, covers: pl.DataFrame, organizations: Mapping[str, Organization]
@@ -408,7 +412,7 @@ class _Checker:
         found: list[Link] = []
         if parsed is None:
             return found
-        rows = self._unique(parsed, ["source_id", "target_id", "kind"], "target_id", "link")
+        rows = self._unique(parsed, ["source_id", "target_id", "kind", "since"], "target_id", "link")
         ends = pl.concat([rows["source_id"], rows["target_id"]]).unique()
         codes = enterprises["credit_code"] if enterprises.height else pl.Series([], dtype=pl.String)
         known = endpoints | set(ends.filter(ends.is_in(codes.implode())).to_list())
@@ -421,8 +425,8 @@ class _Checker:
                     )
             if pair[0] == pair[1]:
                 self.issues.append(parsed.issue(row, "target_id", "a link needs two different ends"))
-            elif all(end in known for end in pair):
-                found.append(Link(pair[0], pair[1], LinkKind(row["kind"]), row["since"]))
+            elif all(end in known for end in pair) and self._dated(parsed, row):
+                found.append(Link(pair[0], pair[1], LinkKind(row["kind"]), row["since"], row["until"]))
         return found
 
     def instructors(
@@ -430,7 +434,7 @@ class _Checker:
     ) -> tuple[list[Instructor], Iterator[Assignment]]:
         if parsed is None:
             return [], iter(())
-        rows = self._unique(parsed, ["id", "credit_code"], "credit_code", "assignment")
+        rows = self._unique(parsed, ["id", "credit_code", "since"], "credit_code", "assignment")
         named = rows.with_columns(pl.col("name").first().over("id").alias("_first_name"))
         renamed = named["name"] != named["_first_name"]
         for row in named.filter(renamed).iter_rows(named=True):
@@ -443,5 +447,20 @@ class _Checker:
             Instructor(i, name)
             for i, name in rows.unique("id", keep="first", maintain_order=True).select("id", "name").iter_rows()
         ]
-        valid = rows.filter(~renamed & known).select("id", "credit_code", "since")
+        valid = rows.filter(~renamed & known & self._dated_rows(parsed, rows)).select("id", "credit_code", "since", "until")
         return instructors, (Assignment(*row) for row in valid.iter_rows())
+
+    def _dated(self, parsed: ParsedTable, row: dict[str, Any], start: str = "since", end: str = "until") -> bool:
+        """Whether a row's end comes after its start (rules.span_problem); an issue when not."""
+        problem = rules.span_problem(row.get(start), row.get(end))
+        if problem is not None:
+            self.issues.append(parsed.issue(row, end, problem))
+        return problem is None
+
+    def _dated_rows(self, parsed: ParsedTable, rows: pl.DataFrame) -> pl.Series:
+        """Per row, whether its `until` comes after its `since`; issues for those where it does not."""
+        backwards = (pl.col("until") <= pl.col("since")).fill_null(False)
+        bad = rows.select(backwards).to_series()
+        for row in rows.filter(bad).iter_rows(named=True):
+            self._dated(parsed, row)
+        return ~bad

@@ -48,23 +48,27 @@ COLUMN_NAMES: dict[str, dict[str, tuple[str, ...]]] = {
         "stars": ("星级",),
         "points": ("积分",),
         "has_committee": ("设支委会", "是否设支委会"),
+        "dissolved_on": ("撤销日期",),
     },
     "coverage": {
         "org_id": ("组织编号", "党组织编号"),
         "credit_code": ("统一社会信用代码", "信用代码"),
         "since": ("起始日期", "覆盖日期"),
+        "until": ("终止日期", "截止日期"),
     },
     "links": {
         "source_id": ("发起方编号", "源编号"),
         "target_id": ("对象编号", "目标编号"),
         "kind": ("类型", "共建类型"),
         "since": ("起始日期", "建立日期"),
+        "until": ("终止日期", "截止日期"),
     },
     "instructors": {
         "id": ("指导员编号", "编号"),
         "name": ("姓名", "指导员姓名"),
         "credit_code": ("统一社会信用代码", "信用代码"),
         "since": ("指派日期", "起始日期"),
+        "until": ("终止日期", "撤回日期"),
     },
     "departments": {
         "id": ("部门编号", "编号"),
