@@ -10,6 +10,7 @@ is built only for the rows a request returns.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from copy import copy
 from datetime import date
 
 import numpy as np
@@ -45,6 +46,20 @@ class Dimension:
 
     def code(self, value: str) -> int | None:
         return self._code_of.get(value)
+
+    def put(self, size: int, rows: np.ndarray, values: Sequence[str | None]) -> Dimension:
+        """A copy `size` long with `values` at `rows`; new values get new codes."""
+        keys = list(self.keys)
+        known = dict(self._code_of)
+        for value in values:
+            if value is not None and value not in known:
+                known[value] = len(keys)
+                keys.append(value)
+        dtype = np.int16 if len(keys) < 32_000 else np.int32
+        codes = np.zeros(size, dtype=dtype)
+        codes[: len(self.codes)] = self.codes
+        codes[rows] = [0 if value is None else known[value] for value in values]
+        return Dimension(keys, codes)
 
     def require(self, dimension: str, value: str) -> int:
         code = self.code(value)
@@ -145,6 +160,51 @@ class EnterpriseTable:
             strict=True,
         )
         return [Enterprise(*values) for values in columns]
+
+    def updated(self, records: Sequence[Enterprise]) -> EnterpriseTable:
+        """A new table with `records` in place of the rows of their credit codes, and the
+        records of new credit codes appended in order; this table is left as it was."""
+        if not records:
+            return self
+        rows = self.rows_of([record.credit_code for record in records])
+        fresh = np.flatnonzero(rows < 0)
+        size = self.size + len(fresh)
+        rows[fresh] = np.arange(self.size, size)
+        table = copy(self)
+        table.size = size
+
+        def put(column: np.ndarray, values: list[object]) -> np.ndarray:
+            out = np.empty(size, dtype=column.dtype)
+            out[: self.size] = column
+            out[rows] = values
+            return out
+
+        def days(values: list[date | None]) -> list[object]:
+            return [day_number(day) for day in values]
+
+        table.codes = put(self.codes, [r.credit_code.encode("ascii") for r in records])
+        names = pl.concat([pl.Series(self.names), pl.Series([None] * len(fresh), dtype=pl.String)])
+        table.names = names.scatter(rows, [r.name for r in records]).to_arrow().cast(pa.string())
+        table.park = self.park.put(size, rows, [r.park for r in records])
+        table.building = self.building.put(size, rows, [r.building for r in records])
+        table.chain = self.chain.put(size, rows, [r.chain for r in records])
+        table.category = self.category.put(size, rows, [r.category.value for r in records])
+        table.declared_cluster = self.declared_cluster.put(size, rows, [r.cluster_id for r in records])
+        table.status = put(self.status, [STATUSES.index(r.status) for r in records])
+        table.status_since = put(self.status_since, days([r.status_since for r in records]))
+        table.registered = put(self.registered, days([r.registered_on for r in records]))
+        table.employees = put(self.employees, [-1 if r.employees is None else r.employees for r in records])
+        table.formal = put(self.formal, [r.formal_members for r in records])
+        table.probationary = put(self.probationary, [r.probationary_members for r in records])
+        table.above_scale = put(self.above_scale, [r.above_scale for r in records])
+        table.key = put(self.key, [r.key for r in records])
+        if len(fresh):
+            added = table.codes[rows[fresh]]
+            by_code = np.argsort(added, kind="stable")
+            at = np.searchsorted(self._sorted_codes, added[by_code])
+            table._sorted_codes = np.insert(self._sorted_codes, at, added[by_code])
+            table._order = np.insert(self._order, at, rows[fresh][by_code].astype(np.int32))
+        return table
 
     def buildings(self) -> list[tuple[str, str]]:
         """Distinct (park, building) pairs, sorted."""

@@ -23,6 +23,11 @@ from graph.model import OrgKind, Status
 ALWAYS = int(np.iinfo(np.int32).min)  # an undated start: counts at every date
 NEVER = int(np.iinfo(np.int32).max)  # an end that has not happened
 
+MAX_MEMBERS = 1_000_000
+MAX_EMPLOYEES = 10_000_000
+MAX_ORGANIZATION_POINTS = 1_000_000  # 积分
+MAX_STARS = 5
+
 STATUSES: list[Status] = list(Status)  # a status column holds positions in this list
 
 Today = Callable[[], date]

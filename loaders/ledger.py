@@ -40,9 +40,6 @@ from loaders.tables import RawTable, read_tables
 from loaders.vocabulary import COLUMN_NAMES, normalise
 
 MAX_CELL_BYTES = 128 * 1024
-MAX_MEMBERS = 1_000_000
-MAX_EMPLOYEES = 10_000_000
-MAX_POINTS = 1_000_000
 _HYGIENE, _CLEAN = "hygiene:", "clean:"  # prefixes of `_clean_cells`' columns
 _EMPTY = "required, but empty"
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
@@ -63,9 +60,9 @@ SCHEMA: dict[str, list[Column]] = {
         Column("building", parse.text),
         Column("chain", parse.text),
         Column("category", parse.choice(Category)),
-        Column("employees", parse.count(MAX_EMPLOYEES)),
-        Column("formal_members", parse.count(MAX_MEMBERS)),
-        Column("probationary_members", parse.count(MAX_MEMBERS)),
+        Column("employees", parse.count(rules.MAX_EMPLOYEES)),
+        Column("formal_members", parse.count(rules.MAX_MEMBERS)),
+        Column("probationary_members", parse.count(rules.MAX_MEMBERS)),
         Column("above_scale", parse.flag),
         Column("key", parse.flag),
         Column("status", parse.choice(Status)),
@@ -82,8 +79,8 @@ SCHEMA: dict[str, list[Column]] = {
         Column("established_on", parse.day),
         Column("term_ends_on", parse.day),
         Column("secretary", parse.text),
-        Column("stars", parse.count(5)),
-        Column("points", parse.count(MAX_POINTS)),
+        Column("stars", parse.count(rules.MAX_STARS)),
+        Column("points", parse.count(rules.MAX_ORGANIZATION_POINTS)),
         Column("has_committee", parse.flag),
         Column("dissolved_on", parse.day),
     ],

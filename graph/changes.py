@@ -1,0 +1,566 @@
+"""One vocabulary of changes: what administrators record and planners propose.
+
+Each change is an immutable value that checks itself against the domain rules and
+writes its records into a `Draft`; `apply_changes` runs a change set in order and
+either returns the draft, every change applied, or raises `ChangeRejected` naming
+the change (by position) and the field at fault, with the records untouched. A
+change without a date happens on the draft's `today`. Nothing is ever deleted:
+ending an edge sets its `until`, dissolving an organization sets `dissolved_on`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
+from datetime import date
+from enum import Enum
+from typing import Any, ClassVar
+
+from graph import rules
+from graph.credit_code import InvalidCreditCode, validate_credit_code
+from graph.errors import ChainorgError
+from graph.model import (
+    Assignment,
+    Category,
+    Covers,
+    Enterprise,
+    FormationMode,
+    Instructor,
+    Link,
+    LinkKind,
+    Organization,
+    OrgKind,
+    PartOf,
+    Status,
+    Upgrade,
+)
+from graph.records import Draft
+
+UPGRADES = (OrgKind.BRANCH, OrgKind.GENERAL_BRANCH, OrgKind.COMMITTEE)  # 升格: each may become a later one
+
+
+class ChangeRejected(ChainorgError):
+    """A change breaks a rule; nothing of its change set was written."""
+
+    code = "INVALID_CHANGE"
+
+    def __init__(self, message: str, field: str | None = None, index: int | None = None):
+        super().__init__(message)
+        self.field = field
+        self.index = index
+
+    def at(self, index: int) -> ChangeRejected:
+        self.index = index
+        return self
+
+    def __str__(self) -> str:
+        where = f"change {self.index}" if self.index is not None else ""
+        if self.field:
+            where = f"{where}, {self.field}" if where else self.field
+        return f"{where}: {self.args[0]}" if where else str(self.args[0])
+
+
+class ChangeTargetMissing(ChangeRejected):
+    """A change names an organization, enterprise, instructor or edge that does not exist."""
+
+    code = "NOT_FOUND"
+
+
+class ChangeConflict(ChangeRejected):
+    """A change would duplicate what exists (an id taken, an enterprise already covered)."""
+
+    code = "CONFLICT"
+
+
+# -- look-ups every change shares ---------------------------------------------------
+
+
+def _organization(draft: Draft, org_id: str, field: str, standing: date | None = None) -> Organization:
+    """The organization `org_id`; with `standing`, one not dissolved by then."""
+    org: Organization | None = draft.organizations.get(org_id)
+    if org is None:
+        raise ChangeTargetMissing(f"no organization has the id {org_id!r}", field)
+    if standing is not None and org.dissolved_on is not None and org.dissolved_on <= standing:
+        raise ChangeRejected(f"{org.name} ({org_id}) was dissolved on {org.dissolved_on}", field)
+    return org
+
+
+def _enterprise(draft: Draft, credit_code: str, field: str) -> Enterprise:
+    found = draft.enterprise(credit_code)
+    if found is None:
+        raise ChangeTargetMissing(f"no enterprise has the credit code {credit_code!r}", field)
+    return found
+
+
+def _not_before(day: date, start: date | None, what: str, field: str) -> None:
+    if start is not None and day < start:
+        raise ChangeRejected(f"{day} is before {what} ({start})", field)
+
+
+def _range(value: int | None, most: int, field: str) -> None:
+    if value is not None and not 0 <= value <= most:
+        raise ChangeRejected(f"must be from 0 to {most:,}, got {value:,}", field)
+
+
+def _text(value: str | None, field: str, required: bool = False) -> None:
+    if value is None:
+        if required:
+            raise ChangeRejected("required", field)
+        return
+    if not value.strip():
+        raise ChangeRejected("must not be blank", field)
+
+
+def _end_id_known(draft: Draft, some_id: str, field: str) -> None:
+    """A LINK end: an organization, a department or an enterprise."""
+    if some_id not in draft.organizations and some_id not in draft.departments and draft.enterprise(some_id) is None:
+        raise ChangeTargetMissing(f"no organization, department or enterprise has the id {some_id!r}", field)
+
+
+# -- the changes --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """Base of every change; `kind` names it in the audit trail."""
+
+    kind: ClassVar[str]
+
+    def apply(self, draft: Draft) -> None:
+        raise NotImplementedError
+
+    def subject(self) -> str:
+        """The id the change is about, for the audit trail."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class RegisterEnterprise(Change):
+    """A new enterprise joins the ledger."""
+
+    kind: ClassVar[str] = "registerEnterprise"
+    enterprise: Enterprise
+
+    def subject(self) -> str:
+        return self.enterprise.credit_code
+
+    def apply(self, draft: Draft) -> None:
+        given = self.enterprise
+        try:
+            code = validate_credit_code(given.credit_code)
+        except InvalidCreditCode as error:
+            raise ChangeRejected(str(error), "credit_code") from None
+        if draft.enterprise(code) is not None:
+            raise ChangeConflict(f"an enterprise with the credit code {code} is registered already", "credit_code")
+        _check_enterprise(draft, given)
+        registered = given.registered_on or draft.today
+        draft.put_enterprise(replace(given, credit_code=code, registered_on=registered))
+
+
+@dataclass(frozen=True)
+class UpdateEnterprise(Change):
+    """New facts about an enterprise; a field left None stays as it is. A new `status`
+    takes effect on `status_on` (default today)."""
+
+    kind: ClassVar[str] = "updateEnterprise"
+    credit_code: str
+    name: str | None = None
+    park: str | None = None
+    building: str | None = None
+    chain: str | None = None
+    category: Category | None = None
+    employees: int | None = None
+    formal_members: int | None = None
+    probationary_members: int | None = None
+    above_scale: bool | None = None
+    key: bool | None = None
+    cluster_id: str | None = None
+    status: Status | None = None
+    status_on: date | None = None
+
+    def subject(self) -> str:
+        return self.credit_code
+
+    def apply(self, draft: Draft) -> None:
+        before = _enterprise(draft, self.credit_code, "credit_code")
+        given = {
+            f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("credit_code", "status", "status_on")
+        }
+        after = replace(before, **{name: value for name, value in given.items() if value is not None})
+        if self.status_on is not None and self.status is None:
+            raise ChangeRejected("a date for a status change needs the new status", "status_on")
+        if self.status is not None and self.status is not before.status:
+            day = self.status_on or draft.today
+            _not_before(day, before.status_since or before.registered_on, "its current status began", "status_on")
+            after = replace(after, status=self.status, status_since=day)
+        _check_enterprise(draft, after)
+        if after != before:
+            draft.put_enterprise(after)
+
+
+def _check_enterprise(draft: Draft, enterprise: Enterprise) -> None:
+    _text(enterprise.name, "name", required=True)
+    _text(enterprise.park, "park", required=True)
+    for name in ("building", "chain"):
+        _text(getattr(enterprise, name), name)
+    _range(enterprise.employees, rules.MAX_EMPLOYEES, "employees")
+    _range(enterprise.formal_members, rules.MAX_MEMBERS, "formal_members")
+    _range(enterprise.probationary_members, rules.MAX_MEMBERS, "probationary_members")
+    if enterprise.cluster_id is not None:
+        cluster = _organization(draft, enterprise.cluster_id, "cluster_id")
+        if problem := rules.cluster_problem(cluster.kind):
+            raise ChangeRejected(f"{enterprise.cluster_id} {problem}", "cluster_id")
+
+
+@dataclass(frozen=True)
+class CreateOrganization(Change):
+    """A new organization of any kind, under its parent (none for a park committee)."""
+
+    kind: ClassVar[str] = "createOrganization"
+    organization: Organization
+
+    def subject(self) -> str:
+        return self.organization.id
+
+    def apply(self, draft: Draft) -> None:
+        org = self.organization
+        _text(org.id, "id", required=True)
+        _text(org.name, "name", required=True)
+        if org.id in draft.organizations or org.id in draft.departments:
+            raise ChangeConflict(f"the id {org.id!r} is taken: {rules.DISTINCT_IDS}", "id")
+        if org.dissolved_on is not None:
+            raise ChangeRejected("a new organization is not dissolved; dissolve it with its own change", "dissolved_on")
+        established = org.established_on or draft.today
+        if org.parent_id is not None:
+            parent = _organization(draft, org.parent_id, "parent_id", standing=established)
+            if problem := rules.parent_problem(org.kind, parent.kind):
+                raise ChangeRejected(problem, "parent_id")
+            _not_before(established, parent.established_on, f"{parent.name} was established", "established_on")
+        _check_details(org)
+        draft.put_organization(replace(org, established_on=established))
+
+
+def _check_details(org: Organization) -> None:
+    _range(org.stars, rules.MAX_STARS, "stars")
+    _range(org.points, rules.MAX_ORGANIZATION_POINTS, "points")
+    _text(org.secretary, "secretary")
+    if org.term_ends_on is not None and org.established_on is not None and org.term_ends_on <= org.established_on:
+        raise ChangeRejected(f"the term ends on {org.term_ends_on}, before it was established", "term_ends_on")
+
+
+@dataclass(frozen=True)
+class SetOrganizationDetails(Change):
+    """Stars, points, term, secretary, name or branch committee; None leaves a field as it is."""
+
+    kind: ClassVar[str] = "setOrganizationDetails"
+    org_id: str
+    name: str | None = None
+    stars: int | None = None
+    points: int | None = None
+    term_ends_on: date | None = None
+    secretary: str | None = None
+    has_committee: bool | None = None
+    mode: FormationMode | None = None
+
+    def subject(self) -> str:
+        return self.org_id
+
+    def apply(self, draft: Draft) -> None:
+        before = _organization(draft, self.org_id, "org_id", standing=draft.today)
+        given = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "org_id"}
+        _text(self.name, "name")
+        after = replace(before, **{name: value for name, value in given.items() if value is not None})
+        _check_details(after)
+        if after != before:
+            draft.put_organization(after)
+
+
+@dataclass(frozen=True)
+class MoveOrganization(Change):
+    """The organization goes under another parent on `on`; the old PART_OF edge ends then."""
+
+    kind: ClassVar[str] = "moveOrganization"
+    org_id: str
+    parent_id: str
+    on: date | None = None
+
+    def subject(self) -> str:
+        return self.org_id
+
+    def apply(self, draft: Draft) -> None:
+        day = self.on or draft.today
+        org = _organization(draft, self.org_id, "org_id", standing=day)
+        if self.parent_id == org.parent_id:
+            raise ChangeConflict(f"{org.name} is under {self.parent_id} already", "parent_id")
+        parent = _organization(draft, self.parent_id, "parent_id", standing=day)
+        if problem := rules.parent_problem(org.kind, parent.kind):
+            raise ChangeRejected(problem, "parent_id")
+        since = max((p.until for p in draft.past_parents.values() if p.org_id == org.id), default=org.established_on)
+        if since is not None and day <= since:
+            raise ChangeRejected(f"{day} is not after it came under its parent ({since})", "on")
+        if org.parent_id is not None:
+            draft.put("part_of", (org.id, day), PartOf(org.id, org.parent_id, since, day))
+        draft.put_organization(replace(org, parent_id=parent.id))
+
+
+@dataclass(frozen=True)
+class UpgradeOrganization(Change):
+    """升格: a branch becomes a general branch or a committee, keeping its id and history."""
+
+    kind: ClassVar[str] = "upgradeOrganization"
+    org_id: str
+    to: OrgKind
+    on: date | None = None
+
+    def subject(self) -> str:
+        return self.org_id
+
+    def apply(self, draft: Draft) -> None:
+        day = self.on or draft.today
+        org = _organization(draft, self.org_id, "org_id", standing=day)
+        if org.kind not in UPGRADES or self.to not in UPGRADES or UPGRADES.index(self.to) <= UPGRADES.index(org.kind):
+            order = " → ".join(kind.value for kind in UPGRADES)
+            raise ChangeRejected(f"a {org.kind.value} cannot be upgraded to a {self.to.value} ({order})", "to")
+        if org.parent_id is not None:
+            parent = _organization(draft, org.parent_id, "org_id")
+            if problem := rules.parent_problem(self.to, parent.kind):
+                raise ChangeRejected(f"{problem}: move it first", "to")
+        last = max((u.on for u in draft.upgrades.values() if u.org_id == org.id), default=org.established_on)
+        if last is not None and day <= last:
+            raise ChangeRejected(f"{day} is not after its last change of kind or its establishment ({last})", "on")
+        draft.put("upgrades", (org.id, day), Upgrade(org.id, org.kind, self.to, day))
+        draft.put_organization(replace(org, kind=self.to))
+
+
+@dataclass(frozen=True)
+class DissolveOrganization(Change):
+    """撤销: the organization ends on `on`; the enterprises it covered become uncovered by
+    it, its links end, its records stay. Organizations under it must be moved or dissolved first."""
+
+    kind: ClassVar[str] = "dissolveOrganization"
+    org_id: str
+    on: date | None = None
+
+    def subject(self) -> str:
+        return self.org_id
+
+    def apply(self, draft: Draft) -> None:
+        day = self.on or draft.today
+        org = _organization(draft, self.org_id, "org_id", standing=day)
+        _not_before(day, org.established_on, "it was established", "on")
+        if org.established_on is not None and day == org.established_on:
+            raise ChangeRejected(f"{day} is the day it was established", "on")
+        under = [o.id for o in draft.organizations.values() if o.parent_id == org.id and o.dissolved_on is None]
+        if under:
+            shown = ", ".join(under[:5]) + (f" and {len(under) - 5} more" if len(under) > 5 else "")
+            raise ChangeRejected(
+                f"{len(under)} organization(s) are under it ({shown}): move or dissolve them first", "org_id"
+            )
+        for cover in draft.open_edges("coverage", org.id):
+            draft.put_cover(replace(cover, until=max(day, _after(cover.since))))
+        for link in draft.open_edges("links", org.id):
+            draft.put_link(replace(link, until=max(day, _after(link.since))))
+        draft.put_organization(replace(org, dissolved_on=day))
+
+
+def _after(since: date | None) -> date:
+    """The earliest day an edge that began on `since` can end."""
+    return date.min if since is None else date.fromordinal(since.toordinal() + 1)
+
+
+@dataclass(frozen=True)
+class CoverEnterprises(Change):
+    """COVERS edges from an enterprise-level organization to enterprises, from `since`."""
+
+    kind: ClassVar[str] = "coverEnterprises"
+    org_id: str
+    credit_codes: tuple[str, ...]
+    since: date | None = None
+
+    def subject(self) -> str:
+        return self.org_id
+
+    def apply(self, draft: Draft) -> None:
+        day = self.since or draft.today
+        org = _organization(draft, self.org_id, "org_id", standing=day)
+        if problem := rules.cover_problem(org.kind):
+            raise ChangeRejected(problem, "org_id")
+        if not self.credit_codes:
+            raise ChangeRejected("name at least one enterprise", "credit_codes")
+        for n, code in enumerate(self.credit_codes):
+            field = f"credit_codes[{n}]"
+            _enterprise(draft, code, field)
+            if draft.open_edge("coverage", (org.id, code)) is not None:
+                raise ChangeConflict(f"{org.name} covers {code} already", field)
+            ended = [c.until for c in draft.covers.values() if (c.org_id, c.credit_code) == (org.id, code) and c.until]
+            if ended and day < max(ended):
+                raise ChangeRejected(f"{day} is before its last coverage of {code} ended ({max(ended)})", "since")
+            draft.put_cover(Covers(org.id, code, day))
+
+
+@dataclass(frozen=True)
+class UncoverEnterprises(Change):
+    """The organization stops covering the enterprises on `on`."""
+
+    kind: ClassVar[str] = "uncoverEnterprises"
+    org_id: str
+    credit_codes: tuple[str, ...]
+    on: date | None = None
+
+    def subject(self) -> str:
+        return self.org_id
+
+    def apply(self, draft: Draft) -> None:
+        day = self.on or draft.today
+        org = _organization(draft, self.org_id, "org_id")
+        if not self.credit_codes:
+            raise ChangeRejected("name at least one enterprise", "credit_codes")
+        for n, code in enumerate(self.credit_codes):
+            cover = draft.open_edge("coverage", (org.id, code))
+            if cover is None:
+                raise ChangeTargetMissing(f"{org.name} does not cover {code}", f"credit_codes[{n}]")
+            if cover.since is not None and day <= cover.since:
+                raise ChangeRejected(f"{day} is not after the coverage began ({cover.since})", "on")
+            draft.put_cover(replace(cover, until=day))
+
+
+@dataclass(frozen=True)
+class AddLink(Change):
+    """A joint-building, pairing, alliance or supply link from `since`."""
+
+    kind: ClassVar[str] = "addLink"
+    source_id: str
+    target_id: str
+    link_kind: LinkKind
+    since: date | None = None
+
+    def subject(self) -> str:
+        return self.source_id
+
+    def apply(self, draft: Draft) -> None:
+        _end_id_known(draft, self.source_id, "source_id")
+        _end_id_known(draft, self.target_id, "target_id")
+        if self.source_id == self.target_id:
+            raise ChangeRejected("a link needs two different ends", "target_id")
+        if draft.open_edge("links", (self.source_id, self.target_id, self.link_kind.value)) is not None:
+            raise ChangeConflict(f"this {self.link_kind.value} link exists already", "target_id")
+        draft.put_link(Link(self.source_id, self.target_id, self.link_kind, self.since or draft.today))
+
+
+@dataclass(frozen=True)
+class EndLink(Change):
+    """The link ends on `on`."""
+
+    kind: ClassVar[str] = "endLink"
+    source_id: str
+    target_id: str
+    link_kind: LinkKind
+    on: date | None = None
+
+    def subject(self) -> str:
+        return self.source_id
+
+    def apply(self, draft: Draft) -> None:
+        day = self.on or draft.today
+        link = draft.open_edge("links", (self.source_id, self.target_id, self.link_kind.value))
+        if link is None:
+            raise ChangeTargetMissing(
+                f"no {self.link_kind.value} link from {self.source_id} to {self.target_id} is in effect", "target_id"
+            )
+        if link.since is not None and day <= link.since:
+            raise ChangeRejected(f"{day} is not after the link began ({link.since})", "on")
+        draft.put_link(replace(link, until=day))
+
+
+@dataclass(frozen=True)
+class AssignInstructor(Change):
+    """A party-building instructor is assigned to an enterprise; `name` registers a new instructor."""
+
+    kind: ClassVar[str] = "assignInstructor"
+    instructor_id: str
+    credit_code: str
+    name: str | None = None
+    since: date | None = None
+
+    def subject(self) -> str:
+        return self.instructor_id
+
+    def apply(self, draft: Draft) -> None:
+        _text(self.instructor_id, "instructor_id", required=True)
+        known: Instructor | None = draft.instructors.get(self.instructor_id)
+        if known is None:
+            _text(self.name, "name", required=True)
+            assert self.name is not None
+            draft.put("instructors", self.instructor_id, Instructor(self.instructor_id, self.name.strip()))
+        elif self.name is not None and self.name.strip() != known.name:
+            raise ChangeConflict(f"instructor {self.instructor_id} is named {known.name!r}", "name")
+        _enterprise(draft, self.credit_code, "credit_code")
+        if draft.open_edge("assignments", (self.instructor_id, self.credit_code)) is not None:
+            raise ChangeConflict(
+                f"instructor {self.instructor_id} is assigned to {self.credit_code} already", "credit_code"
+            )
+        draft.put_assignment(Assignment(self.instructor_id, self.credit_code, self.since or draft.today))
+
+
+@dataclass(frozen=True)
+class UnassignInstructor(Change):
+    """The instructor's assignment to the enterprise ends on `on`."""
+
+    kind: ClassVar[str] = "unassignInstructor"
+    instructor_id: str
+    credit_code: str
+    on: date | None = None
+
+    def subject(self) -> str:
+        return self.instructor_id
+
+    def apply(self, draft: Draft) -> None:
+        day = self.on or draft.today
+        assignment = draft.open_edge("assignments", (self.instructor_id, self.credit_code))
+        if assignment is None:
+            raise ChangeTargetMissing(
+                f"instructor {self.instructor_id} is not assigned to {self.credit_code}", "credit_code"
+            )
+        if assignment.since is not None and day <= assignment.since:
+            raise ChangeRejected(f"{day} is not after the assignment began ({assignment.since})", "on")
+        draft.put_assignment(replace(assignment, until=day))
+
+
+CHANGES: tuple[type[Change], ...] = (
+    RegisterEnterprise, UpdateEnterprise, CreateOrganization, SetOrganizationDetails, MoveOrganization,
+    UpgradeOrganization, DissolveOrganization, CoverEnterprises, UncoverEnterprises, AddLink, EndLink,
+    AssignInstructor, UnassignInstructor,
+)  # fmt: skip
+MAX_CHANGES = 10_000  # in one change set
+
+
+def apply_changes(draft: Draft, changes: Sequence[Change]) -> Draft:
+    """Apply `changes` in order to `draft`; all of them, or ChangeRejected and none.
+
+    The draft is spoilt by a rejection: the caller drops it, and the records under it
+    were never touched.
+    """
+    if not changes:
+        raise ChangeRejected("a change set needs at least one change")
+    if len(changes) > MAX_CHANGES:
+        raise ChangeRejected(f"{len(changes):,} changes in one set; at most {MAX_CHANGES:,}")
+    for index, change in enumerate(changes):
+        draft.marks.append(len(draft.writes))
+        try:
+            change.apply(draft)
+        except ChangeRejected as rejected:
+            raise rejected.at(index) from None
+    return draft
+
+
+def describe(value: Any) -> Any:
+    """A record as plain JSON values: dates as ISO text, enums by value."""
+    if isinstance(value, Enum):
+        return value.value
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (tuple, list)):
+        return [describe(item) for item in value]
+    return {f.name: describe(getattr(value, f.name)) for f in fields(value)}

@@ -1,0 +1,387 @@
+"""The durable state: every record, change set and audit entry in one SQLite file.
+
+SQLite in WAL mode with `synchronous=FULL`: a change set is one transaction, and once
+it commits it survives a crash or a power cut. The tables are the ledger's tables
+with their history (`until`, `dissolved_on`, past PART_OF edges, upgrades), one row
+per record, in the order records were first written; an edge that ends is updated,
+never deleted. Enterprises are read back as Arrow columns (ADBC), so a million of
+them load in about a second.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import types
+import typing
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import adbc_driver_sqlite.dbapi as adbc
+import polars as pl
+import pyarrow as pa
+
+from graph.changes import Change, describe
+from graph.dataset import Dataset
+from graph.enterprises import EnterpriseTable
+from graph.errors import ChainorgError
+from graph.model import Assignment, Covers, Department, Enterprise, Instructor, Link, Organization, PartOf, Upgrade
+from graph.query import Page
+from graph.records import Draft, Record, Write
+from graph.rules import ALWAYS, STATUSES
+
+STATE_FILE = "chainorg.sqlite"
+SCHEMA_VERSION = 1
+
+
+class StateProblem(ChainorgError):
+    """A state folder cannot be created or opened; the message says why and what to do."""
+
+    code = "STATE_PROBLEM"
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """How one kind of record is kept: its class, its table and the fields that identify it."""
+
+    record: type
+    table: str
+    key: tuple[str, ...]
+
+    @property
+    def columns(self) -> list[str]:
+        return [_COLUMN.get(f.name, f.name) for f in fields(self.record)]
+
+
+_COLUMN = {"cluster_id": "cluster"}  # an enterprise's cluster: the ledger's column name
+KEPT = {
+    kept.table: kept
+    for kept in (
+        Kept(Enterprise, "enterprises", ("credit_code",)),
+        Kept(Organization, "organizations", ("id",)),
+        Kept(Covers, "coverage", ("org_id", "credit_code", "since")),
+        Kept(Link, "links", ("source_id", "target_id", "kind", "since")),
+        Kept(Instructor, "instructors", ("id",)),
+        Kept(Assignment, "assignments", ("instructor_id", "credit_code", "since")),
+        Kept(Department, "departments", ("id",)),
+        Kept(PartOf, "part_of", ("org_id", "until")),
+        Kept(Upgrade, "upgrades", ("org_id", "on")),
+    )
+}
+_SQL_TYPE = {int: "INTEGER", bool: "INTEGER", str: "TEXT", date: "TEXT"}
+
+
+def _sql(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _reader(hint: Any) -> Callable[[Any], Any]:
+    """Turns a stored value back into a field of type `hint`."""
+    options = [arg for arg in typing.get_args(hint) if arg is not type(None)] if _is_union(hint) else [hint]
+    kind = options[0]
+    if kind is date:
+        return lambda value: None if value is None else date.fromisoformat(value)
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return lambda value: None if value is None else kind(value)
+    if kind is bool:
+        return lambda value: None if value is None else bool(value)
+    return lambda value: value
+
+
+def _is_union(hint: Any) -> bool:
+    return isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union
+
+
+def _base_type(hint: Any) -> type:
+    options = [arg for arg in typing.get_args(hint) if arg is not type(None)] if _is_union(hint) else [hint]
+    kind = options[0]
+    return str if isinstance(kind, type) and issubclass(kind, Enum) else kind
+
+
+def _create_tables(connection: sqlite3.Connection) -> None:
+    for kept in KEPT.values():
+        hints = typing.get_type_hints(kept.record)
+        declared = ", ".join(
+            f'"{column}" {_SQL_TYPE[_base_type(hints[f.name])]}'
+            for f, column in zip(fields(kept.record), kept.columns, strict=True)
+        )
+        connection.execute(f"CREATE TABLE {kept.table} ({declared})")
+        keys = ", ".join(f'"{_COLUMN.get(k, k)}"' for k in kept.key)
+        connection.execute(f"CREATE INDEX {kept.table}_key ON {kept.table} ({keys})")
+    connection.executescript("""
+        CREATE TABLE change_sets (id INTEGER PRIMARY KEY, at TEXT NOT NULL, who TEXT NOT NULL, changes INTEGER NOT NULL);
+        CREATE TABLE audit (change_set INTEGER NOT NULL REFERENCES change_sets(id), position INTEGER NOT NULL,
+                            kind TEXT NOT NULL, subject TEXT NOT NULL, change TEXT NOT NULL,
+                            before TEXT NOT NULL, after TEXT NOT NULL);
+        CREATE INDEX audit_subject ON audit (subject);
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """)
+    connection.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+
+def _insert(connection: sqlite3.Connection, table: str, records: Iterable[Record]) -> None:
+    kept = KEPT[table]
+    names = [f.name for f in fields(kept.record)]
+    marks = ", ".join("?" * len(names))
+    connection.executemany(
+        f"INSERT INTO {table} VALUES ({marks})", ([_sql(getattr(r, n)) for n in names] for r in records)
+    )
+
+
+def _enterprise_columns(table: EnterpriseTable) -> pa.Table:
+    """The enterprise columns as the `enterprises` table stores them."""
+    rows = range(table.size)
+
+    def keys(dimension: Any) -> pa.Array:
+        return pa.array(dimension.keys, pa.string()).take(pa.array(dimension.codes, pa.int32()))
+
+    def days(column: Any) -> pa.Array:
+        return pa.array(
+            [None if d == ALWAYS else date.fromordinal(d).isoformat() for d in column.tolist()], pa.string()
+        )
+
+    employees = table.employees.astype("int64")
+    return pa.table({
+        "credit_code": pa.array(table.codes.astype(str), pa.string()),
+        "name": table.names,
+        "park": keys(table.park),
+        "building": keys(table.building),
+        "chain": keys(table.chain),
+        "category": keys(table.category),
+        "employees": pa.array(employees, mask=employees < 0),
+        "formal_members": pa.array(table.formal.astype("int64")),
+        "probationary_members": pa.array(table.probationary.astype("int64")),
+        "above_scale": pa.array(table.above_scale.astype("int64")),
+        "key": pa.array(table.key.astype("int64")),
+        "status": pa.array([s.value for s in STATUSES]).take(pa.array(table.status.astype("int32"))),
+        "status_since": days(table.status_since),
+        "registered_on": days(table.registered),
+        "cluster": keys(table.declared_cluster),
+    }) if len(rows) else pa.table({c: pa.array([], pa.string()) for c in KEPT["enterprises"].columns})  # fmt: skip
+
+
+def create_state(folder: Path, dataset: Dataset) -> Path:
+    """A new state in `folder` holding `dataset`; all or nothing: the file appears only
+    once complete. Refused when `folder` already holds a state."""
+    target = folder / STATE_FILE
+    if target.exists():
+        raise StateProblem(f"{folder} holds a state already; choose a new folder, or remove {target} first")
+    folder.mkdir(parents=True, exist_ok=True)
+    building = folder / f"{STATE_FILE}.importing"
+    for leftover in folder.glob(f"{STATE_FILE}.importing*"):
+        leftover.unlink()
+    connection = sqlite3.connect(building)
+    try:
+        _create_tables(connection)
+        for table, records in (
+            ("organizations", dataset.organizations), ("coverage", dataset.covers), ("links", dataset.links),
+            ("instructors", dataset.instructors), ("assignments", dataset.assignments),
+            ("departments", dataset.departments), ("part_of", dataset.past_parents), ("upgrades", dataset.upgrades),
+        ):  # fmt: skip
+            _insert(connection, table, records)
+        connection.commit()
+    finally:
+        connection.close()
+    with adbc.connect(str(building)) as bulk:
+        with bulk.cursor() as cursor:
+            cursor.adbc_ingest("enterprises", _enterprise_columns(dataset.enterprises), mode="append")
+        bulk.commit()
+    with open(building, "rb+") as file:
+        os.fsync(file.fileno())
+    os.replace(building, target)
+    directory = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+    return target
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """A change set as the audit trail keeps it."""
+
+    change_set: int
+    at: datetime
+    who: str
+    changes: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One change of a change set: what it asked, and every record before and after it."""
+
+    change_set: int
+    at: datetime
+    who: str
+    position: int
+    kind: str
+    subject: str
+    change: dict[str, Any]
+    before: list[dict[str, Any]]
+    after: list[dict[str, Any]]
+
+
+class DurableState:
+    """One state file: read it whole, commit change sets to it, read its audit trail."""
+
+    def __init__(self, folder: Path):
+        """Open the state in `folder`. Its enterprises are read first, before this process
+        opens the file with the standard library's SQLite: ADBC links a SQLite of its own,
+        and two SQLite libraries must never hold one file open at once (POSIX locks are
+        per process, so one closing its file would drop the other's locks)."""
+        self.path = folder / STATE_FILE
+        if not self.path.is_file():
+            raise StateProblem(
+                f"{folder} holds no state ({STATE_FILE}); make one with `chainorg load LEDGER --state {folder}`"
+            )
+        self.connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            found = self.connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.DatabaseError as error:
+            self.connection.close()
+            raise StateProblem(f"{self.path} is not a chainorg state: {error}") from None
+        if found is None or int(found[0]) != SCHEMA_VERSION:
+            self.connection.close()
+            raise StateProblem(
+                f"{self.path} has schema version {found and found[0]}; this chainorg reads {SCHEMA_VERSION}"
+            )
+        self.connection.close()
+        self._enterprises: pl.DataFrame | None = self._enterprise_frame()
+        self.connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self.connection.execute("PRAGMA journal_mode=WAL")
+        self.connection.execute("PRAGMA synchronous=FULL")
+        self.connection.execute("PRAGMA busy_timeout=10000")
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def read(self) -> Dataset:
+        """Every record as a Dataset; once, as the state is opened."""
+        if self._enterprises is None:
+            raise StateProblem("a state is read once, when it is opened")
+        tables = {table: self._records(table) for table in KEPT if table != "enterprises"}
+        enterprises, self._enterprises = self._enterprises, None
+        return Dataset(
+            enterprises=EnterpriseTable(enterprises),
+            organizations=tuple(tables["organizations"]),
+            covers=tuple(tables["coverage"]),
+            links=tuple(tables["links"]),
+            instructors=tuple(tables["instructors"]),
+            assignments=tuple(tables["assignments"]),
+            departments=tuple(tables["departments"]),
+            past_parents=tuple(tables["part_of"]),
+            upgrades=tuple(tables["upgrades"]),
+        )
+
+    def _records(self, table: str) -> list[Any]:
+        kept = KEPT[table]
+        hints = typing.get_type_hints(kept.record)
+        readers = [_reader(hints[f.name]) for f in fields(kept.record)]
+        cursor = self.connection.execute(f"SELECT * FROM {table} ORDER BY rowid")
+        return [kept.record(*(read(value) for read, value in zip(readers, row, strict=True))) for row in cursor]
+
+    def _enterprise_frame(self) -> pl.DataFrame:
+        """The enterprises as the ledger's parsed columns. Every column is selected non-null
+        (ADBC types a column by its first rows), then emptiness turned back into null."""
+        hints = typing.get_type_hints(Enterprise)
+        text: list[str] = []
+        numbers: list[str] = []
+        for f, column in zip(fields(Enterprise), KEPT["enterprises"].columns, strict=True):
+            (text if _base_type(hints[f.name]) in (str, date) else numbers).append(column)
+        selected = [f'COALESCE("{c}", \'\') AS "{c}"' for c in text] + [
+            f'COALESCE("{c}", -1) AS "{c}"' for c in numbers
+        ]
+        with adbc.connect(str(self.path)) as bulk, bulk.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(selected)} FROM enterprises ORDER BY rowid")
+            frame = pl.from_arrow(cursor.fetch_arrow_table())
+        assert isinstance(frame, pl.DataFrame)
+        return frame.select(
+            *(pl.col(c).replace("", None).str.to_date() if c in ("status_since", "registered_on") else
+              pl.col(c).replace("", None) for c in text),
+            *(pl.col(c).replace(-1, None).cast(pl.Int64) if c == "employees" else pl.col(c) for c in numbers),
+        )  # fmt: skip
+
+    def commit(self, batch: Sequence[tuple[Draft, Sequence[Change], str]]) -> list[Committed]:
+        """Write each (draft, its changes, who) as one change set, all in one transaction."""
+        connection, done = self.connection, []
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for draft, changes, who in batch:
+                at = datetime.now(UTC)
+                cursor = connection.execute(
+                    "INSERT INTO change_sets (at, who, changes) VALUES (?, ?, ?)", (at.isoformat(), who, len(changes))
+                )
+                change_set = cursor.lastrowid
+                assert change_set is not None
+                for write in draft.writes:
+                    self._write(write)
+                ends = [*draft.marks[1:], len(draft.writes)]
+                for position, (change, start, end) in enumerate(zip(changes, draft.marks, ends, strict=True)):
+                    touched = draft.writes[start:end]
+                    connection.execute(
+                        "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (change_set, position, change.kind, change.subject(), json.dumps(describe(change), ensure_ascii=False),
+                         _json([(w.table, w.before) for w in touched if w.before is not None]),
+                         _json([(w.table, w.after) for w in touched])),
+                    )  # fmt: skip
+                done.append(Committed(change_set, at, who, len(changes)))
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        return done
+
+    def _write(self, write: Write) -> None:
+        kept = KEPT[write.table]
+        names = [f.name for f in fields(kept.record)]
+        values = [_sql(getattr(write.after, name)) for name in names]
+        if write.before is None:
+            self.connection.execute(f"INSERT INTO {kept.table} VALUES ({', '.join('?' * len(names))})", values)
+            return
+        assigned = ", ".join(f'"{column}" = ?' for column in kept.columns)
+        matched = " AND ".join(f'"{_COLUMN.get(k, k)}" IS ?' for k in kept.key)
+        keys = [_sql(getattr(write.before, k)) for k in kept.key]
+        self.connection.execute(f"UPDATE {kept.table} SET {assigned} WHERE {matched}", [*values, *keys])
+
+    def audit_log(self, since: datetime | None, subject: str | None, offset: int, limit: int) -> Page[AuditEntry]:
+        """Audit entries, oldest first, from `since`, about `subject` (any id a change names)."""
+        where, arguments = [], []
+        if since is not None:
+            where.append("change_sets.at >= ?")
+            arguments.append(since.astimezone(UTC).isoformat())
+        if subject is not None:
+            where.append("(audit.subject = ? OR audit.change LIKE ?)")
+            arguments += [subject, f'%"{subject}"%']
+        condition = f"WHERE {' AND '.join(where)}" if where else ""
+        joined = f"FROM audit JOIN change_sets ON change_sets.id = audit.change_set {condition}"
+        reader = sqlite3.connect(self.path)  # a reader of its own: WAL lets it read while a commit runs
+        try:
+            total = reader.execute(f"SELECT COUNT(*) {joined}", arguments).fetchone()[0]
+            rows = reader.execute(
+                f"SELECT change_set, at, who, position, kind, subject, change, before, after {joined} "
+                "ORDER BY change_set, position LIMIT ? OFFSET ?",
+                [*arguments, limit, offset],
+            ).fetchall()
+        finally:
+            reader.close()
+        entries = [
+            AuditEntry(
+                c, datetime.fromisoformat(at), who, p, kind, subj, json.loads(change), json.loads(b), json.loads(a)
+            )
+            for c, at, who, p, kind, subj, change, b, a in rows
+        ]
+        return Page(entries, total, offset)
+
+
+def _json(records: list[tuple[str, Record | None]]) -> str:
+    return json.dumps([{"table": table, **describe(record)} for table, record in records], ensure_ascii=False)

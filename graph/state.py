@@ -1,0 +1,172 @@
+"""A state that takes changes: its records, its durable file, and a store for its latest version.
+
+Writes go through one writer thread. It takes every change set waiting, applies each
+to a draft layered on the ones before it (a rejected set drops out alone), commits
+the accepted ones to SQLite in one transaction, and only then merges them into the
+records and answers their callers: an acknowledged change is on disk, and a group
+of concurrent writers shares one fsync.
+
+Readers ask for the store of the latest version. It is built when first asked for
+after a write (a tenth of a second at 100,000 enterprises), so a burst of writes
+costs one build; a request keeps the store it first got, so it never sees half a
+change set, nor one change set in one field and not in the next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from graph.changes import Change, apply_changes
+from graph.durable import Committed, DurableState
+from graph.errors import ChainorgError
+from graph.networkx_store import NetworkxStore
+from graph.records import Draft, Records
+from graph.rules import Today
+from graph.store import OrgStore
+from graph.threads import offload
+
+GROUP = 256  # change sets committed together at most
+
+
+class ReadOnly(ChainorgError):
+    """The server serves a ledger, not a state: it cannot keep changes."""
+
+    code = "READ_ONLY"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this server serves a ledger read-only; import it into a state with "
+            "`chainorg load LEDGER --state DIR` and serve that with `chainorg serve --state DIR`"
+        )
+
+
+@dataclass(eq=False)
+class _Pending:
+    changes: Sequence[Change]
+    who: str
+    done: Future[Committed] = field(default_factory=Future)
+
+
+class State:
+    """A state folder being served: see the module docstring."""
+
+    def __init__(self, folder: Path, today: Today = date.today):
+        self.durable = DurableState(folder)
+        self.today = today
+        dataset = self.durable.read()
+        self.records = Records.of(dataset)
+        self.version = 0
+        self._built: tuple[int, NetworkxStore] = (0, NetworkxStore(dataset, today))
+        self._records_lock = threading.Lock()  # the writer's merges against snapshots
+        self._build_lock = threading.Lock()  # one build at a time
+        self._waiting: queue.Queue[_Pending | None] = queue.Queue()
+        self._writer = threading.Thread(target=self._write_forever, name="chainorg-writer", daemon=True)
+        self._writer.start()
+
+    def close(self) -> None:
+        """Finish the change sets already handed over, then stop writing."""
+        self._waiting.put(None)
+        self._writer.join()
+        self.durable.close()
+
+    # -- reading -----------------------------------------------------------------
+
+    def store(self) -> NetworkxStore:
+        """The store of the latest version, built now if it is not yet."""
+        with self._build_lock:
+            version, built = self._built
+            if version == self.version:
+                return built
+            with self._records_lock:
+                version, dataset = self.version, self.records.dataset()
+            built = NetworkxStore(dataset, self.today)
+            self._built = (version, built)
+            return built
+
+    async def current(self) -> NetworkxStore:
+        version, built = self._built
+        return built if version == self.version else await offload(self.store)
+
+    def pinned(self) -> OrgStore:
+        """A store for one request: the latest version when it first asks, that one throughout."""
+        return _Pinned(self)  # type: ignore[return-value]
+
+    # -- writing -----------------------------------------------------------------
+
+    async def apply(self, changes: Sequence[Change], who: str) -> Committed:
+        """Apply a change set, all or nothing; returns once it is on disk.
+        Raises ChangeRejected (nothing written) when a change breaks a rule."""
+        pending = _Pending(tuple(changes), who)
+        self._waiting.put(pending)
+        return await asyncio.wrap_future(pending.done)
+
+    def _write_forever(self) -> None:
+        while True:
+            first = self._waiting.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < GROUP:
+                try:
+                    more = self._waiting.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._waiting.put(None)  # stop after this group
+                    break
+                batch.append(more)
+            self._write(batch)
+
+    def _write(self, batch: list[_Pending]) -> None:
+        accepted: list[tuple[_Pending, Draft]] = []
+        top: Draft | None = None
+        today = self.today()
+        for pending in batch:
+            draft = top.layered() if top is not None else self.records.draft(today)
+            try:
+                apply_changes(draft, pending.changes)
+            except Exception as error:  # noqa: BLE001 - handed to the caller, who raises it
+                pending.done.set_exception(error)
+                continue
+            accepted.append((pending, draft))
+            top = draft
+        if top is None:
+            return
+        try:
+            committed = self.durable.commit([(draft, p.changes, p.who) for p, draft in accepted])
+        except Exception as error:  # noqa: BLE001 - nothing was committed; every caller learns why
+            for pending, _ in accepted:
+                pending.done.set_exception(error)
+            return
+        with self._records_lock:
+            top.merge()
+            self.version += 1
+        for (pending, _), receipt in zip(accepted, committed, strict=True):
+            pending.done.set_result(receipt)
+
+
+class _Pinned:
+    """Every OrgStore method, answered by the store `State.current` gives on first use."""
+
+    def __init__(self, state: State):
+        self._state = state
+        self._store: NetworkxStore | None = None
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
+        method = getattr(NetworkxStore, name)
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            if self._store is None:
+                self._store = await self._state.current()
+            return await method(self._store, *args, **kwargs)
+
+        call.__doc__ = method.__doc__
+        return call
