@@ -11,7 +11,7 @@ PORT ?= 8000
 DEBIAN_PACKAGES := graphviz fonts-wqy-microhei poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint system bench bench-scale bench-compliance bench-charts clean
+.PHONY: run test lint system bench bench-scale bench-compliance bench-charts bench-writes clean clean-state
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "chainorg needs Python 3.11 or newer")'
@@ -26,8 +26,15 @@ system:
 	|| $(SUDO) apt-get install -y --no-install-recommends $(DEBIAN_PACKAGES) \
 	|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $(DEBIAN_PACKAGES); }
 
-run: $(STAMP) system
-	$(BIN)/chainorg serve --demo --host $(HOST) --port $(PORT)
+# The demo served from a state under the project folder: changes made in the explorer
+# are kept there, across restarts. `make clean-state` starts it afresh.
+STATE ?= state/demo
+
+$(STATE)/chainorg.sqlite: | $(STAMP)
+	$(BIN)/chainorg load --demo --state $(STATE)
+
+run: $(STAMP) system $(STATE)/chainorg.sqlite
+	$(BIN)/chainorg serve --state $(STATE) --host $(HOST) --port $(PORT)
 
 test: lint system
 	$(BIN)/python -m pytest
@@ -49,6 +56,12 @@ bench-compliance: $(STAMP)
 
 bench-charts: $(STAMP) system
 	$(BIN)/python bench/charts.py
+
+bench-writes: $(STAMP)
+	$(BIN)/python bench/writes.py
+
+clean-state:
+	rm -rf $(STATE)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -1,4 +1,4 @@
-"""The `chainorg` command: serve, load, demo, audit, bulletin, chart."""
+"""The `chainorg` command: serve, load, demo, audit, bulletin, chart, export, audit-log."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -24,6 +25,9 @@ from graph.store import OrgStore
 from loaders.errors import LedgerInvalid, LedgerIssue
 from loaders.reports import FINDING_HEADERS, Cell, bulletin_table, finding_rows, write_csv, write_xlsx
 from schema.limits import DEFAULT_LIMITS
+
+if TYPE_CHECKING:
+    from graph.state import State
 
 
 class Defaults(argparse.ArgumentDefaultsHelpFormatter):
@@ -52,23 +56,41 @@ def _print_issues(title: str, issues: list[LedgerIssue], out: Console) -> None:
 
 
 def load(args: argparse.Namespace) -> int:
-    """Validate a ledger and print its counts, or every error (exit 1)."""
-    from loaders.ledger import load_ledger
+    """Validate a ledger (or the demo) and print its counts, or every error (exit 1);
+    with --state, import it into a new state, all or nothing."""
+    from graph.durable import StateProblem, create_state
+    from loaders.demo import demo_dataset
+    from loaders.ledger import LoadedLedger, load_ledger
 
-    try:
-        loaded = load_ledger(args.path, args.encoding)
-    except LedgerInvalid as invalid:
-        _print_issues(f"{args.path}: rejected, {len(invalid.issues)} error(s); nothing loaded", invalid.issues, errors)
+    if (args.path is None) == (not args.demo):
+        errors.print(Text("give a ledger (folder of CSVs or .xlsx workbook) or --demo, not both"))
         return 1
+    name = "the Changsha demo" if args.demo else str(args.path)
+    try:
+        loaded = LoadedLedger(demo_dataset(), []) if args.demo else load_ledger(args.path, args.encoding)
+    except LedgerInvalid as invalid:
+        _print_issues(f"{name}: rejected, {len(invalid.issues)} error(s); nothing loaded", invalid.issues, errors)
+        return 1
+    except ChainorgError as error:
+        errors.print(Text(f"{name}: {error}"))
+        return 1
+    dataset = loaded.dataset
     if loaded.warnings:
         _print_issues("warnings", loaded.warnings, errors)
-    console.print(Text(f"{args.path}: valid"), soft_wrap=True)
+    console.print(Text(f"{name}: valid"), soft_wrap=True)
     summary = Table()
     summary.add_column("kind")
     summary.add_column("count", justify="right")
-    for kind, count in loaded.dataset.summary().items():
+    for kind, count in dataset.summary().items():
         summary.add_row(kind, f"{count:,}")
     console.print(summary)
+    if args.state is not None:
+        try:
+            path = create_state(args.state, dataset)
+        except StateProblem as problem:
+            errors.print(Text(f"not imported: {problem}"))
+            return 1
+        console.print(Text(f"imported into {path}; serve it with `chainorg serve --state {args.state}`"))
     return 0
 
 
@@ -107,10 +129,22 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _store(args: argparse.Namespace, doing: str) -> OrgStore:
+    """The store of --state (read as it is now), --data or the demo."""
+    from graph.durable import DurableState, StateProblem
+    from graph.networkx_store import NetworkxStore
     from server import load_store
 
     try:
+        if args.state is not None:
+            durable = DurableState(args.state)
+            try:
+                return NetworkxStore(durable.read())
+            finally:
+                durable.close()
         return load_store(None if args.demo else args.data, args.encoding)
+    except StateProblem as problem:
+        errors.print(Text(f"not {doing}: {problem}"))
+        raise Refused from None
     except LedgerInvalid as invalid:
         _print_issues(f"{args.data}: rejected; not {doing}", invalid.issues, errors)
         raise Refused from None
@@ -126,11 +160,23 @@ def serve(args: argparse.Namespace) -> int:
     if problem := port_problem(args.host, args.port):
         errors.print(Text(problem))
         return 1
-    store = _store(args, "serving")
-    console.print(Text(f"serving {args.data or 'the Changsha demo'} on http://{args.host}:{args.port}/graphql"))
+    if args.state is not None:
+        from graph.durable import StateProblem
+        from server import open_state
+
+        try:
+            served: OrgStore | State = open_state(args.state)
+        except StateProblem as problem:
+            errors.print(Text(f"not serving: {problem}"))
+            return 1
+        what = f"the state in {args.state} (changes are kept)"
+    else:
+        served = _store(args, "serving")
+        what = f"{args.data or 'the Changsha demo'} read-only (serve a state with --state to keep changes)"
+    console.print(Text(f"serving {what} on http://{args.host}:{args.port}/graphql"))
     given = {name: getattr(args, name) for name in ("max_depth", "max_aliases", "max_cost", "timeout")}
     limits = replace(config.limits, **{name: value for name, value in given.items() if value is not None})
-    app = create_app(store, limits, config.rules)
+    app = create_app(served, limits, config.rules)
     uvicorn.run(app, host=args.host, port=args.port, access_log=args.access_log, log_level="info")
     return 0
 
@@ -223,6 +269,52 @@ def chart(args: argparse.Namespace) -> int:
     return 0
 
 
+def export(args: argparse.Namespace) -> int:
+    """Write a state as it is now as a ledger (CSV files, or one workbook) that `chainorg load` accepts."""
+    from graph.durable import DurableState, StateProblem
+    from loaders.export import write_ledger
+
+    try:
+        durable = DurableState(args.state)
+    except StateProblem as problem:
+        errors.print(Text(f"not exporting: {problem}"))
+        return 1
+    try:
+        dataset = durable.read()
+    finally:
+        durable.close()
+    for path in write_ledger(dataset, args.out, args.xlsx):
+        console.print(Text(f"wrote {path}"))
+    return 0
+
+
+AUDIT_HEADERS = ["change_set", "at", "who", "position", "kind", "subject", "change", "before", "after"]
+
+
+def audit_log(args: argparse.Namespace) -> int:
+    """The audit trail of a state: who changed what, when, each change's records before and after."""
+    import json
+
+    from graph.durable import DurableState, StateProblem
+
+    try:
+        durable = DurableState(args.state)
+    except StateProblem as problem:
+        errors.print(Text(f"no audit trail: {problem}"))
+        return 1
+    try:
+        log = durable.audit_log(args.since, args.subject, 0, sys.maxsize)
+    finally:
+        durable.close()
+    rows: list[list[Cell]] = [
+        [e.change_set, e.at.isoformat(), e.who, e.position, e.kind, e.subject,
+         *(json.dumps(part, ensure_ascii=False) for part in (e.change, e.before, e.after))]
+        for e in log.items
+    ]  # fmt: skip
+    _write(args, "审计日志", AUDIT_HEADERS, rows)
+    return 0
+
+
 def _chart_format(text: str) -> object:
     from graph.charts import ChartFormat
 
@@ -291,9 +383,28 @@ def parser() -> argparse.ArgumentParser:
     draw.set_defaults(handler=chart)
 
     check = commands.add_parser("load", help=load.__doc__, description=load.__doc__, formatter_class=Defaults)
-    check.add_argument("path", type=Path, help="ledger folder of CSVs or .xlsx workbook")
+    check.add_argument("path", type=Path, nargs="?", help="ledger folder of CSVs or .xlsx workbook")
+    check.add_argument("--demo", action="store_true", help="the Changsha demo instead of a ledger")
     check.add_argument("--encoding", help="encoding of the CSV files, e.g. big5 (default: detected)")
+    check.add_argument("--state", type=Path, help="import into a new state in this folder (for `serve --state`)")
     check.set_defaults(handler=load)
+
+    out = commands.add_parser("export", help=export.__doc__, description=export.__doc__, formatter_class=Defaults)
+    out.add_argument("--state", type=Path, required=True, help="the state's folder")
+    out.add_argument("--out", type=Path, required=True, help="folder for the ledger's files")
+    out.add_argument("--xlsx", action="store_true", help="one workbook (ledger.xlsx) instead of CSV files")
+    out.set_defaults(handler=export)
+
+    trail = commands.add_parser("audit-log", help=audit_log.__doc__, description=audit_log.__doc__,
+                                formatter_class=Defaults)  # fmt: skip
+    trail.add_argument("--state", type=Path, required=True, help="the state's folder")
+    trail.add_argument(
+        "--since", type=_moment, help="only change sets from then on, e.g. 2026-11-23 or 2026-11-23T08:00Z"
+    )
+    trail.add_argument("--subject", help="only changes about this id or credit code")
+    trail.add_argument("--format", choices=["table", "csv", "xlsx"], help="default: by --out's suffix, else table")
+    trail.add_argument("--out", type=Path, help="file to write (default: print a table)")
+    trail.set_defaults(handler=audit_log)
 
     make = commands.add_parser("demo", help=demo.__doc__, description=demo.__doc__, formatter_class=Defaults)
     make.add_argument("out_dir", type=Path, help="an empty (or new) folder")
@@ -307,6 +418,7 @@ def _source_options(command: argparse.ArgumentParser) -> None:
     source = command.add_mutually_exclusive_group()
     source.add_argument("--data", type=Path, help="ledger folder of CSVs or .xlsx workbook (default: the demo)")
     source.add_argument("--demo", action="store_true", help="the Changsha demo")
+    source.add_argument("--state", type=Path, help="a state's folder (made by `chainorg load LEDGER --state DIR`)")
     command.add_argument("--encoding", help="encoding of the ledger's CSV files (default: detected)")
     command.add_argument("--config", type=Path, help=f"rules and limits (default: ./{CONFIG_FILE} if there is one)")
 
@@ -325,6 +437,15 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-23") from None
+
+
+def _moment(text: str) -> datetime:
+    """A date or a date and time; without a zone, UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date or time like 2026-11-23T08:00Z") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

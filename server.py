@@ -39,8 +39,10 @@ from strawberry.types import ExecutionResult
 
 from graph.charts import DEFAULT_DEPTH, ChartFormat, RenderFailed, org_chart
 from graph.compliance import DEFAULT_RULES, RuleConfig
+from graph.durable import StateProblem
 from graph.errors import ChainorgError, InvalidArgument, NotFound
 from graph.networkx_store import NetworkxStore
+from graph.state import State
 from graph.store import OrgStore
 from loaders.demo import demo_dataset
 from loaders.errors import LedgerInvalid
@@ -112,8 +114,10 @@ class ChainorgGraphQL(GraphQL[Context, None]):
         await super().__call__(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        state = request.app.state
-        return Context.for_store(state.store, request, state.rules)
+        app = request.app.state
+        if app.state is not None:
+            return Context.for_state(app.state, request, app.rules)
+        return Context.for_store(app.store, request, app.rules)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(EXPLORER_PAGE, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
@@ -179,8 +183,22 @@ def load_store(data: Path | None, encoding: str | None = None) -> OrgStore:
     return store
 
 
+def current_store(request: Request) -> OrgStore:
+    """The store a plain HTTP request reads: a state's latest version, or the ledger's."""
+    app = request.app.state
+    return app.state.pinned() if app.state is not None else app.store
+
+
+def open_state(folder: Path) -> State:
+    """The state in `folder`, its records kept out of the garbage collector's sight (see load_store)."""
+    state = State(folder)
+    gc.collect()
+    gc.freeze()
+    return state
+
+
 async def health(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok", **await request.app.state.store.summary()})
+    return JSONResponse({"status": "ok", **await current_store(request).summary()})
 
 
 CHART_STATUS = {NotFound: 404, InvalidArgument: 400, RenderFailed: 503}
@@ -201,7 +219,7 @@ async def chart_download(request: Request) -> Response:
     except ValueError:
         return refusal(400, "depth is a whole number, links true or false, asOf a date like 2021-07-31")
     try:
-        drawn = await org_chart(request.app.state.store, root, form, depth, links, as_of)
+        drawn = await org_chart(current_store(request), root, form, depth, links, as_of)
     except ChainorgError as error:
         return refusal(
             next((s for kind, s in CHART_STATUS.items() if isinstance(error, kind)), 400), str(error), error.code
@@ -254,20 +272,30 @@ class OneLineStartupFailure:
 
 
 def create_app(
-    store: OrgStore | None = None, limits: Limits = DEFAULT_LIMITS, rules: RuleConfig = DEFAULT_RULES
+    store: OrgStore | State | None = None, limits: Limits = DEFAULT_LIMITS, rules: RuleConfig = DEFAULT_RULES
 ) -> Starlette:
-    """The app over `store`, with query `limits` and compliance `rules`; without a store, one
-    is loaded at start-up (CHAINORG_DATA or the demo)."""
+    """The app over a read-only `store` or a `State` that takes changes, with query `limits`
+    and compliance `rules`; without either, one is opened at start-up: the state in
+    CHAINORG_STATE, else the ledger in CHAINORG_DATA, else the demo."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if store is None:
-            data = os.environ.get("CHAINORG_DATA")
+            folder, data = os.environ.get("CHAINORG_STATE"), os.environ.get("CHAINORG_DATA")
             try:
-                app.state.store = load_store(Path(data) if data else None)
+                if folder:
+                    app.state.state = open_state(Path(folder))
+                else:
+                    app.state.store = load_store(Path(data) if data else None)
+            except StateProblem as error:
+                raise StartupRefused(f"CHAINORG_STATE={folder} cannot be served: {error}") from None
             except LedgerInvalid as error:
                 raise StartupRefused(f"CHAINORG_DATA={data} cannot be served: {error.first_line()}") from None
-        yield
+        try:
+            yield
+        finally:
+            if app.state.state is not None:
+                app.state.state.close()
 
     graphql = ChainorgGraphQL(build_schema(limits))
     app = Starlette(
@@ -281,7 +309,8 @@ def create_app(
         middleware=[Middleware(OneLineStartupFailure), Middleware(GZipMiddleware, minimum_size=2048)],
         lifespan=lifespan,
     )
-    app.state.store = store
+    app.state.store = store if not isinstance(store, State) else None
+    app.state.state = store if isinstance(store, State) else None
     app.state.rules = rules
     return app
 

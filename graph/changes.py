@@ -49,6 +49,9 @@ class ChangeRejected(ChainorgError):
         self.field = field
         self.index = index
 
+    def extensions(self) -> dict[str, object]:
+        return {"change": self.index, "field": self.field}
+
     def at(self, index: int) -> ChangeRejected:
         self.index = index
         return self

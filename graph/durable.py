@@ -137,7 +137,7 @@ def _insert(connection: sqlite3.Connection, table: str, records: Iterable[Record
     )
 
 
-def _enterprise_columns(table: EnterpriseTable) -> pa.Table:
+def enterprise_columns(table: EnterpriseTable) -> pa.Table:
     """The enterprise columns as the `enterprises` table stores them."""
     rows = range(table.size)
 
@@ -193,7 +193,7 @@ def create_state(folder: Path, dataset: Dataset) -> Path:
         connection.close()
     with adbc.connect(str(building)) as bulk:
         with bulk.cursor() as cursor:
-            cursor.adbc_ingest("enterprises", _enterprise_columns(dataset.enterprises), mode="append")
+            cursor.adbc_ingest("enterprises", enterprise_columns(dataset.enterprises), mode="append")
         bulk.commit()
     with open(building, "rb+") as file:
         os.fsync(file.fileno())

@@ -8,6 +8,10 @@ class ChainorgError(Exception):
 
     code = "CHAINORG_ERROR"
 
+    def extensions(self) -> dict[str, object]:
+        """What a client needs besides the message and the code to act on the error."""
+        return {}
+
 
 class NotFound(ChainorgError):
     """A named park, chain, building, cluster or record does not exist."""

@@ -20,14 +20,16 @@ import threading
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from graph.changes import Change, apply_changes
-from graph.durable import Committed, DurableState
-from graph.errors import ChainorgError
+from graph.durable import AuditEntry, Committed, DurableState
+from graph.errors import ChainorgError, NotFound
+from graph.model import Enterprise, Organization
 from graph.networkx_store import NetworkxStore
+from graph.query import Page
 from graph.records import Draft, Records
 from graph.rules import Today
 from graph.store import OrgStore
@@ -94,6 +96,22 @@ class State:
     async def current(self) -> NetworkxStore:
         version, built = self._built
         return built if version == self.version else await offload(self.store)
+
+    def organization(self, org_id: str) -> Organization:
+        """An organization as the latest change left it."""
+        with self._records_lock:
+            return self.records.organizations[org_id]
+
+    def enterprise(self, credit_code: str) -> Enterprise:
+        """An enterprise as the latest change left it."""
+        with self._records_lock:
+            found = self.records.draft(self.today()).enterprise(credit_code)
+        if found is None:
+            raise NotFound(f"no enterprise has the credit code {credit_code!r}")
+        return found
+
+    async def audit_log(self, since: datetime | None, subject: str | None, offset: int, limit: int) -> Page[AuditEntry]:
+        return await offload(self.durable.audit_log, since, subject, offset, limit)
 
     def pinned(self) -> OrgStore:
         """A store for one request: the latest version when it first asks, that one throughout."""

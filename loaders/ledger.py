@@ -444,7 +444,9 @@ class _Checker:
             Instructor(i, name)
             for i, name in rows.unique("id", keep="first", maintain_order=True).select("id", "name").iter_rows()
         ]
-        valid = rows.filter(~renamed & known & self._dated_rows(parsed, rows)).select("id", "credit_code", "since", "until")
+        valid = rows.filter(~renamed & known & self._dated_rows(parsed, rows)).select(
+            "id", "credit_code", "since", "until"
+        )
         return instructors, (Assignment(*row) for row in valid.iter_rows())
 
     def _dated(self, parsed: ParsedTable, row: dict[str, Any], start: str = "since", end: str = "until") -> bool:

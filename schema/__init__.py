@@ -9,6 +9,7 @@ from strawberry.types import ExecutionContext
 
 from schema.errors import add_codes
 from schema.limits import DEFAULT_LIMITS, Limits
+from schema.mutations import Mutation
 from schema.query import Query
 
 
@@ -27,6 +28,7 @@ def build_schema(limits: Limits = DEFAULT_LIMITS) -> ChainorgSchema:
     return ChainorgSchema(
         limits,
         query=Query,
+        mutation=Mutation,
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
             lambda: ParserCache(maxsize=256),

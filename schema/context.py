@@ -13,6 +13,7 @@ from strawberry.types import Info
 from graph.compliance import DEFAULT_RULES, Finding, RuleCode, RuleConfig
 from graph.model import Building, Enterprise, Instructor, Link, Members, Organization
 from graph.query import Coverage, CoverageState, GroupBy, Scope
+from graph.state import State
 from graph.store import OrgStore
 
 K = TypeVar("K", bound=Hashable)
@@ -94,16 +95,31 @@ class Loaders:
         return await self.store.findings_about(ids, as_of, self.rules.only(codes))
 
 
+ANONYMOUS = "anonymous"
+
+
 @dataclass
 class Context:
     store: OrgStore
     loaders: Loaders
     request: Any = None
     lookahead: dict[tuple[str, ...], list[Any]] = field(default_factory=dict)  # see schema.lookahead
+    state: State | None = None  # None: the server serves a ledger read-only
 
     @classmethod
     def for_store(cls, store: OrgStore, request: Any = None, rules: RuleConfig = DEFAULT_RULES) -> Context:
         return cls(store=store, loaders=Loaders(store, rules), request=request)
+
+    @classmethod
+    def for_state(cls, state: State, request: Any = None, rules: RuleConfig = DEFAULT_RULES) -> Context:
+        """A request over a state: one version of the store throughout, and a way to write."""
+        store = state.pinned()
+        return cls(store=store, loaders=Loaders(store, rules), request=request, state=state)
+
+    @property
+    def who(self) -> str:
+        """The identity a change is recorded under; anonymous until requests carry tokens."""
+        return ANONYMOUS
 
     @property
     def rules(self) -> RuleConfig:

@@ -38,6 +38,8 @@ def add_codes(errors: list[GraphQLError]) -> None:
             error.extensions = {"code": INTERNAL}
             continue
         extensions: dict[str, object] = {"code": _code(error)}
+        if isinstance(original, ChainorgError):
+            extensions.update(original.extensions())
         if tokens := _TOO_MANY_TOKENS.search(error.message):
             extensions["limit"] = int(tokens.group(1))
         error.extensions = {**extensions, **(error.extensions or {})}

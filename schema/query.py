@@ -19,6 +19,7 @@ from schema.context import ChainorgInfo
 from schema.inputs import EnterpriseFilter, OrganizationFilter, ScopeInput, scope_of
 from schema.limits import cost, parse_day
 from schema.lookahead import prefetch
+from schema.mutations import audit_log
 from schema.pagination import DEFAULT_PAGE, PAGE, After, First, offset_after, page_info, page_size
 from schema.types import (
     TODAY,
@@ -204,6 +205,13 @@ class Query:
         as_of: AsOf = None,
     ) -> Chart:
         return Chart.of(await org_chart(info.context.store, root_id, format, depth, links, as_of))
+
+    audit_log = strawberry.field(
+        resolver=audit_log,
+        description="The audit trail (审计日志): who changed what and when, each change's records before and "
+        "after, oldest first. Only a server that keeps changes (`chainorg serve --state`) has one.",
+        metadata=cost(items=PAGE),
+    )
 
     @strawberry.field(description="The compliance rules as this server applies them.", metadata=cost(items=10))
     def rules(self, info: ChainorgInfo) -> list[RuleSetting]:

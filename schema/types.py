@@ -239,6 +239,7 @@ class Link:
     )
     kind: LinkKind = strawberry.field(description="What kind of link.")
     since: date | None = strawberry.field(description="Since when, if known.")
+    until: date | None = strawberry.field(description="The first day it no longer holds; empty while it does.")
 
     @classmethod
     def of(cls, link: model.Link) -> Link:
@@ -247,6 +248,7 @@ class Link:
             target_id=strawberry.ID(link.target_id),
             kind=link.kind,
             since=link.since,
+            until=link.until,
         )
 
 
@@ -263,6 +265,9 @@ class Organization:
     secretary: str | None = strawberry.field(description="Its secretary (书记).")
     stars: int | None = strawberry.field(description="Star rating, 0 to 5 (星级).")
     points: int | None = strawberry.field(description="Points of the rating scheme (积分).")
+    dissolved_on: date | None = strawberry.field(
+        description="When it was dissolved (撤销日期); it covers nothing from then, and its records stay."
+    )
     parent_id: strawberry.Private[str | None]
 
     @classmethod
@@ -277,6 +282,7 @@ class Organization:
             secretary=org.secretary,
             stars=org.stars,
             points=org.points,
+            dissolved_on=org.dissolved_on,
             parent_id=org.parent_id,
         )
 

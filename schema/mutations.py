@@ -1,0 +1,447 @@
+"""The Mutation root: each change as its own mutation, and `applyChanges` for a set of them.
+
+Every input translates to one `graph.changes` value; the State applies a set all or
+nothing and answers once it is on disk. A rejected change comes back with its `code`,
+the position of the change (`change`) and the offending field (`field`, as the
+input names it), and nothing of the set is written.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.utils.str_converters import to_camel_case
+
+from graph import changes, durable, model
+from graph.changes import Change, ChangeRejected
+from graph.state import ReadOnly, State
+from schema.context import ChainorgInfo
+from schema.pagination import DEFAULT_PAGE, After, First, offset_after, page_info, page_size
+from schema.types import (
+    Category,
+    Enterprise,
+    EnterpriseStatus,
+    FormationMode,
+    LinkKind,
+    Organization,
+    OrganizationKind,
+    PageInfo,
+)
+
+
+def _day(description: str) -> date | None:
+    return strawberry.field(default=None, description=f"{description} Default: today.")
+
+
+@strawberry.input(description="A new organization (新建党组织).")
+class OrganizationInput:
+    id: strawberry.ID = strawberry.field(description="Its id; not used by any organization or department.")
+    name: str = strawberry.field(description="Its name.")
+    kind: OrganizationKind = strawberry.field(description="Its tier or form.")
+    parent_id: strawberry.ID | None = strawberry.field(default=None, description="The organization it is part of.")
+    established_on: date | None = _day("When it was established (成立日期).")
+    mode: FormationMode | None = strawberry.field(default=None, description="How it was formed.")
+    term_ends_on: date | None = strawberry.field(default=None, description="When its term ends.")
+    secretary: str | None = strawberry.field(default=None, description="Its secretary (书记).")
+    stars: int | None = strawberry.field(default=None, description="Star rating, 0 to 5.")
+    points: int | None = strawberry.field(default=None, description="Points.")
+    has_committee: bool | None = strawberry.field(default=None, description="Whether it has a branch committee.")
+
+    def to_change(self) -> Change:
+        return changes.CreateOrganization(
+            model.Organization(
+                id=self.id, name=self.name, kind=self.kind, parent_id=self.parent_id, mode=self.mode,
+                established_on=self.established_on, term_ends_on=self.term_ends_on, secretary=self.secretary,
+                stars=self.stars, points=self.points, has_committee=self.has_committee,
+            )
+        )  # fmt: skip
+
+
+@strawberry.input(description="Stars, points, term, secretary or name of an organization; unset fields stay.")
+class OrganizationDetailsInput:
+    org_id: strawberry.ID = strawberry.field(description="The organization.")
+    name: str | None = strawberry.field(default=None, description="A new name.")
+    stars: int | None = strawberry.field(default=None, description="Star rating, 0 to 5 (星级).")
+    points: int | None = strawberry.field(default=None, description="Points (积分).")
+    term_ends_on: date | None = strawberry.field(default=None, description="When the term ends (届满日期).")
+    secretary: str | None = strawberry.field(default=None, description="The secretary (书记).")
+    has_committee: bool | None = strawberry.field(default=None, description="Whether it has a branch committee.")
+    mode: FormationMode | None = strawberry.field(default=None, description="How it was formed.")
+
+    def to_change(self) -> Change:
+        return changes.SetOrganizationDetails(
+            self.org_id, self.name, self.stars, self.points, self.term_ends_on, self.secretary,
+            self.has_committee, self.mode,
+        )  # fmt: skip
+
+
+@strawberry.input(description="Enterprises an organization starts or stops covering.")
+class CoverInput:
+    org_id: strawberry.ID = strawberry.field(description="An enterprise-level organization.")
+    credit_codes: list[str] = strawberry.field(description="The enterprises, by credit code.")
+    on: date | None = _day("The day it starts (cover) or the first day it no longer holds (uncover).")
+
+
+@strawberry.input(description="An organization goes under another parent (调整隶属关系).")
+class MoveInput:
+    org_id: strawberry.ID = strawberry.field(description="The organization.")
+    parent_id: strawberry.ID = strawberry.field(description="Its new parent.")
+    on: date | None = _day("The day it moves.")
+
+    def to_change(self) -> Change:
+        return changes.MoveOrganization(self.org_id, self.parent_id, self.on)
+
+
+@strawberry.input(description="升格: a BRANCH becomes a GENERAL_BRANCH or COMMITTEE, a GENERAL_BRANCH a COMMITTEE.")
+class UpgradeInput:
+    org_id: strawberry.ID = strawberry.field(description="The organization; it keeps its id and history.")
+    to: OrganizationKind = strawberry.field(description="Its new kind.")
+    on: date | None = _day("The day of the upgrade.")
+
+    def to_change(self) -> Change:
+        return changes.UpgradeOrganization(self.org_id, self.to, self.on)
+
+
+@strawberry.input(description="撤销: an organization ends; its enterprises are no longer covered by it.")
+class DissolveInput:
+    org_id: strawberry.ID = strawberry.field(description="The organization; nothing may be under it.")
+    on: date | None = _day("The first day it no longer exists.")
+
+    def to_change(self) -> Change:
+        return changes.DissolveOrganization(self.org_id, self.on)
+
+
+@strawberry.input(description="A new enterprise (企业登记).")
+class EnterpriseInput:
+    credit_code: str = strawberry.field(description="Unified social credit code, with a valid check character.")
+    name: str = strawberry.field(description="Registered name.")
+    park: str = strawberry.field(description="Its park.")
+    building: str | None = strawberry.field(default=None, description="Its building.")
+    chain: str | None = strawberry.field(default=None, description="Its industry chain.")
+    category: Category = strawberry.field(default=model.Category.OTHER, description="Industry category.")
+    employees: int | None = strawberry.field(default=None, description="Employees.")
+    formal_members: int = strawberry.field(default=0, description="Formal party members.")
+    probationary_members: int = strawberry.field(default=0, description="Probationary party members.")
+    above_scale: bool = strawberry.field(default=False, description="Above designated size (规上).")
+    key: bool = strawberry.field(default=False, description="A key enterprise (重点企业).")
+    cluster_id: strawberry.ID | None = strawberry.field(default=None, description="The cluster responsible for it.")
+    registered_on: date | None = _day("Registration date.")
+
+    def to_change(self) -> Change:
+        return changes.RegisterEnterprise(
+            model.Enterprise(
+                credit_code=self.credit_code, name=self.name, park=self.park, building=self.building,
+                chain=self.chain, category=self.category, employees=self.employees,
+                formal_members=self.formal_members, probationary_members=self.probationary_members,
+                above_scale=self.above_scale, key=self.key, registered_on=self.registered_on,
+                cluster_id=self.cluster_id,
+            )
+        )  # fmt: skip
+
+
+@strawberry.input(description="New facts about an enterprise, its status included; unset fields stay.")
+class EnterpriseUpdateInput:
+    credit_code: str = strawberry.field(description="The enterprise.")
+    name: str | None = strawberry.field(default=None, description="A new name.")
+    park: str | None = strawberry.field(default=None, description="Its park.")
+    building: str | None = strawberry.field(default=None, description="Its building.")
+    chain: str | None = strawberry.field(default=None, description="Its industry chain.")
+    category: Category | None = strawberry.field(default=None, description="Industry category.")
+    employees: int | None = strawberry.field(default=None, description="Employees.")
+    formal_members: int | None = strawberry.field(default=None, description="Formal party members.")
+    probationary_members: int | None = strawberry.field(default=None, description="Probationary party members.")
+    above_scale: bool | None = strawberry.field(default=None, description="Above designated size.")
+    key: bool | None = strawberry.field(default=None, description="A key enterprise.")
+    cluster_id: strawberry.ID | None = strawberry.field(default=None, description="The cluster responsible for it.")
+    status: EnterpriseStatus | None = strawberry.field(default=None, description="Its new operating status.")
+    status_on: date | None = _day("The day the new status takes effect.")
+
+    def to_change(self) -> Change:
+        return changes.UpdateEnterprise(
+            self.credit_code, self.name, self.park, self.building, self.chain, self.category, self.employees,
+            self.formal_members, self.probationary_members, self.above_scale, self.key, self.cluster_id,
+            self.status, self.status_on,
+        )  # fmt: skip
+
+
+@strawberry.input(description="A joint-building, pairing, alliance or supply link (共建 / 结对).")
+class LinkInput:
+    source_id: strawberry.ID = strawberry.field(description="An organization, department or enterprise.")
+    target_id: strawberry.ID = strawberry.field(description="An organization, department or enterprise.")
+    kind: LinkKind = strawberry.field(description="What kind of link.")
+    on: date | None = _day("The day it begins (add) or the first day it no longer holds (end).")
+
+
+@strawberry.input(description="An instructor (党建指导员) assigned to, or withdrawn from, an enterprise.")
+class AssignmentInput:
+    instructor_id: strawberry.ID = strawberry.field(description="The instructor.")
+    credit_code: str = strawberry.field(description="The enterprise.")
+    name: str | None = strawberry.field(default=None, description="The instructor's name; needed for a new one.")
+    on: date | None = _day("The day it begins (assign) or the first day it no longer holds (unassign).")
+
+
+@strawberry.input(one_of=True, description="One change; set exactly one field.")
+class ChangeInput:
+    register_enterprise: EnterpriseInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Register a new enterprise."
+    )
+    update_enterprise: EnterpriseUpdateInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Update an enterprise, its status included."
+    )
+    create_organization: OrganizationInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Create an organization."
+    )
+    set_organization_details: OrganizationDetailsInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Set stars, points, term, secretary or name."
+    )
+    move_organization: MoveInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Move an organization under another parent."
+    )
+    upgrade_organization: UpgradeInput | None = strawberry.field(
+        default=strawberry.UNSET, description="升格: upgrade a branch or general branch."
+    )
+    dissolve_organization: DissolveInput | None = strawberry.field(
+        default=strawberry.UNSET, description="撤销: dissolve an organization."
+    )
+    cover_enterprises: CoverInput | None = strawberry.field(
+        default=strawberry.UNSET, description="An organization covers enterprises from `on`."
+    )
+    uncover_enterprises: CoverInput | None = strawberry.field(
+        default=strawberry.UNSET, description="An organization stops covering enterprises on `on`."
+    )
+    add_link: LinkInput | None = strawberry.field(default=strawberry.UNSET, description="Add a link from `on`.")
+    end_link: LinkInput | None = strawberry.field(default=strawberry.UNSET, description="End a link on `on`.")
+    assign_instructor: AssignmentInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Assign an instructor from `on`."
+    )
+    unassign_instructor: AssignmentInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Withdraw an instructor on `on`."
+    )
+
+    def chosen(self) -> tuple[str, Change]:
+        """The field set (as the API names it) and its change."""
+        for name, given in vars(self).items():
+            if given is not None and given is not strawberry.UNSET:
+                return to_camel_case(name), _change(name, given)
+        raise ChangeRejected("set one field of ChangeInput")
+
+
+def _change(name: str, given: object) -> Change:
+    """The change an input asks for; cover and link inputs serve two changes each."""
+    if isinstance(given, CoverInput):
+        codes = tuple(code.strip().upper() for code in given.credit_codes)
+        if name == "cover_enterprises":
+            return changes.CoverEnterprises(given.org_id, codes, given.on)
+        return changes.UncoverEnterprises(given.org_id, codes, given.on)
+    if isinstance(given, LinkInput):
+        if name == "add_link":
+            return changes.AddLink(given.source_id, given.target_id, given.kind, given.on)
+        return changes.EndLink(given.source_id, given.target_id, given.kind, given.on)
+    if isinstance(given, AssignmentInput):
+        code = given.credit_code.strip().upper()
+        if name == "assign_instructor":
+            return changes.AssignInstructor(given.instructor_id, code, given.name, given.on)
+        return changes.UnassignInstructor(given.instructor_id, code, given.on)
+    return given.to_change()  # type: ignore[attr-defined]
+
+
+@strawberry.type(description="A change set that is on disk (已记录).")
+class ChangeReceipt:
+    change_set: int = strawberry.field(description="Its number in the audit trail.")
+    at: datetime = strawberry.field(description="When it was committed (UTC).")
+    who: str = strawberry.field(description="Who made it.")
+    changes: int = strawberry.field(description="How many changes it held.")
+
+
+@strawberry.type(description="One change of a change set in the audit trail (审计日志).")
+class AuditEntry:
+    change_set: int = strawberry.field(description="The change set it belongs to.")
+    at: datetime = strawberry.field(description="When the change set was committed (UTC).")
+    who: str = strawberry.field(description="Who made it.")
+    position: int = strawberry.field(description="Its place in the change set, from 0.")
+    kind: str = strawberry.field(description="Which change: the name of its mutation.")
+    subject: strawberry.ID = strawberry.field(description="The id or credit code it is about.")
+    change: JSON = strawberry.field(description="The change as asked.")
+    before: JSON = strawberry.field(description="Each record it changed, as it was (a list of objects with `table`).")
+    after: JSON = strawberry.field(description="Each record it wrote, as it became.")
+
+    @classmethod
+    def of(cls, entry: durable.AuditEntry) -> AuditEntry:
+        return cls(
+            change_set=entry.change_set, at=entry.at, who=entry.who, position=entry.position, kind=entry.kind,
+            subject=strawberry.ID(entry.subject), change=JSON(entry.change), before=JSON(entry.before), after=JSON(entry.after),
+        )  # fmt: skip
+
+
+@strawberry.type(description="A page of the audit trail.")
+class AuditConnection:
+    total_count: int = strawberry.field(description="Entries matching, on every page.")
+    nodes: list[AuditEntry] = strawberry.field(description="This page's entries, oldest first.")
+    page_info: PageInfo = strawberry.field(description="Where the next page starts.")
+
+
+async def audit_log(
+    info: ChainorgInfo,
+    since: Annotated[datetime | None, strawberry.argument(description="Only change sets from then on.")] = None,
+    subject: Annotated[
+        strawberry.ID | None, strawberry.argument(description="Only changes naming this id or credit code.")
+    ] = None,
+    first: First = DEFAULT_PAGE,
+    after: After = None,
+) -> AuditConnection:
+    """Who changed what and when, oldest first."""
+    page = await _state(info).audit_log(since, subject, offset_after(after), page_size(first))
+    return AuditConnection(
+        total_count=page.total, nodes=[AuditEntry.of(e) for e in page.items], page_info=page_info(page)
+    )
+
+
+def _state(info: ChainorgInfo) -> State:
+    if info.context.state is None:
+        raise ReadOnly
+    return info.context.state
+
+
+async def _apply(info: ChainorgInfo, named: list[tuple[str, Change]]) -> ChangeReceipt:
+    """Apply the changes as one set; a rejection names the input field at fault."""
+    try:
+        done = await _state(info).apply([change for _, change in named], info.context.who)
+    except ChangeRejected as rejected:
+        index = rejected.index or 0
+        if rejected.field is not None and len(named) > index:
+            rejected.field = f"{named[index][0]}.{_camel_path(rejected.field)}"
+        raise
+    return ChangeReceipt(change_set=done.change_set, at=done.at, who=done.who, changes=done.changes)
+
+
+def _camel_path(field: str) -> str:
+    """`credit_codes[2]` as the API spells it: `creditCodes[2]`."""
+    name, bracket, rest = field.partition("[")
+    return to_camel_case(name) + bracket + rest
+
+
+async def _organization(info: ChainorgInfo, named: tuple[str, Change], org_id: str) -> Organization:
+    await _apply(info, [named])
+    return Organization.of(_state(info).organization(org_id))
+
+
+async def _enterprise(info: ChainorgInfo, named: tuple[str, Change], credit_code: str) -> Enterprise:
+    await _apply(info, [named])
+    return Enterprise.of(_state(info).enterprise(credit_code.strip().upper()))
+
+
+@strawberry.type(description="Changes to the park's records; each is on disk before the answer comes back.")
+class Mutation:
+    @strawberry.mutation(description="Apply a change set: every change in order, all of them or none.")
+    async def apply_changes(
+        self,
+        info: ChainorgInfo,
+        changes: Annotated[list[ChangeInput], strawberry.argument(description="The changes, applied in order.")],
+    ) -> ChangeReceipt:
+        return await _apply(info, [change.chosen() for change in changes])
+
+    @strawberry.mutation(description="Create an organization of any kind under its parent.")
+    async def create_organization(
+        self,
+        info: ChainorgInfo,
+        input: Annotated[OrganizationInput, strawberry.argument(description="The new organization.")],
+    ) -> Organization:
+        return await _organization(info, ("createOrganization", input.to_change()), input.id)
+
+    @strawberry.mutation(description="The organization covers these enterprises from `since`.")
+    async def cover_enterprises(
+        self,
+        info: ChainorgInfo,
+        org_id: Annotated[strawberry.ID, strawberry.argument(description="An enterprise-level organization.")],
+        credit_codes: Annotated[list[str], strawberry.argument(description="The enterprises, by credit code.")],
+        since: Annotated[date | None, strawberry.argument(description="The day it starts. Default: today.")] = None,
+    ) -> Organization:
+        change = _change("cover_enterprises", CoverInput(org_id=org_id, credit_codes=credit_codes, on=since))
+        return await _organization(info, ("coverEnterprises", change), org_id)
+
+    @strawberry.mutation(description="The organization stops covering these enterprises on `on`.")
+    async def uncover_enterprises(
+        self,
+        info: ChainorgInfo,
+        input: Annotated[CoverInput, strawberry.argument(description="The organization and the enterprises.")],
+    ) -> Organization:
+        return await _organization(info, ("uncoverEnterprises", _change("uncover_enterprises", input)), input.org_id)
+
+    @strawberry.mutation(description="Set an organization's stars, points, term, secretary or name.")
+    async def set_organization_details(
+        self,
+        info: ChainorgInfo,
+        input: Annotated[
+            OrganizationDetailsInput, strawberry.argument(description="The organization and what to set.")
+        ],
+    ) -> Organization:
+        return await _organization(info, ("setOrganizationDetails", input.to_change()), input.org_id)
+
+    @strawberry.mutation(description="Move an organization under another parent.")
+    async def move_organization(
+        self,
+        info: ChainorgInfo,
+        input: Annotated[MoveInput, strawberry.argument(description="The organization and its new parent.")],
+    ) -> Organization:
+        return await _organization(info, ("moveOrganization", input.to_change()), input.org_id)
+
+    @strawberry.mutation(description="升格: upgrade a branch or general branch, keeping its id and history.")
+    async def upgrade_organization(
+        self,
+        info: ChainorgInfo,
+        input: Annotated[UpgradeInput, strawberry.argument(description="The organization and its new kind.")],
+    ) -> Organization:
+        return await _organization(info, ("upgradeOrganization", input.to_change()), input.org_id)
+
+    @strawberry.mutation(description="撤销: dissolve an organization; `organization(id)` still answers with its dates.")
+    async def dissolve_organization(
+        self, info: ChainorgInfo, input: Annotated[DissolveInput, strawberry.argument(description="The organization.")]
+    ) -> Organization:
+        return await _organization(info, ("dissolveOrganization", input.to_change()), input.org_id)
+
+    @strawberry.mutation(description="Register a new enterprise.")
+    async def register_enterprise(
+        self,
+        info: ChainorgInfo,
+        input: Annotated[EnterpriseInput, strawberry.argument(description="The new enterprise.")],
+    ) -> Enterprise:
+        return await _enterprise(info, ("registerEnterprise", input.to_change()), input.credit_code)
+
+    @strawberry.mutation(description="Update an enterprise, its status included (with the day it changed).")
+    async def update_enterprise(
+        self,
+        info: ChainorgInfo,
+        input: Annotated[EnterpriseUpdateInput, strawberry.argument(description="The enterprise and what changed.")],
+    ) -> Enterprise:
+        return await _enterprise(info, ("updateEnterprise", input.to_change()), input.credit_code)
+
+    @strawberry.mutation(description="Add a joint-building, pairing, alliance or supply link.")
+    async def add_link(
+        self, info: ChainorgInfo, input: Annotated[LinkInput, strawberry.argument(description="The link.")]
+    ) -> ChangeReceipt:
+        return await _apply(info, [("addLink", _change("add_link", input))])
+
+    @strawberry.mutation(description="End a link.")
+    async def end_link(
+        self, info: ChainorgInfo, input: Annotated[LinkInput, strawberry.argument(description="The link.")]
+    ) -> ChangeReceipt:
+        return await _apply(info, [("endLink", _change("end_link", input))])
+
+    @strawberry.mutation(description="Assign an instructor to an enterprise (a new instructor needs a name).")
+    async def assign_instructor(
+        self,
+        info: ChainorgInfo,
+        input: Annotated[AssignmentInput, strawberry.argument(description="The instructor and the enterprise.")],
+    ) -> ChangeReceipt:
+        return await _apply(info, [("assignInstructor", _change("assign_instructor", input))])
+
+    @strawberry.mutation(description="Withdraw an instructor from an enterprise.")
+    async def unassign_instructor(
+        self,
+        info: ChainorgInfo,
+        input: Annotated[AssignmentInput, strawberry.argument(description="The instructor and the enterprise.")],
+    ) -> ChangeReceipt:
+        return await _apply(info, [("unassignInstructor", _change("unassign_instructor", input))])
