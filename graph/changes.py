@@ -422,8 +422,9 @@ class UncoverEnterprises(Change):
             cover = draft.open_edge("coverage", (org.id, code))
             if cover is None:
                 raise ChangeTargetMissing(f"{org.name} does not cover {code}", f"credit_codes[{n}]")
-            if cover.since is not None and day <= cover.since:
-                raise ChangeRejected(f"{day} is not after the coverage began ({cover.since})", "on")
+            began = max((d for d in (cover.since, org.established_on) if d is not None), default=None)
+            if began is not None and day <= began:
+                raise ChangeRejected(f"{day} is not after the coverage began ({began})", "on")
             draft.put_cover(replace(cover, until=day))
 
 

@@ -112,12 +112,17 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(scope="session")
-def hand_store(tmp_path_factory: pytest.TempPathFactory) -> NetworkxStore:
+def hand_dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
     """The hand-made ledger above, written as CSV and loaded through the loader."""
     folder = tmp_path_factory.mktemp("hand")
     for name, rows in HAND_TABLES.items():
         write_csv(folder / f"{name}.csv", rows)
-    return NetworkxStore(load_ledger(folder).dataset)
+    return load_ledger(folder).dataset
+
+
+@pytest.fixture(scope="session")
+def hand_store(hand_dataset: Dataset) -> NetworkxStore:
+    return NetworkxStore(hand_dataset)
 
 
 @pytest.fixture

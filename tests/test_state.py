@@ -1,0 +1,171 @@
+"""A served state on a real SQLite file: writes kept across restarts, all or nothing, history asked about."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from graph.changes import (
+    ChangeRejected,
+    CoverEnterprises,
+    CreateOrganization,
+    DissolveOrganization,
+    MoveOrganization,
+    SetOrganizationDetails,
+    UpdateEnterprise,
+    UpgradeOrganization,
+)
+from graph.dataset import Dataset
+from graph.durable import STATE_FILE, create_state
+from graph.errors import NotFound
+from graph.model import Organization, OrgKind, Status
+from graph.query import Scope
+from graph.state import State
+from tests.conftest import contents, credit_code
+
+TODAY = date(2024, 1, 1)
+BEFORE, ON, AFTER = date(2022, 12, 31), date(2023, 1, 1), date(2023, 6, 1)
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def folder(tmp_path: Path, hand_dataset: Dataset) -> Path:
+    create_state(tmp_path / "state", hand_dataset)
+    return tmp_path / "state"
+
+
+@pytest.fixture
+def state(folder: Path) -> Iterator[State]:
+    served = State(folder, today=lambda: TODAY)
+    yield served
+    served.close()
+
+
+def file_bytes(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+async def test_acknowledged_changes_survive_a_restart(folder: Path, state: State) -> None:
+    joint = Organization("J2", "Y楼联合党支部", OrgKind.JOINT_BRANCH, parent_id="C2")
+    await state.apply([CreateOrganization(joint), CoverEnterprises("J2", (credit_code(5),))], "anonymous")
+    await state.apply([SetOrganizationDetails("B1", stars=3)], "admin")
+    covered = (await state.pinned().coverage(Scope(), TODAY)).organization_covered
+    state.close()
+
+    again = State(folder, today=lambda: TODAY)
+    try:
+        assert again.organization("J2").established_on == TODAY
+        assert again.organization("B1").stars == 3
+        assert (await again.pinned().coverage(Scope(), TODAY)).organization_covered == covered == 4 + 1
+        log = await again.audit_log(None, None, 0, 10)
+        assert [(e.change_set, e.kind, e.who) for e in log.items] == [
+            (1, "createOrganization", "anonymous"), (1, "coverEnterprises", "anonymous"),
+            (2, "setOrganizationDetails", "admin"),
+        ]  # fmt: skip
+        assert log.items[2].before[0]["stars"] is None and log.items[2].after[0]["stars"] == 3
+    finally:
+        again.close()
+
+
+async def test_a_rejected_set_leaves_the_state_byte_identical(folder: Path, state: State) -> None:
+    await state.apply([SetOrganizationDetails("B1", stars=3)], "anonymous")
+    before = file_bytes(folder)
+    with pytest.raises(ChangeRejected) as refused:
+        await state.apply([SetOrganizationDetails("B1", stars=4), CoverEnterprises("C1", (credit_code(5),))], "x")
+    assert (refused.value.index, refused.value.field) == (1, "org_id")
+    assert file_bytes(folder) == before
+    assert state.organization("B1").stars == 3
+
+
+async def test_concurrent_sets_are_each_kept_or_refused_whole(folder: Path, state: State) -> None:
+    def change_set(n: int) -> list:
+        org = Organization(f"N{n}", f"新支部{n}", OrgKind.BRANCH, parent_id="C1" if n % 5 else "B1")  # every 5th: bad
+        return [CreateOrganization(org), SetOrganizationDetails(f"N{n}", stars=n % 6)]
+
+    answers = await asyncio.gather(
+        *(state.apply(change_set(n), "anonymous") for n in range(40)), return_exceptions=True
+    )
+    refused = [n for n, answer in enumerate(answers) if isinstance(answer, ChangeRejected)]
+    assert refused == list(range(0, 40, 5))
+    state.close()
+    again = State(folder, today=lambda: TODAY)
+    try:
+        kept = {o.id: o.stars for o in again.records.organizations.values() if o.id.startswith("N")}
+        assert kept == {f"N{n}": n % 6 for n in range(40) if n % 5}
+        assert (await again.audit_log(None, None, 0, 0)).total == 2 * len(kept)
+    finally:
+        again.close()
+
+
+async def test_a_request_keeps_the_version_it_first_read(state: State) -> None:
+    pinned = state.pinned()
+    before = await pinned.coverage(Scope(), TODAY)
+    await state.apply([CoverEnterprises("B2", (credit_code(5),))], "anonymous")
+    assert await pinned.coverage(Scope(), TODAY) == before
+    assert (await state.pinned().coverage(Scope(), TODAY)).organization_covered == before.organization_covered + 1
+
+
+async def test_as_of_before_and_after_a_dissolution(state: State) -> None:
+    await state.apply([DissolveOrganization("J1", ON)], "anonymous")
+    store = state.pinned()
+    before, after = await store.coverage(Scope(), BEFORE), await store.coverage(Scope(), ON)
+    assert before.organization_covered - after.organization_covered == 2  # enterprises 2 and 3
+    assert before.organizations - after.organizations == 1
+    [dissolved] = await store.organizations(["J1"])
+    assert dissolved is not None and dissolved.dissolved_on == ON
+    tree_ids = [o.id for o in (await store.organization_tree("C1", 1, AFTER)).organizations]
+    assert tree_ids == ["C1", "B1"]
+    assert "J1" in [o.id for o in (await store.organization_tree("C1", 1, BEFORE)).organizations]
+    with pytest.raises(NotFound, match="dissolved on 2023-01-01"):
+        await store.organization_tree("J1", 0, AFTER)
+    assert [o.id for o in (await store.children(["C1"]))[0]] == ["B1"]
+
+
+async def test_as_of_before_and_after_an_upgrade(state: State) -> None:
+    await state.apply([UpgradeOrganization("B1", OrgKind.GENERAL_BRANCH, ON)], "anonymous")
+    store = state.pinned()
+
+    async def kind_on(day: date) -> OrgKind:
+        tree = await store.organization_tree("B1", 0, day)
+        return tree.organizations[0].organization.kind
+
+    assert (await kind_on(BEFORE), await kind_on(ON)) == (OrgKind.BRANCH, OrgKind.GENERAL_BRANCH)
+    assert (await store.organizations(["B1"]))[0] == state.organization("B1")
+
+
+async def test_as_of_before_and_after_a_move(state: State) -> None:
+    await state.apply([MoveOrganization("B1", "C2", ON)], "anonymous")
+    store = state.pinned()
+
+    async def under(cluster: str, day: date) -> list[str]:
+        return [o.id for o in (await store.organization_tree(cluster, 1, day)).organizations[1:]]
+
+    assert (await under("C1", BEFORE), await under("C2", BEFORE)) == (["B1", "J1"], ["B2"])
+    assert (await under("C1", AFTER), await under("C2", AFTER)) == (["J1"], ["B1", "B2"])
+
+
+async def test_a_status_change_counts_from_its_day(state: State) -> None:
+    await state.apply([UpdateEnterprise(credit_code(5), status=Status.ZOMBIE, status_on=ON)], "anonymous")
+    store = state.pinned()
+    assert (await store.coverage(Scope(), BEFORE)).enterprises - (await store.coverage(Scope(), ON)).enterprises == 1
+
+
+async def test_the_state_holds_the_ledger_it_was_made_from(folder: Path, hand_dataset: Dataset) -> None:
+    state = State(folder)
+    try:
+        assert contents(state.records.dataset()) == contents(hand_dataset)
+    finally:
+        state.close()
+
+
+def test_a_state_is_made_once(folder: Path, hand_dataset: Dataset) -> None:
+    from graph.durable import StateProblem
+
+    with pytest.raises(StateProblem, match="holds a state already"):
+        create_state(folder, hand_dataset)
+    assert (folder / STATE_FILE).is_file()
