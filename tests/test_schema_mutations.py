@@ -85,8 +85,8 @@ def test_dissolved_organizations_still_answer_with_their_dates(server: LiveServe
         ('mutation { addLink(input: {sourceId: "D1", targetId: "J1", kind: PAIRING}) { changeSet } }', "CONFLICT"),
         ('mutation { updateEnterprise(input: {creditCode: "X", status: ZOMBIE}) { name } }', "NOT_FOUND"),
         ("mutation { applyChanges(changes: []) { changeSet } }", "INVALID_CHANGE"),
-        ('mutation { applyChanges(changes: [{dissolveOrganization: {orgId: "J1"}, endLink: '
-         '{sourceId: "D1", targetId: "J1", kind: PAIRING}}]) { changeSet } }', "GRAPHQL_VALIDATION_FAILED"),
+        (('mutation { applyChanges(changes: [{dissolveOrganization: {orgId: "J1"}, endLink: '
+          '{sourceId: "D1", targetId: "J1", kind: PAIRING}}]) { changeSet } }'), "GRAPHQL_VALIDATION_FAILED"),
     ],
 )  # fmt: skip
 def test_refusals_are_coded(server: LiveServer, mutation: str, code: str) -> None:
