@@ -212,3 +212,56 @@ def test_chart_refusals_say_why(hand_ledger: Path, args: tuple[str, ...], messag
     result = run(*args, "--data", str(hand_ledger))
     assert result.returncode != 0
     assert message in " ".join(result.stderr.split())
+
+
+def test_load_into_a_state_serve_it_change_it_and_read_the_audit_log(hand_ledger: Path, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    result = run("load", str(hand_ledger), "--state", str(state))
+    assert result.returncode == 0, result.stderr
+    assert f"serve it with `chainorg serve --state {state}`" in " ".join(result.stdout.split())
+    again = run("load", str(hand_ledger), "--state", str(state))
+    assert again.returncode == 1 and "holds a state already" in again.stderr
+
+    port = free_port()
+    server = subprocess.Popen([CHAINORG, "serve", "--state", str(state), "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for(url)
+        mutation = 'mutation { setOrganizationDetails(input: {orgId: "B1", stars: 5, secretary: "王五"}) { stars } }'
+        assert httpx.post(f"{url}/graphql", json={"query": mutation}).json() == {
+            "data": {"setOrganizationDetails": {"stars": 5}}
+        }
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=20)
+
+    log = run("audit-log", "--state", str(state), "--out", str(tmp_path / "log.csv"))
+    assert log.returncode == 0, log.stderr
+    rows = (tmp_path / "log.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0] == "change_set,at,who,position,kind,subject,change,before,after"
+    assert rows[1].startswith("1,") and ",anonymous,0,setOrganizationDetails,B1," in rows[1] and "王五" in rows[1]
+
+    exported = run("export", "--state", str(state), "--out", str(tmp_path / "ledger"))
+    assert exported.returncode == 0, exported.stderr
+    organizations = (tmp_path / "ledger" / "organizations.csv").read_text(encoding="utf-8-sig")
+    assert "B1,企业1党支部,BRANCH,C1,,2019-06-01,,王五,5," in organizations
+    assert run("load", str(tmp_path / "ledger")).returncode == 0
+
+
+def test_state_commands_say_when_there_is_no_state(tmp_path: Path) -> None:
+    for command in (["export", "--out", str(tmp_path / "x")], ["audit-log"], ["serve"]):
+        result = run(*command, "--state", str(tmp_path / "none"))
+        assert result.returncode == 1
+        assert f"make one with `chainorg load LEDGER --state {tmp_path / 'none'}`" in " ".join(result.stderr.split())
+
+
+def wait_for(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing answers at {url}")
