@@ -184,12 +184,18 @@ def _organizations(rng: np.random.Generator, frame: pl.DataFrame) -> tuple[list,
 # -- measuring ----------------------------------------------------------------------
 
 
-def bench_store(data: Path, size: str) -> NetworkxStore:
-    """The generated ledger of `size` (written on first use under `data`), loaded into a store."""
+def bench_ledger(data: Path, size: str) -> Path:
+    """The folder of the generated ledger of `size`, written on first use under `data`."""
     folder = data / size
     if not (folder / "enterprises.csv").exists():
         print(f"generating {size} in {folder} ...", flush=True)
         write_ledger(folder, SIZES[size])
+    return folder
+
+
+def bench_store(data: Path, size: str) -> NetworkxStore:
+    """The generated ledger of `size`, loaded into a store."""
+    folder = bench_ledger(data, size)
     started = time.perf_counter()
     store = NetworkxStore(load_ledger(folder).dataset)
     print(f"{size}: loaded in {time.perf_counter() - started:.1f} s; {store.table.size:,} enterprises")

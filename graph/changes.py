@@ -395,9 +395,10 @@ class CoverEnterprises(Change):
             _enterprise(draft, code, field)
             if draft.open_edge("coverage", (org.id, code)) is not None:
                 raise ChangeConflict(f"{org.name} covers {code} already", field)
-            ended = [c.until for c in draft.covers.values() if (c.org_id, c.credit_code) == (org.id, code) and c.until]
-            if ended and day < max(ended):
-                raise ChangeRejected(f"{day} is before its last coverage of {code} ended ({max(ended)})", "since")
+            if (org.id, code) in draft.open_covers:  # it covered the enterprise once: not again before that ended
+                ended = max(c.until for c in draft.covers.values() if (c.org_id, c.credit_code) == (org.id, code))
+                if day < ended:
+                    raise ChangeRejected(f"{day} is before its last coverage of {code} ended ({ended})", "since")
             draft.put_cover(Covers(org.id, code, day))
 
 

@@ -15,7 +15,8 @@ import os
 import sqlite3
 import types
 import typing
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -261,9 +262,21 @@ class DurableState:
         self.connection.execute("PRAGMA journal_mode=WAL")
         self.connection.execute("PRAGMA synchronous=FULL")
         self.connection.execute("PRAGMA busy_timeout=10000")
+        self.connection.execute("PRAGMA wal_autocheckpoint=0")  # the State checkpoints between commits
 
     def close(self) -> None:
         self.connection.close()
+
+    @contextmanager
+    def checkpointer(self) -> Iterator[Callable[[], None]]:
+        """A function that folds the write-ahead log into the file, on a connection of its own:
+        committed data is safe either way, this keeps the log short without holding up commits."""
+        connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        connection.execute("PRAGMA synchronous=FULL")
+        try:
+            yield lambda: connection.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+        finally:
+            connection.close()
 
     def read(self) -> Dataset:
         """Every record as a Dataset; once, as the state is opened."""

@@ -36,6 +36,7 @@ from graph.store import OrgStore
 from graph.threads import offload
 
 GROUP = 256  # change sets committed together at most
+CHECKPOINT_EVERY = 500  # commits between two foldings of the write-ahead log into the file
 
 
 class ReadOnly(ChainorgError):
@@ -72,11 +73,18 @@ class State:
         self._waiting: queue.Queue[_Pending | None] = queue.Queue()
         self._writer = threading.Thread(target=self._write_forever, name="chainorg-writer", daemon=True)
         self._writer.start()
+        self._closing = False
+        self._checkpoint_due = threading.Event()
+        self._checkpointer = threading.Thread(target=self._checkpoint_forever, name="chainorg-checkpoint", daemon=True)
+        self._checkpointer.start()
 
     def close(self) -> None:
         """Finish the change sets already handed over, then stop writing."""
         self._waiting.put(None)
         self._writer.join()
+        self._closing = True
+        self._checkpoint_due.set()
+        self._checkpointer.join()
         self.durable.close()
 
     # -- reading -----------------------------------------------------------------
@@ -126,11 +134,23 @@ class State:
         self._waiting.put(pending)
         return await asyncio.wrap_future(pending.done)
 
+    def _checkpoint_forever(self) -> None:
+        """Fold the write-ahead log into the file on a connection of its own, so no commit waits for it."""
+        with self.durable.checkpointer() as checkpoint:
+            while self._checkpoint_due.wait() and not self._closing:
+                self._checkpoint_due.clear()
+                checkpoint()
+
     def _write_forever(self) -> None:
+        commits = 0
         while True:
+            if commits >= CHECKPOINT_EVERY:
+                self._checkpoint_due.set()
+                commits = 0
             first = self._waiting.get()
             if first is None:
                 return
+            commits += 1
             batch = [first]
             while len(batch) < GROUP:
                 try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -52,37 +53,62 @@ def batched_per_question(
 
 @dataclass
 class Loaders:
+    """One DataLoader per store call, made when a request first needs it."""
+
     store: OrgStore
     rules: RuleConfig
-    enterprise: DataLoader[str, Enterprise | None] = field(init=False)
-    organization: DataLoader[str, Organization | None] = field(init=False)
-    children: DataLoader[str, list[Organization]] = field(init=False)
-    covered: DataLoader[str, list[Enterprise]] = field(init=False)
-    covering: DataLoader[str, list[Organization]] = field(init=False)
-    cluster: DataLoader[str, Organization | None] = field(init=False)
-    instructors: DataLoader[str, list[Instructor]] = field(init=False)
-    links: DataLoader[str, list[Link]] = field(init=False)
-    members: DataLoader[str, Members] = field(init=False)
-    buildings: DataLoader[str, list[Building]] = field(init=False)
-    coverage_state: DataLoader[tuple[str, date | None], CoverageState] = field(init=False)
-    park_coverage: DataLoader[tuple[str, date | None], Coverage] = field(init=False)
-    findings: DataLoader[tuple[str, Asked], list[Finding]] = field(init=False)
 
-    def __post_init__(self) -> None:
-        store = self.store
-        self.enterprise = batched(store.enterprises)
-        self.organization = batched(store.organizations)
-        self.children = batched(store.children)
-        self.covered = batched(store.covered)
-        self.covering = batched(store.covering)
-        self.cluster = batched(store.clusters)
-        self.instructors = batched(store.instructors)
-        self.links = batched(store.links)
-        self.members = batched(store.members)
-        self.buildings = batched(store.buildings)
-        self.coverage_state = batched_per_question(store.coverage_states)
-        self.park_coverage = batched_per_question(self._park_coverage)
-        self.findings = batched_per_question(self._findings)
+    @cached_property
+    def enterprise(self) -> DataLoader[str, Enterprise | None]:
+        return batched(self.store.enterprises)
+
+    @cached_property
+    def organization(self) -> DataLoader[str, Organization | None]:
+        return batched(self.store.organizations)
+
+    @cached_property
+    def children(self) -> DataLoader[str, list[Organization]]:
+        return batched(self.store.children)
+
+    @cached_property
+    def covered(self) -> DataLoader[str, list[Enterprise]]:
+        return batched(self.store.covered)
+
+    @cached_property
+    def covering(self) -> DataLoader[str, list[Organization]]:
+        return batched(self.store.covering)
+
+    @cached_property
+    def cluster(self) -> DataLoader[str, Organization | None]:
+        return batched(self.store.clusters)
+
+    @cached_property
+    def instructors(self) -> DataLoader[str, list[Instructor]]:
+        return batched(self.store.instructors)
+
+    @cached_property
+    def links(self) -> DataLoader[str, list[Link]]:
+        return batched(self.store.links)
+
+    @cached_property
+    def members(self) -> DataLoader[str, Members]:
+        return batched(self.store.members)
+
+    @cached_property
+    def buildings(self) -> DataLoader[str, list[Building]]:
+        return batched(self.store.buildings)
+
+    @cached_property
+    def coverage_state(self) -> DataLoader[tuple[str, date | None], CoverageState]:
+        return batched_per_question(self.store.coverage_states)
+
+    @cached_property
+    def park_coverage(self) -> DataLoader[tuple[str, date | None], Coverage]:
+        return batched_per_question(self._park_coverage)
+
+    @cached_property
+    def findings(self) -> DataLoader[tuple[str, Asked], list[Finding]]:
+        return batched_per_question(self._findings)
 
     async def _park_coverage(self, parks: Sequence[str], as_of: date | None) -> list[Coverage]:
         """Coverage of each park: one grouping by park answers them all."""
