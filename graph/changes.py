@@ -531,11 +531,6 @@ class UnassignInstructor(Change):
         draft.put_assignment(replace(assignment, until=day))
 
 
-CHANGES: tuple[type[Change], ...] = (
-    RegisterEnterprise, UpdateEnterprise, CreateOrganization, SetOrganizationDetails, MoveOrganization,
-    UpgradeOrganization, DissolveOrganization, CoverEnterprises, UncoverEnterprises, AddLink, EndLink,
-    AssignInstructor, UnassignInstructor,
-)  # fmt: skip
 MAX_CHANGES = 10_000  # in one change set
 
 

@@ -104,6 +104,15 @@ class Spans:
         found[self.row[self.holding(at)]] = True
         return found
 
+    def reaching(self, rows: np.ndarray, at: int) -> np.ndarray:
+        """Of `rows`, which an edge holding at `at` reaches: for a few rows, without a mask over all.
+
+        >>> spans = Spans(np.array([0, 0]), np.array([1, 2]), np.array([0, 5]), np.array([3, 9]))
+        >>> spans.reaching(np.array([2, 1, 0]), 6).tolist()
+        [True, False, False]
+        """
+        return np.isin(rows, self.row[self.holding(at) & np.isin(self.row, rows)])
+
     def within(self, mask: np.ndarray | None) -> Spans:
         """The edges to rows in `mask` (all of them for None)."""
         return self if mask is None else self.picked(mask[self.row])
@@ -234,8 +243,9 @@ class CoverageIndex:
         return worked if state is CoverageState.WORK else ~organized & ~worked
 
     def states(self, rows: np.ndarray, day: int) -> list[CoverageState]:
-        organized_at, worked_at = self._reach(self.grid.position(day))
-        organized, worked = organized_at[rows].tolist(), worked_at[rows].tolist()
+        position = self.grid.position(day)
+        organized = self.edges.reaching(rows, position).tolist()
+        worked = self.assignments.reaching(rows, position).tolist()
         return [
             CoverageState.ORGANIZATION if o else CoverageState.WORK if w else CoverageState.NONE
             for o, w in zip(organized, worked, strict=True)

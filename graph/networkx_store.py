@@ -102,12 +102,14 @@ class NetworkxStore:
         self.graph = self._build_graph(dataset)
 
         covers, orgs = dataset.covers, dataset.organizations
+        self._established = np.array([day_number(o.established_on) for o in orgs], dtype=np.int64)
+        self._dissolved = np.array([day_number(o.dissolved_on, NEVER) for o in orgs], dtype=np.int64)
         self.edge_org = np.array([self._org_index[c.org_id] for c in covers], dtype=np.int64)
         self.edge_row = table.rows_of([c.credit_code for c in covers])
-        established = np.array([day_number(orgs[i].established_on) for i in self.edge_org], np.int64)
-        dissolved = np.array([day_number(orgs[i].dissolved_on, NEVER) for i in self.edge_org], np.int64)
-        self.edge_since = effective_since(established, np.array([day_number(c.since) for c in covers], np.int64))
-        self.edge_until = np.minimum(dissolved, np.array([day_number(c.until, NEVER) for c in covers], np.int64))
+        since = np.array([day_number(c.since) for c in covers], np.int64)
+        self.edge_since = effective_since(self._established[self.edge_org], since)
+        until = np.array([day_number(c.until, NEVER) for c in covers], np.int64)
+        self.edge_until = np.minimum(self._dissolved[self.edge_org], until)
         self._edges_of = Adjacency(self.edge_org, np.arange(len(self.edge_org)))
         self._edges_to = Adjacency(self.edge_row, np.arange(len(self.edge_org)))
 
@@ -285,14 +287,22 @@ class NetworkxStore:
         on = date.fromordinal(day)
         columns = zip(
             self._organizations, formal.tolist(), (formal + probationary).tolist(), units.tolist(),
-            self._attached.tolist(), strict=True,
+            self._attached.tolist(), self._standing(day), strict=True,
         )  # fmt: skip
+        upgraded = self._upgrades
         return [
-            OrganizationFacts(self._kind_on(org, on), formal, members, units, tuple(inactive.get(i, ())), attached)
-            if org.standing_on(on)
+            OrganizationFacts(
+                self._kind_on(org, on) if org.id in upgraded else org, formal, members, units,
+                tuple(inactive.get(i, ())), attached,
+            )
+            if standing
             else None
-            for i, (org, formal, members, units, attached) in enumerate(columns)
-        ]
+            for i, (org, formal, members, units, attached, standing) in enumerate(columns)
+        ]  # fmt: skip
+
+    def _standing(self, day: int) -> list[bool]:
+        """Per organization: established by `day` and not yet dissolved."""
+        return ((self._established <= day) & (day < self._dissolved)).tolist()
 
     @memo(8)  # a report pages through one audit
     def _audit(self, scope: Scope, day: int, rules: RuleConfig) -> Audit:
@@ -348,7 +358,7 @@ class NetworkxStore:
                 else f"established on {established}, after"
             )
             raise NotFound(f"{orgs[root].name} ({root_id}) was {when} {on}")
-        standing = [o.standing_on(on) for o in orgs]
+        standing = self._standing(day)
         kids = self._kids_on(day)
         levels = [[root]]
         while len(levels) <= depth and (below := [k for i in levels[-1] for k in kids[i] if standing[k]]):

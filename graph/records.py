@@ -144,10 +144,6 @@ class Draft:
         row = int(self.records.table.rows_of([credit_code])[0])
         return self.records.table.records([row])[0] if row >= 0 else None
 
-    def enterprises_known(self, credit_codes: list[str]) -> list[bool]:
-        rows = self.records.table.rows_of(credit_codes).tolist()
-        return [row >= 0 or code in self.enterprise_changes for code, row in zip(credit_codes, rows, strict=True)]
-
     # -- writes ------------------------------------------------------------------
 
     def put(self, table: str, key: Hashable, record: Record) -> None:

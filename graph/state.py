@@ -71,11 +71,11 @@ class State:
         self._records_lock = threading.Lock()  # the writer's merges against snapshots
         self._build_lock = threading.Lock()  # one build at a time
         self._waiting: queue.Queue[_Pending | None] = queue.Queue()
-        self._writer = threading.Thread(target=self._write_forever, name="chainorg-writer", daemon=True)
-        self._writer.start()
         self._closing = False
         self._checkpoint_due = threading.Event()
+        self._writer = threading.Thread(target=self._write_forever, name="chainorg-writer", daemon=True)
         self._checkpointer = threading.Thread(target=self._checkpoint_forever, name="chainorg-checkpoint", daemon=True)
+        self._writer.start()
         self._checkpointer.start()
 
     def close(self) -> None:

@@ -14,7 +14,7 @@ from strawberry.types import Info
 from graph.compliance import DEFAULT_RULES, Finding, RuleCode, RuleConfig
 from graph.model import Building, Enterprise, Instructor, Link, Members, Organization
 from graph.query import Coverage, CoverageState, GroupBy, Scope
-from graph.state import State
+from graph.state import ReadOnly, State
 from graph.store import OrgStore
 
 K = TypeVar("K", bound=Hashable)
@@ -141,6 +141,12 @@ class Context:
         """A request over a state: one version of the store throughout, and a way to write."""
         store = state.pinned()
         return cls(store=store, loaders=Loaders(store, rules), request=request, state=state)
+
+    def writable(self) -> State:
+        """The state changes go to; READ_ONLY when the server serves a ledger."""
+        if self.state is None:
+            raise ReadOnly
+        return self.state
 
     @property
     def who(self) -> str:

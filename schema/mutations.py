@@ -9,17 +9,14 @@ input names it), and nothing of the set is written.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
-from strawberry.scalars import JSON
 from strawberry.utils.str_converters import to_camel_case
 
-from graph import changes, durable, model
+from graph import changes, model
 from graph.changes import Change, ChangeRejected
-from graph.state import ReadOnly, State
 from schema.context import ChainorgInfo
-from schema.pagination import DEFAULT_PAGE, After, First, offset_after, page_info, page_size
 from schema.types import (
     Category,
     Enterprise,
@@ -28,11 +25,11 @@ from schema.types import (
     LinkKind,
     Organization,
     OrganizationKind,
-    PageInfo,
 )
 
 
-def _day(description: str) -> date | None:
+def _day(description: str) -> Any:
+    """A date field of an input that defaults to the day the change is made."""
     return strawberry.field(default=None, description=f"{description} Default: today.")
 
 
@@ -256,59 +253,10 @@ class ChangeReceipt:
     changes: int = strawberry.field(description="How many changes it held.")
 
 
-@strawberry.type(description="One change of a change set in the audit trail (审计日志).")
-class AuditEntry:
-    change_set: int = strawberry.field(description="The change set it belongs to.")
-    at: datetime = strawberry.field(description="When the change set was committed (UTC).")
-    who: str = strawberry.field(description="Who made it.")
-    position: int = strawberry.field(description="Its place in the change set, from 0.")
-    kind: str = strawberry.field(description="Which change: the name of its mutation.")
-    subject: strawberry.ID = strawberry.field(description="The id or credit code it is about.")
-    change: JSON = strawberry.field(description="The change as asked.")
-    before: JSON = strawberry.field(description="Each record it changed, as it was (a list of objects with `table`).")
-    after: JSON = strawberry.field(description="Each record it wrote, as it became.")
-
-    @classmethod
-    def of(cls, entry: durable.AuditEntry) -> AuditEntry:
-        return cls(
-            change_set=entry.change_set, at=entry.at, who=entry.who, position=entry.position, kind=entry.kind,
-            subject=strawberry.ID(entry.subject), change=JSON(entry.change), before=JSON(entry.before), after=JSON(entry.after),
-        )  # fmt: skip
-
-
-@strawberry.type(description="A page of the audit trail.")
-class AuditConnection:
-    total_count: int = strawberry.field(description="Entries matching, on every page.")
-    nodes: list[AuditEntry] = strawberry.field(description="This page's entries, oldest first.")
-    page_info: PageInfo = strawberry.field(description="Where the next page starts.")
-
-
-async def audit_log(
-    info: ChainorgInfo,
-    since: Annotated[datetime | None, strawberry.argument(description="Only change sets from then on.")] = None,
-    subject: Annotated[
-        strawberry.ID | None, strawberry.argument(description="Only changes naming this id or credit code.")
-    ] = None,
-    first: First = DEFAULT_PAGE,
-    after: After = None,
-) -> AuditConnection:
-    """Who changed what and when, oldest first."""
-    page = await _state(info).audit_log(since, subject, offset_after(after), page_size(first))
-    return AuditConnection(
-        total_count=page.total, nodes=[AuditEntry.of(e) for e in page.items], page_info=page_info(page)
-    )
-
-
-def _state(info: ChainorgInfo) -> State:
-    if info.context.state is None:
-        raise ReadOnly
-    return info.context.state
-
-
 async def _apply(info: ChainorgInfo, named: list[tuple[str, Change]]) -> ChangeReceipt:
     """Apply the changes as one set; a rejection names the input field at fault."""
     try:
-        done = await _state(info).apply([change for _, change in named], info.context.who)
+        done = await info.context.writable().apply([change for _, change in named], info.context.who)
     except ChangeRejected as rejected:
         index = rejected.index or 0
         if rejected.field is not None and len(named) > index:
@@ -325,12 +273,12 @@ def _camel_path(field: str) -> str:
 
 async def _organization(info: ChainorgInfo, named: tuple[str, Change], org_id: str) -> Organization:
     await _apply(info, [named])
-    return Organization.of(_state(info).organization(org_id))
+    return Organization.of(info.context.writable().organization(org_id))
 
 
 async def _enterprise(info: ChainorgInfo, named: tuple[str, Change], credit_code: str) -> Enterprise:
     await _apply(info, [named])
-    return Enterprise.of(_state(info).enterprise(credit_code.strip().upper()))
+    return Enterprise.of(info.context.writable().enterprise(credit_code.strip().upper()))
 
 
 @strawberry.type(description="Changes to the park's records; each is on disk before the answer comes back.")

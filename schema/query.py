@@ -13,13 +13,13 @@ from graph.calendar import MAX_POINTS, trend_dates
 from graph.charts import DEFAULT_DEPTH, MAX_DEPTH, org_chart
 from graph.errors import ChainorgError
 from graph.model import Category
+from schema.audit import audit_log
 from schema.charts import Chart, ChartFormat
 from schema.compliance import Bulletin, ComplianceReport, RuleSetting
 from schema.context import ChainorgInfo
 from schema.inputs import EnterpriseFilter, OrganizationFilter, ScopeInput, scope_of
 from schema.limits import cost, parse_day
 from schema.lookahead import prefetch
-from schema.mutations import audit_log
 from schema.pagination import DEFAULT_PAGE, PAGE, After, First, offset_after, page_info, page_size
 from schema.types import (
     TODAY,
