@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -206,13 +207,16 @@ def _parse_table(table: RawTable, issues: list[LedgerIssue], warnings: list[Ledg
         return None
 
     cells = _clean_cells(table.cells, {name: position[name] for name in headers})
-    parsed = pl.collect_all(
-        [column.parse(cells.lazy().select(_cells_of(column.name, headers).alias(parse.CELLS))) for column in schema]
-    )
+    present = [column for column in schema if column.name in headers]
+    parsed = dict(zip(
+        (column.name for column in present),
+        pl.collect_all([column.parse(cells.lazy().select(pl.col(_CLEAN + column.name).alias(parse.CELLS)))
+                        for column in present]),
+        strict=True,
+    ))  # fmt: skip
     usable = np.ones(len(table.rows), dtype=bool)
-    for column, frame in zip(schema, parsed, strict=True):
-        if column.name not in headers:
-            continue
+    for column in present:
+        frame = parsed[column.name]
         empty = cells[column.name].is_null() if column.required else None
         hygiene, reasons = cells[_HYGIENE + column.name], frame[parse.REASON]
         if hygiene.null_count() == reasons.null_count() == len(reasons) and (empty is None or not empty.any()):
@@ -227,14 +231,24 @@ def _parse_table(table: RawTable, issues: list[LedgerIssue], warnings: list[Ledg
         for number, value, reason in zip(table.rows[bad].tolist(), raw, reasons.filter(bad), strict=True):
             shown = None if value is None or reason == _EMPTY else _shorten(value)
             issues.append(LedgerIssue(table.source, number, headers[column.name], shown, reason))
-    values = {column.name: frame[parse.VALUE] for column, frame in zip(schema, parsed, strict=True)}
+    values = {
+        column.name: parsed[column.name][parse.VALUE] if column.name in parsed else _absent(column, len(table.rows))
+        for column in schema
+    }
     frame = pl.DataFrame({"_row": pl.Series(table.rows, dtype=pl.Int64), "_usable": usable, **values})
     return ParsedTable(table, frame, headers)
 
 
-def _cells_of(name: str, headers: Mapping[str, str]) -> pl.Expr:
-    """What a column's parser reads: its fit cells, or nulls when the table lacks it."""
-    return pl.col(_CLEAN + name) if name in headers else pl.repeat(None, pl.len(), dtype=pl.String)
+@cache
+def _value_type(column: Column) -> pl.DataType:
+    """The type of what `column`'s parser makes."""
+    empty = pl.LazyFrame({parse.CELLS: pl.Series([], dtype=pl.String)})
+    return column.parse(empty).collect_schema()[parse.VALUE]
+
+
+def _absent(column: Column, rows: int) -> pl.Series:
+    """A column the table lacks: nulls of the type its parser would make, without parsing."""
+    return pl.repeat(None, rows, dtype=_value_type(column), eager=True)
 
 
 def _clean_cells(cells: pl.DataFrame, position: Mapping[str, int]) -> pl.DataFrame:
