@@ -15,6 +15,7 @@ from graph.changes import (
     CreateOrganization,
     DissolveOrganization,
     MoveOrganization,
+    RegisterEnterprise,
     SetOrganizationDetails,
     UpdateEnterprise,
     UpgradeOrganization,
@@ -22,8 +23,8 @@ from graph.changes import (
 from graph.dataset import Dataset
 from graph.durable import STATE_FILE, create_state
 from graph.errors import NotFound
-from graph.model import Organization, OrgKind, Status
-from graph.query import Scope
+from graph.model import Enterprise, Organization, OrgKind, Status
+from graph.query import GroupBy, Scope
 from graph.state import State
 from tests.conftest import contents, credit_code
 
@@ -147,6 +148,21 @@ async def test_as_of_before_and_after_a_move(state: State) -> None:
 
     assert (await under("C1", BEFORE), await under("C2", BEFORE)) == (["B1", "J1"], ["B2"])
     assert (await under("C1", AFTER), await under("C2", AFTER)) == (["J1"], ["B1", "B2"])
+
+
+async def test_a_new_enterprise_in_a_new_park_counts_and_can_be_covered(folder: Path, state: State) -> None:
+    new = Enterprise(credit_code(9), "企业9", "C", building="W", registered_on=date(2023, 2, 1), formal_members=3)
+    await state.apply([RegisterEnterprise(new), CoverEnterprises("B2", (credit_code(9),), date(2023, 3, 1))], "x")
+    state.close()
+    again = State(folder, today=lambda: TODAY)
+    try:
+        store = again.pinned()
+        parks = {g.key: g.coverage for g in await store.coverage_by(GroupBy.PARK, Scope(), TODAY)}
+        assert (parks["C"].enterprises, parks["C"].organization_covered, parks["C"].formal_members) == (1, 1, 3)
+        assert (await store.coverage(Scope(park="C"), date(2023, 2, 15))).organization_covered == 0
+        assert [e.name for e in (await store.covered(["B2"]))[0]] == ["企业6", "企业7", "企业9"]
+    finally:
+        again.close()
 
 
 async def test_a_status_change_counts_from_its_day(state: State) -> None:
