@@ -46,6 +46,12 @@ class StateProblem(ChainorgError):
     code = "STATE_PROBLEM"
 
 
+class WriteFailed(ChainorgError):
+    """SQLite could not commit a change set (a full disk, say); nothing of it was written."""
+
+    code = "WRITE_FAILED"
+
+
 @dataclass(frozen=True, slots=True)
 class Kept:
     """How one kind of record is kept: its class, its table and the fields that identify it."""
@@ -349,8 +355,11 @@ class DurableState:
                     )  # fmt: skip
                 done.append(Committed(change_set, at, who, len(changes)))
             connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
+        except BaseException as error:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            if isinstance(error, sqlite3.Error):
+                raise WriteFailed(f"not written, nothing of it kept: {error}") from error
             raise
         return done
 

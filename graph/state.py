@@ -15,6 +15,8 @@ change set, nor one change set in one field and not in the next.
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import queue
 import threading
 from collections.abc import Awaitable, Callable, Sequence
@@ -22,10 +24,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from graph.changes import Change, apply_changes
-from graph.durable import AuditEntry, Committed, DurableState
+from graph.durable import AuditEntry, Committed, DurableState, StateProblem
 from graph.errors import ChainorgError, NotFound
 from graph.model import Enterprise, Organization
 from graph.networkx_store import NetworkxStore
@@ -35,6 +37,7 @@ from graph.rules import Today
 from graph.store import OrgStore
 from graph.threads import offload
 
+LOCK_FILE = "chainorg.lock"
 GROUP = 256  # change sets committed together at most
 CHECKPOINT_EVERY = 500  # commits between two foldings of the write-ahead log into the file
 
@@ -62,6 +65,7 @@ class State:
     """A state folder being served: see the module docstring."""
 
     def __init__(self, folder: Path, today: Today = date.today):
+        self._lock_file = _lock(folder)
         self.durable = DurableState(folder)
         self.today = today
         dataset = self.durable.read()
@@ -86,6 +90,7 @@ class State:
         self._checkpoint_due.set()
         self._checkpointer.join()
         self.durable.close()
+        self._lock_file.close()
 
     # -- reading -----------------------------------------------------------------
 
@@ -189,6 +194,25 @@ class State:
             self.version += 1
         for (pending, _), receipt in zip(accepted, committed, strict=True):
             pending.done.set_result(receipt)
+
+
+def _lock(folder: Path) -> IO[str]:
+    """Hold the state for this process: two servers writing one state would each keep
+    records the other does not see. The lock goes with the process, however it ends."""
+    if not folder.is_dir():
+        raise StateProblem(f"{folder} holds no state; make one with `chainorg load LEDGER --state {folder}`")
+    held = (folder / LOCK_FILE).open("a+")
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        held.seek(0)
+        owner = held.read().strip() or "another process"
+        held.close()
+        raise StateProblem(f"{folder} is served by {owner}; stop it first (one server per state)") from None
+    held.truncate(0)
+    held.write(f"process {os.getpid()}")
+    held.flush()
+    return held
 
 
 class _Pinned:

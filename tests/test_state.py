@@ -21,7 +21,7 @@ from graph.changes import (
     UpgradeOrganization,
 )
 from graph.dataset import Dataset
-from graph.durable import STATE_FILE, create_state
+from graph.durable import STATE_FILE, WriteFailed, create_state
 from graph.errors import NotFound
 from graph.model import Enterprise, Organization, OrgKind, Status
 from graph.query import GroupBy, Scope
@@ -185,3 +185,23 @@ def test_a_state_is_made_once(folder: Path, hand_dataset: Dataset) -> None:
     with pytest.raises(StateProblem, match="holds a state already"):
         create_state(folder, hand_dataset)
     assert (folder / STATE_FILE).is_file()
+
+
+def test_one_server_per_state(folder: Path, state: State) -> None:
+    from graph.durable import StateProblem
+
+    with pytest.raises(StateProblem, match=r"is served by process \d+; stop it first"):
+        State(folder)
+
+
+async def test_a_full_disk_refuses_the_set_and_keeps_nothing(folder: Path, state: State) -> None:
+    pages = state.durable.connection.execute("PRAGMA page_count").fetchone()[0]
+    state.durable.connection.execute(f"PRAGMA max_page_count = {pages}")  # as if the disk were full
+    many = [CreateOrganization(Organization(f"F{n}", "支部" * 200, OrgKind.BRANCH, parent_id="C1")) for n in range(300)]
+    with pytest.raises(WriteFailed, match="full") as refused:
+        await state.apply(many, "anonymous")
+    assert refused.value.code == "WRITE_FAILED"
+    assert "F0" not in state.records.organizations
+    state.durable.connection.execute(f"PRAGMA max_page_count = {pages * 100}")
+    await state.apply([SetOrganizationDetails("B1", stars=2)], "anonymous")
+    assert (await state.audit_log(None, None, 0, 10)).total == 1
