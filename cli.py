@@ -130,17 +130,13 @@ def _config(args: argparse.Namespace) -> Config:
 
 def _store(args: argparse.Namespace, doing: str) -> OrgStore:
     """The store of --state (read as it is now), --data or the demo."""
-    from graph.durable import DurableState, StateProblem
+    from graph.durable import StateProblem, read_state
     from graph.networkx_store import NetworkxStore
     from server import load_store
 
     try:
         if args.state is not None:
-            durable = DurableState(args.state)
-            try:
-                return NetworkxStore(durable.read())
-            finally:
-                durable.close()
+            return NetworkxStore(read_state(args.state))
         return load_store(None if args.demo else args.data, args.encoding)
     except StateProblem as problem:
         errors.print(Text(f"not {doing}: {problem}"))
@@ -271,18 +267,14 @@ def chart(args: argparse.Namespace) -> int:
 
 def export(args: argparse.Namespace) -> int:
     """Write a state as it is now as a ledger (CSV files, or one workbook) that `chainorg load` accepts."""
-    from graph.durable import DurableState, StateProblem
+    from graph.durable import StateProblem, read_state
     from loaders.export import write_ledger
 
     try:
-        durable = DurableState(args.state)
+        dataset = read_state(args.state)
     except StateProblem as problem:
         errors.print(Text(f"not exporting: {problem}"))
         return 1
-    try:
-        dataset = durable.read()
-    finally:
-        durable.close()
     for path in write_ledger(dataset, args.out, args.xlsx):
         console.print(Text(f"wrote {path}"))
     return 0
@@ -295,17 +287,14 @@ def audit_log(args: argparse.Namespace) -> int:
     """The audit trail of a state: who changed what, when, each change's records before and after."""
     import json
 
-    from graph.durable import DurableState, StateProblem
+    from graph.durable import StateProblem
+    from graph.durable import audit_log as read_audit_log
 
     try:
-        durable = DurableState(args.state)
+        log = read_audit_log(args.state, args.since, args.subject, 0, sys.maxsize)
     except StateProblem as problem:
         errors.print(Text(f"no audit trail: {problem}"))
         return 1
-    try:
-        log = durable.audit_log(args.since, args.subject, 0, sys.maxsize)
-    finally:
-        durable.close()
     rows: list[list[Cell]] = [
         [e.change_set, e.at.isoformat(), e.who, e.position, e.kind, e.subject,
          *(json.dumps(part, ensure_ascii=False) for part in (e.change, e.before, e.after))]

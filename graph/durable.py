@@ -238,6 +238,25 @@ class AuditEntry:
     after: list[dict[str, Any]]
 
 
+def state_file(folder: Path) -> Path:
+    """The state file in `folder`; StateProblem when there is none."""
+    path = folder / STATE_FILE
+    if not path.is_file():
+        raise StateProblem(
+            f"{folder} holds no state ({STATE_FILE}); make one with `chainorg load LEDGER --state {folder}`"
+        )
+    return path
+
+
+def read_state(folder: Path) -> Dataset:
+    """Every record of the state in `folder`, as it is now (also while a server writes to it)."""
+    durable = DurableState(folder)
+    try:
+        return durable.read()
+    finally:
+        durable.close()
+
+
 class DurableState:
     """One state file: read it whole, commit change sets to it, read its audit trail."""
 
@@ -246,11 +265,8 @@ class DurableState:
         opens the file with the standard library's SQLite: ADBC links a SQLite of its own,
         and two SQLite libraries must never hold one file open at once (POSIX locks are
         per process, so one closing its file would drop the other's locks)."""
-        self.path = folder / STATE_FILE
-        if not self.path.is_file():
-            raise StateProblem(
-                f"{folder} holds no state ({STATE_FILE}); make one with `chainorg load LEDGER --state {folder}`"
-            )
+        self.folder = folder
+        self.path = state_file(folder)
         self.connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         try:
             found = self.connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
@@ -375,34 +391,33 @@ class DurableState:
         keys = [_sql(getattr(write.before, k)) for k in kept.key]
         self.connection.execute(f"UPDATE {kept.table} SET {assigned} WHERE {matched}", [*values, *keys])
 
-    def audit_log(self, since: datetime | None, subject: str | None, offset: int, limit: int) -> Page[AuditEntry]:
-        """Audit entries, oldest first, from `since`, about `subject` (any id a change names)."""
-        where, arguments = [], []
-        if since is not None:
-            where.append("change_sets.at >= ?")
-            arguments.append(since.astimezone(UTC).isoformat())
-        if subject is not None:
-            where.append("(audit.subject = ? OR audit.change LIKE ?)")
-            arguments += [subject, f'%"{subject}"%']
-        condition = f"WHERE {' AND '.join(where)}" if where else ""
-        joined = f"FROM audit JOIN change_sets ON change_sets.id = audit.change_set {condition}"
-        reader = sqlite3.connect(self.path)  # a reader of its own: WAL lets it read while a commit runs
-        try:
-            total = reader.execute(f"SELECT COUNT(*) {joined}", arguments).fetchone()[0]
-            rows = reader.execute(
-                f"SELECT change_set, at, who, position, kind, subject, change, before, after {joined} "
-                "ORDER BY change_set, position LIMIT ? OFFSET ?",
-                [*arguments, limit, offset],
-            ).fetchall()
-        finally:
-            reader.close()
-        entries = [
-            AuditEntry(
-                c, datetime.fromisoformat(at), who, p, kind, subj, json.loads(change), json.loads(b), json.loads(a)
-            )
-            for c, at, who, p, kind, subj, change, b, a in rows
-        ]
-        return Page(entries, total, offset)
+
+def audit_log(folder: Path, since: datetime | None, subject: str | None, offset: int, limit: int) -> Page[AuditEntry]:
+    """Audit entries, oldest first, from `since`, about `subject` (any id a change names)."""
+    where, arguments = [], []
+    if since is not None:
+        where.append("change_sets.at >= ?")
+        arguments.append(since.astimezone(UTC).isoformat())
+    if subject is not None:
+        where.append("(audit.subject = ? OR audit.change LIKE ?)")
+        arguments += [subject, f'%"{subject}"%']
+    condition = f"WHERE {' AND '.join(where)}" if where else ""
+    joined = f"FROM audit JOIN change_sets ON change_sets.id = audit.change_set {condition}"
+    reader = sqlite3.connect(state_file(folder))  # a reader of its own: WAL lets it read while a commit runs
+    try:
+        total = reader.execute(f"SELECT COUNT(*) {joined}", arguments).fetchone()[0]
+        rows = reader.execute(
+            f"SELECT change_set, at, who, position, kind, subject, change, before, after {joined} "
+            "ORDER BY change_set, position LIMIT ? OFFSET ?",
+            [*arguments, limit, offset],
+        ).fetchall()
+    finally:
+        reader.close()
+    entries = [
+        AuditEntry(c, datetime.fromisoformat(at), who, p, kind, subj, json.loads(change), json.loads(b), json.loads(a))
+        for c, at, who, p, kind, subj, change, b, a in rows
+    ]
+    return Page(entries, total, offset)
 
 
 def _json(records: list[tuple[str, Record | None]]) -> str:

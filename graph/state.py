@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from graph.changes import Change, apply_changes
-from graph.durable import AuditEntry, Committed, DurableState, StateProblem
+from graph.durable import AuditEntry, Committed, DurableState, StateProblem, audit_log, state_file
 from graph.errors import ChainorgError, NotFound
 from graph.model import Enterprise, Organization
 from graph.networkx_store import NetworkxStore
@@ -124,7 +124,7 @@ class State:
         return found
 
     async def audit_log(self, since: datetime | None, subject: str | None, offset: int, limit: int) -> Page[AuditEntry]:
-        return await offload(self.durable.audit_log, since, subject, offset, limit)
+        return await offload(audit_log, self.durable.folder, since, subject, offset, limit)
 
     def pinned(self) -> OrgStore:
         """A store for one request: the latest version when it first asks, that one throughout."""
@@ -199,8 +199,7 @@ class State:
 def _lock(folder: Path) -> IO[str]:
     """Hold the state for this process: two servers writing one state would each keep
     records the other does not see. The lock goes with the process, however it ends."""
-    if not folder.is_dir():
-        raise StateProblem(f"{folder} holds no state; make one with `chainorg load LEDGER --state {folder}`")
+    state_file(folder)
     held = (folder / LOCK_FILE).open("a+")
     try:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
