@@ -10,6 +10,7 @@ explorer works on an intranet with no internet access.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import gc
 import json
 import os
@@ -178,9 +179,19 @@ def load_store(data: Path | None, encoding: str | None = None) -> OrgStore:
     collector's sight: collections while serving then walk only per-request objects.
     """
     store = NetworkxStore(load_ledger(data, encoding).dataset if data else demo_dataset())
+    settle()
+    return store
+
+
+def settle() -> None:
+    """After loading: move what stays out of the garbage collector's sight, and hand the
+    memory loading freed back to the system (glibc keeps freed memory otherwise)."""
     gc.collect()
     gc.freeze()
-    return store
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to hand back this way
+        pass
 
 
 def current_store(request: Request) -> OrgStore:
@@ -190,10 +201,9 @@ def current_store(request: Request) -> OrgStore:
 
 
 def open_state(folder: Path) -> State:
-    """The state in `folder`, its records kept out of the garbage collector's sight (see load_store)."""
+    """The state in `folder`, settled like a loaded ledger."""
     state = State(folder)
-    gc.collect()
-    gc.freeze()
+    settle()
     return state
 
 
