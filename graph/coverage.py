@@ -12,9 +12,11 @@ scope (a few vectorised passes) and kept in a small LRU cache.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -156,6 +158,38 @@ def merged_intervals(owner: np.ndarray, starts: np.ndarray, ends: np.ndarray) ->
     return starts[first], np.maximum.reduceat(ends, first)
 
 
+class _Lifetimes:
+    """When each enterprise of a table starts and stops counting, as days and placed on a grid.
+
+    Kept per table (a table never changes), so a store built after a write that left the
+    enterprises alone, on a grid with no new day, reuses the million positions."""
+
+    _kept: ClassVar[weakref.WeakKeyDictionary[EnterpriseTable, _Lifetimes]] = weakref.WeakKeyDictionary()
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, table: EnterpriseTable):
+        self.registered = table.registered
+        self.inactive = inactive_since(table.status, table.status_since)
+        self.days = DayGrid(self.registered, self.inactive).days
+        self._placed: tuple[bytes, np.ndarray, np.ndarray] | None = None
+
+    @classmethod
+    def of(cls, table: EnterpriseTable) -> _Lifetimes:
+        with cls._lock:
+            found = cls._kept.get(table)
+            if found is None:
+                found = cls._kept[table] = cls(table)
+            return found
+
+    def placed(self, grid: DayGrid) -> tuple[np.ndarray, np.ndarray]:
+        """(registered, inactive) as positions on `grid`."""
+        key = grid.days.tobytes()
+        kept = self._placed
+        if kept is None or kept[0] != key:
+            kept = self._placed = (key, grid.positions(self.registered), grid.positions(self.inactive))
+        return kept[1], kept[2]
+
+
 class CoverageIndex:
     """Coverage questions over an EnterpriseTable and its COVERS and ASSIGNED edges."""
 
@@ -178,10 +212,9 @@ class CoverageIndex:
             GroupBy.CATEGORY: (table.category, {c.value: term(c) or c.value for c in Category}),
         }
         self._cluster_named = _unique_names(cluster_names)
-        inactive = inactive_since(table.status, table.status_since)
-        self.grid = DayGrid(table.registered, inactive, edges.since, edges.until, assignments.since, assignments.until)
-        self.registered = self.grid.positions(table.registered)
-        self.inactive = self.grid.positions(inactive)
+        lifetimes = _Lifetimes.of(table)
+        self.grid = DayGrid(lifetimes.days, edges.since, edges.until, assignments.since, assignments.until)
+        self.registered, self.inactive = lifetimes.placed(self.grid)
         self.edges = edges.placed(self.grid)
         self.assignments = assignments.placed(self.grid)
         self.edge_org = self.edges.owner
