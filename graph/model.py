@@ -220,6 +220,30 @@ class Upgrade:
     on: date
 
 
+@dataclass(frozen=True, slots=True)
+class KindSpan:
+    kind: OrgKind
+    since: date | None
+    until: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParentSpan:
+    parent_id: str
+    since: date | None
+    until: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationHistory:
+    """An organization's past as well as its present: each kind it had, each parent it was
+    under and each enterprise it covered, with when (`until` None: it still holds)."""
+
+    kinds: tuple[KindSpan, ...] = ()
+    parents: tuple[ParentSpan, ...] = ()
+    covers: tuple[Covers, ...] = ()
+
+
 def holds_on(since: date | None, until: date | None, day: date) -> bool:
     """Whether a record dated [since, until) is in effect on `day` (undated ends are open)."""
     return (since is None or since <= day) and (until is None or day < until)

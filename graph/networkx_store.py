@@ -37,10 +37,13 @@ from graph.model import (
     EdgeKind,
     Enterprise,
     Instructor,
+    KindSpan,
     Link,
     Members,
     Organization,
+    OrganizationHistory,
     OrgKind,
+    ParentSpan,
     Park,
     PartOf,
     Status,
@@ -102,6 +105,7 @@ class NetworkxStore:
         self.graph = self._build_graph(dataset)
 
         covers, orgs = dataset.covers, dataset.organizations
+        self._covers = covers
         self._established = np.array([day_number(o.established_on) for o in orgs], dtype=np.int64)
         self._dissolved = np.array([day_number(o.dissolved_on, NEVER) for o in orgs], dtype=np.int64)
         self.edge_org = np.array([self._org_index[c.org_id] for c in covers], dtype=np.int64)
@@ -543,6 +547,31 @@ class NetworkxStore:
         found = self._assigned.lookup(self.table.rows_of(credit_codes))
         held = [edges[(spans.since[edges] <= today) & (today < spans.until[edges])] for edges in found]
         return [[self._instructor_list[int(i)] for i in spans.owner[edges]] for edges in held]
+
+    async def histories(self, ids: Sequence[str]) -> list[OrganizationHistory | None]:
+        found: list[OrganizationHistory | None] = []
+        for some_id in ids:
+            index = self._org_index.get(some_id)
+            if index is None:
+                found.append(None)
+                continue
+            org = self._organizations[index]
+            upgrades = self._upgrades.get(org.id, [])
+            starts = [org.established_on, *(u.on for u in upgrades)]
+            kinds = [*(u.before for u in upgrades), org.kind]
+            past = sorted(self._past_parents.get(index, []), key=lambda p: p.until)
+            parents = [ParentSpan(p.parent_id, p.since, p.until) for p in past]
+            if org.parent_id is not None:
+                parents.append(
+                    ParentSpan(org.parent_id, past[-1].until if past else org.established_on, org.dissolved_on)
+                )
+            found.append(OrganizationHistory(
+                kinds=tuple(KindSpan(kind, since, until) for kind, since, until in
+                            zip(kinds, starts, [*starts[1:], org.dissolved_on], strict=True)),
+                parents=tuple(parents),
+                covers=tuple(self._covers[e] for e in self._edges_of.lookup([index])[0].tolist()),
+            ))  # fmt: skip
+        return found
 
     async def links(self, ids: Sequence[str]) -> list[list[Link]]:
         found: list[list[Link]] = []

@@ -19,7 +19,16 @@ from typing import Protocol
 
 from graph.charts.tree import OrganizationTree
 from graph.compliance import ComplianceGroup, Finding, RuleConfig, RuleCount
-from graph.model import Building, Enterprise, Instructor, Link, Members, Organization, Park
+from graph.model import (
+    Building,
+    Enterprise,
+    Instructor,
+    Link,
+    Members,
+    Organization,
+    OrganizationHistory,
+    Park,
+)
 from graph.query import (
     Coverage,
     CoverageGroup,
@@ -59,6 +68,9 @@ class OrgStore(Protocol):
         """The cluster responsible for each enterprise: declared, else its organization's."""
 
     async def instructors(self, credit_codes: Sequence[str]) -> list[list[Instructor]]: ...
+
+    async def histories(self, ids: Sequence[str]) -> list[OrganizationHistory | None]:
+        """Each organization's kinds, parents and COVERS edges over time, ended ones included."""
 
     async def links(self, ids: Sequence[str]) -> list[list[Link]]:
         """LINK edges touching each organization, department or enterprise."""

@@ -12,7 +12,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from graph.compliance import DEFAULT_RULES, Finding, RuleCode, RuleConfig
-from graph.model import Building, Enterprise, Instructor, Link, Members, Organization
+from graph.model import Building, Enterprise, Instructor, Link, Members, Organization, OrganizationHistory
 from graph.query import Coverage, CoverageState, GroupBy, Scope
 from graph.state import ReadOnly, State
 from graph.store import OrgStore
@@ -85,6 +85,10 @@ class Loaders:
     @cached_property
     def instructors(self) -> DataLoader[str, list[Instructor]]:
         return batched(self.store.instructors)
+
+    @cached_property
+    def history(self) -> DataLoader[str, OrganizationHistory | None]:
+        return batched(self.store.histories)
 
     @cached_property
     def links(self) -> DataLoader[str, list[Link]]:

@@ -252,6 +252,48 @@ class Link:
         )
 
 
+@strawberry.type(description="A kind an organization had, and when (升格 ends one and begins the next).")
+class KindSpan:
+    kind: OrganizationKind = strawberry.field(description="The kind.")
+    since: date | None = strawberry.field(description="From when; empty: since it was established, undated.")
+    until: date | None = strawberry.field(description="The first day it no longer was; empty: it still is.")
+
+
+@strawberry.type(description="An organization an organization was part of (PART_OF), and when.")
+class ParentSpan:
+    parent_id: strawberry.ID = strawberry.field(description="The parent's id.")
+    since: date | None = strawberry.field(description="From when; empty: undated.")
+    until: date | None = strawberry.field(description="The first day it no longer was; empty: it still is.")
+
+
+@strawberry.type(description="An enterprise an organization covered (COVERS), and when.")
+class CoverSpan:
+    credit_code: str = strawberry.field(description="The enterprise's credit code.")
+    since: date | None = strawberry.field(description="From when, as recorded; empty: undated.")
+    until: date | None = strawberry.field(description="The first day it no longer did; empty: it still does.")
+
+    @strawberry.field(description="The enterprise.", metadata=cost(own=1))
+    async def enterprise(self, info: ChainorgInfo) -> Enterprise | None:
+        found = await info.context.loaders.enterprise.load(self.credit_code)
+        return Enterprise.of(found) if found else None
+
+
+@strawberry.type(description="An organization's past and present (历史沿革): kinds, parents, coverage.")
+class OrganizationHistory:
+    kinds: list[KindSpan] = strawberry.field(description="Each kind it had, oldest first.")
+    parents: list[ParentSpan] = strawberry.field(description="Each organization it was part of, oldest first.")
+    covers: list[CoverSpan] = strawberry.field(description="Every enterprise it covered, ended coverage included.")
+
+    @classmethod
+    def of(cls, history: model.OrganizationHistory) -> OrganizationHistory:
+        return cls(
+            kinds=[KindSpan(kind=k.kind, since=k.since, until=k.until) for k in history.kinds],
+            parents=[ParentSpan(parent_id=strawberry.ID(p.parent_id), since=p.since, until=p.until)
+                     for p in history.parents],
+            covers=[CoverSpan(credit_code=c.credit_code, since=c.since, until=c.until) for c in history.covers],
+        )  # fmt: skip
+
+
 @strawberry.type(description="A party organization of any tier (党组织).")
 class Organization:
     id: strawberry.ID = strawberry.field(description="Its id in the ledger (组织编号).")
@@ -304,7 +346,12 @@ class Organization:
     )  # fmt: skip
     links: list[Link] = loaded(
         "links", "id", lambda links: [Link.of(link) for link in links],
-        "Its joint-building and pairing links, either way.", cost(items=10),
+        "Its joint-building and pairing links in effect today, either way.", cost(items=10),
+    )  # fmt: skip
+    history: OrganizationHistory = loaded(
+        "history", "id", lambda history: OrganizationHistory.of(history),
+        "Its past and present: each kind it had (升格), each parent it was under, each enterprise it "
+        "covered, with the dates; what changes ended stays here.", cost(items=20),
     )  # fmt: skip
 
     @strawberry.field(description=f"What the compliance audit finds about it, as of a date. {TODAY}")

@@ -74,8 +74,15 @@ def test_a_change_set_gets_a_receipt_and_an_audit_trail(server: LiveServer) -> N
 
 def test_dissolved_organizations_still_answer_with_their_dates(server: LiveServer) -> None:
     server.query('mutation { dissolveOrganization(input: {orgId: "J1", on: "2023-01-01"}) { id } }')
-    found = server.query('{ organization(id: "J1") { dissolvedOn covers { creditCode } } }')["data"]["organization"]
-    assert found == {"dissolvedOn": "2023-01-01", "covers": []}
+    query = """{ organization(id: "J1") { dissolvedOn covers { creditCode }
+                 history { kinds { kind until } parents { parentId until } covers { enterprise { name } until } } } }"""
+    found = server.query(query)["data"]["organization"]
+    assert found == {"dissolvedOn": "2023-01-01", "covers": [], "history": {
+        "kinds": [{"kind": "JOINT_BRANCH", "until": "2023-01-01"}],
+        "parents": [{"parentId": "C1", "until": "2023-01-01"}],
+        "covers": [{"enterprise": {"name": "企业2"}, "until": "2023-01-01"},
+                   {"enterprise": {"name": "企业3"}, "until": "2023-01-01"}],
+    }}  # fmt: skip
 
 
 @pytest.mark.parametrize(

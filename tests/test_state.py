@@ -17,13 +17,14 @@ from graph.changes import (
     MoveOrganization,
     RegisterEnterprise,
     SetOrganizationDetails,
+    UncoverEnterprises,
     UpdateEnterprise,
     UpgradeOrganization,
 )
 from graph.dataset import Dataset
 from graph.durable import STATE_FILE, WriteFailed, create_state
 from graph.errors import NotFound
-from graph.model import Enterprise, Organization, OrgKind, Status
+from graph.model import Enterprise, KindSpan, Organization, OrgKind, ParentSpan, Status
 from graph.query import GroupBy, Scope
 from graph.state import State
 from tests.conftest import contents, credit_code
@@ -205,3 +206,20 @@ async def test_a_full_disk_refuses_the_set_and_keeps_nothing(folder: Path, state
     state.durable.connection.execute(f"PRAGMA max_page_count = {pages * 100}")
     await state.apply([SetOrganizationDetails("B1", stars=2)], "anonymous")
     assert (await state.audit_log(None, None, 0, 10)).total == 1
+
+
+async def test_an_organization_history_keeps_what_changes_ended(state: State) -> None:
+    later = date(2023, 6, 1)
+    await state.apply(
+        [UpgradeOrganization("B1", OrgKind.GENERAL_BRANCH, ON), MoveOrganization("B1", "C2", later),
+         UncoverEnterprises("B1", (credit_code(1),), later), CoverEnterprises("B1", (credit_code(5),), later)],
+        "anonymous",
+    )  # fmt: skip
+    [history, none] = await state.pinned().histories(["B1", "X"])
+    assert none is None and history is not None
+    established = date(2019, 6, 1)
+    assert history.kinds == (KindSpan(OrgKind.BRANCH, established, ON), KindSpan(OrgKind.GENERAL_BRANCH, ON, None))
+    assert history.parents == (ParentSpan("C1", established, later), ParentSpan("C2", later, None))
+    assert [(c.credit_code, c.since, c.until) for c in history.covers] == [
+        (credit_code(1), None, later), (credit_code(5), later, None),
+    ]  # fmt: skip
