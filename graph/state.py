@@ -7,7 +7,7 @@ records and answers their callers: an acknowledged change is on disk, and a grou
 of concurrent writers shares one fsync.
 
 Readers ask for the store of the latest version. It is built when first asked for
-after a write (a tenth of a second at 100,000 enterprises), so a burst of writes
+after a write (0.2 s at a million enterprises), so a burst of writes
 costs one build; a request keeps the store it first got, so it never sees half a
 change set, nor one change set in one field and not in the next.
 """
