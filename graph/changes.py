@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 from typing import Any, ClassVar
 
@@ -532,6 +532,16 @@ class UnassignInstructor(Change):
 
 
 MAX_CHANGES = 10_000  # in one change set
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A change set that is kept: its number in the audit trail, when, who, and how many changes."""
+
+    change_set: int
+    at: datetime
+    who: str
+    changes: int
 
 
 def apply_changes(draft: Draft, changes: Sequence[Change]) -> Draft:

@@ -27,7 +27,7 @@ import adbc_driver_sqlite.dbapi as adbc
 import polars as pl
 import pyarrow as pa
 
-from graph.changes import Change, describe
+from graph.changes import Change, Receipt, describe
 from graph.dataset import Dataset
 from graph.enterprises import EnterpriseTable
 from graph.errors import ChainorgError
@@ -214,16 +214,6 @@ def create_state(folder: Path, dataset: Dataset) -> Path:
 
 
 @dataclass(frozen=True, slots=True)
-class Committed:
-    """A change set as the audit trail keeps it."""
-
-    change_set: int
-    at: datetime
-    who: str
-    changes: int
-
-
-@dataclass(frozen=True, slots=True)
 class AuditEntry:
     """One change of a change set: what it asked, and every record before and after it."""
 
@@ -346,7 +336,7 @@ class DurableState:
             *(pl.col(c).replace(-1, None).cast(pl.Int64) if c == "employees" else pl.col(c) for c in numbers),
         )  # fmt: skip
 
-    def commit(self, batch: Sequence[tuple[Draft, Sequence[Change], str]]) -> list[Committed]:
+    def commit(self, batch: Sequence[tuple[Draft, Sequence[Change], str]]) -> list[Receipt]:
         """Write each (draft, its changes, who) as one change set, all in one transaction."""
         connection, done = self.connection, []
         connection.execute("BEGIN IMMEDIATE")
@@ -369,7 +359,7 @@ class DurableState:
                          _json([(w.table, w.before) for w in touched if w.before is not None]),
                          _json([(w.table, w.after) for w in touched])),
                     )  # fmt: skip
-                done.append(Committed(change_set, at, who, len(changes)))
+                done.append(Receipt(change_set, at, who, len(changes)))
             connection.execute("COMMIT")
         except BaseException as error:
             if connection.in_transaction:

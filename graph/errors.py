@@ -23,3 +23,15 @@ class InvalidArgument(ChainorgError):
     """An argument is well-typed but makes no sense (a reversed date range, a page too large)."""
 
     code = "BAD_USER_INPUT"
+
+
+class ReadOnly(ChainorgError):
+    """The store serves a ledger, not a state: it cannot keep changes."""
+
+    code = "READ_ONLY"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this server serves a ledger read-only; import it into a state with "
+            "`chainorg load LEDGER --state DIR` and serve that with `chainorg serve --state DIR`"
+        )

@@ -17,6 +17,7 @@ import networkx as nx
 import numpy as np
 
 from graph.adjacency import Adjacency
+from graph.changes import Change, Receipt
 from graph.charts.tree import NAMES_PER_BRANCH, OrganizationTree, TreeOrganization
 from graph.compliance import (
     Audit,
@@ -30,7 +31,7 @@ from graph.compliance import (
 from graph.coverage import CoverageIndex, Spans
 from graph.dataset import Dataset
 from graph.enterprises import Dimension
-from graph.errors import NotFound
+from graph.errors import NotFound, ReadOnly
 from graph.memo import memo
 from graph.model import (
     Building,
@@ -632,6 +633,10 @@ class NetworkxStore:
             if row >= 0
         }
         return [audit.by_subject.get(i, []) if i in self._org_index else about.get(i, []) for i in ids]
+
+    async def apply(self, changes: Sequence[Change], who: str) -> Receipt:
+        """A store over one Dataset keeps no changes: serve a state for that."""
+        raise ReadOnly
 
     async def organization_tree(
         self, root_id: str, depth: int, as_of: date | None = None, links: bool = False

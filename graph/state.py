@@ -26,9 +26,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from graph.changes import Change, apply_changes
-from graph.durable import AuditEntry, Committed, DurableState, StateProblem, audit_log, state_file
-from graph.errors import ChainorgError, NotFound
+from graph.changes import Change, Receipt, apply_changes
+from graph.durable import AuditEntry, DurableState, StateProblem, audit_log, state_file
 from graph.model import Enterprise, Organization
 from graph.networkx_store import NetworkxStore
 from graph.query import Page
@@ -42,23 +41,11 @@ GROUP = 256  # change sets committed together at most
 CHECKPOINT_EVERY = 500  # commits between two foldings of the write-ahead log into the file
 
 
-class ReadOnly(ChainorgError):
-    """The server serves a ledger, not a state: it cannot keep changes."""
-
-    code = "READ_ONLY"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "this server serves a ledger read-only; import it into a state with "
-            "`chainorg load LEDGER --state DIR` and serve that with `chainorg serve --state DIR`"
-        )
-
-
 @dataclass(eq=False)
 class _Pending:
     changes: Sequence[Change]
     who: str
-    done: Future[Committed] = field(default_factory=Future)
+    done: Future[Receipt] = field(default_factory=Future)
 
 
 class State:
@@ -110,18 +97,15 @@ class State:
         version, built = self._built
         return built if version == self.version else await offload(self.store)
 
-    def organization(self, org_id: str) -> Organization:
-        """An organization as the latest change left it."""
+    def organization(self, org_id: str) -> Organization | None:
+        """An organization as the latest change set left it (no store is built for it)."""
         with self._records_lock:
-            return self.records.organizations[org_id]
+            return self.records.organizations.get(org_id)
 
-    def enterprise(self, credit_code: str) -> Enterprise:
-        """An enterprise as the latest change left it."""
+    def enterprise(self, credit_code: str) -> Enterprise | None:
+        """An enterprise as the latest change set left it."""
         with self._records_lock:
-            found = self.records.draft(self.today()).enterprise(credit_code)
-        if found is None:
-            raise NotFound(f"no enterprise has the credit code {credit_code!r}")
-        return found
+            return self.records.draft(self.today()).enterprise(credit_code)
 
     async def audit_log(self, since: datetime | None, subject: str | None, offset: int, limit: int) -> Page[AuditEntry]:
         return await offload(audit_log, self.durable.folder, since, subject, offset, limit)
@@ -132,7 +116,7 @@ class State:
 
     # -- writing -----------------------------------------------------------------
 
-    async def apply(self, changes: Sequence[Change], who: str) -> Committed:
+    async def apply(self, changes: Sequence[Change], who: str) -> Receipt:
         """Apply a change set, all or nothing; returns once it is on disk.
         Raises ChangeRejected (nothing written) when a change breaks a rule."""
         pending = _Pending(tuple(changes), who)
@@ -215,11 +199,16 @@ def _lock(folder: Path) -> IO[str]:
 
 
 class _Pinned:
-    """Every OrgStore method, answered by the store `State.current` gives on first use."""
+    """Every OrgStore read, answered by the store `State.current` gives on first use; writes
+    go to the State."""
 
     def __init__(self, state: State):
         self._state = state
         self._store: NetworkxStore | None = None
+
+    async def apply(self, changes: Sequence[Change], who: str) -> Receipt:
+        """Writes go to the state, not to the version this request reads."""
+        return await self._state.apply(changes, who)
 
     def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
         method = getattr(NetworkxStore, name)

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Protocol
 
+from graph.changes import Change, Receipt
 from graph.charts.tree import OrganizationTree
 from graph.compliance import ComplianceGroup, Finding, RuleConfig, RuleCount
 from graph.model import (
@@ -105,6 +106,11 @@ class OrgStore(Protocol):
         self, by: GroupBy, scope: Scope, as_of: date | None, rules: RuleConfig
     ) -> list[ComplianceGroup]:
         """Counts per rule for each group of `by` with enterprises in the scope."""
+
+    async def apply(self, changes: Sequence[Change], who: str) -> Receipt:
+        """Apply a change set for `who`: every change in order, all or none, kept before it
+        returns. ChangeRejected (nothing written) when a change breaks a rule; ReadOnly from
+        a store that cannot keep changes."""
 
     async def organization_tree(
         self, root_id: str, depth: int, as_of: date | None = None, links: bool = False

@@ -12,9 +12,10 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from graph.compliance import DEFAULT_RULES, Finding, RuleCode, RuleConfig
+from graph.errors import ReadOnly
 from graph.model import Building, Enterprise, Instructor, Link, Members, Organization, OrganizationHistory
 from graph.query import Coverage, CoverageState, GroupBy, Scope
-from graph.state import ReadOnly, State
+from graph.state import State
 from graph.store import OrgStore
 
 K = TypeVar("K", bound=Hashable)

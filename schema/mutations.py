@@ -16,6 +16,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from graph import changes, model
 from graph.changes import Change, ChangeRejected
+from graph.errors import NotFound
 from schema.context import ChainorgInfo
 from schema.types import (
     Category,
@@ -254,9 +255,9 @@ class ChangeReceipt:
 
 
 async def _apply(info: ChainorgInfo, named: list[tuple[str, Change]]) -> ChangeReceipt:
-    """Apply the changes as one set; a rejection names the input field at fault."""
+    """Apply the changes as one set through the store; a rejection names the input field at fault."""
     try:
-        done = await info.context.writable().apply([change for _, change in named], info.context.who)
+        done = await info.context.store.apply([change for _, change in named], info.context.who)
     except ChangeRejected as rejected:
         index = rejected.index or 0
         if rejected.field is not None and len(named) > index:
@@ -272,13 +273,23 @@ def _camel_path(field: str) -> str:
 
 
 async def _organization(info: ChainorgInfo, named: tuple[str, Change], org_id: str) -> Organization:
+    """Apply the change, then answer with the organization as it left it."""
     await _apply(info, [named])
-    return Organization.of(info.context.writable().organization(org_id))
+    state = info.context.state
+    found = state.organization(org_id) if state else await info.context.loaders.organization.load(org_id)
+    if found is None:
+        raise NotFound(f"no organization has the id {org_id!r}")
+    return Organization.of(found)
 
 
 async def _enterprise(info: ChainorgInfo, named: tuple[str, Change], credit_code: str) -> Enterprise:
+    """Apply the change, then answer with the enterprise as it left it."""
     await _apply(info, [named])
-    return Enterprise.of(info.context.writable().enterprise(credit_code.strip().upper()))
+    code, state = credit_code.strip().upper(), info.context.state
+    found = state.enterprise(code) if state else await info.context.loaders.enterprise.load(code)
+    if found is None:
+        raise NotFound(f"no enterprise has the credit code {code!r}")
+    return Enterprise.of(found)
 
 
 @strawberry.type(description="Changes to the park's records; each is on disk before the answer comes back.")

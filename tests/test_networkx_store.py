@@ -192,3 +192,11 @@ async def test_organization_tree_depth_and_unknown_roots(hand_store: NetworkxSto
         await hand_store.organization_tree("X", 2)
     with pytest.raises(NotFound, match="established on 2020-06-01, after 2020-01-01"):
         await hand_store.organization_tree("J1", 2, date(2020, 1, 1))
+
+
+async def test_a_store_over_a_ledger_keeps_no_changes(hand_store: NetworkxStore) -> None:
+    from graph.changes import SetOrganizationDetails
+    from graph.errors import ReadOnly
+
+    with pytest.raises(ReadOnly, match="chainorg serve --state DIR"):
+        await hand_store.apply([SetOrganizationDetails("B1", stars=1)], "anonymous")
