@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from enum import Enum
+from operator import attrgetter
 from typing import Any, ClassVar
 
 from graph import rules
-from graph.credit_code import InvalidCreditCode, validate_credit_code
+from graph.credit_code import InvalidCreditCode, normalised, validate_credit_code
 from graph.errors import ChainorgError
 from graph.model import (
     Assignment,
@@ -89,7 +90,8 @@ def _organization(draft: Draft, org_id: str, field: str, standing: date | None =
 
 
 def _enterprise(draft: Draft, credit_code: str, field: str) -> Enterprise:
-    found = draft.enterprise(credit_code)
+    """The enterprise a credit code names, in any case and with spaces around it."""
+    found = draft.enterprise(normalised(credit_code))
     if found is None:
         raise ChangeTargetMissing(f"no enterprise has the credit code {credit_code!r}", field)
     return found
@@ -128,13 +130,14 @@ class Change:
     """Base of every change; `kind` names it in the audit trail."""
 
     kind: ClassVar[str]
+    about: ClassVar[str]  # the field holding the id it is about
 
     def apply(self, draft: Draft) -> None:
         raise NotImplementedError
 
     def subject(self) -> str:
         """The id the change is about, for the audit trail."""
-        raise NotImplementedError
+        return str(attrgetter(self.about)(self))
 
 
 @dataclass(frozen=True)
@@ -142,10 +145,8 @@ class RegisterEnterprise(Change):
     """A new enterprise joins the ledger."""
 
     kind: ClassVar[str] = "registerEnterprise"
+    about: ClassVar[str] = "enterprise.credit_code"
     enterprise: Enterprise
-
-    def subject(self) -> str:
-        return self.enterprise.credit_code
 
     def apply(self, draft: Draft) -> None:
         given = self.enterprise
@@ -166,6 +167,7 @@ class UpdateEnterprise(Change):
     takes effect on `status_on` (default today)."""
 
     kind: ClassVar[str] = "updateEnterprise"
+    about: ClassVar[str] = "credit_code"
     credit_code: str
     name: str | None = None
     park: str | None = None
@@ -180,9 +182,6 @@ class UpdateEnterprise(Change):
     cluster_id: str | None = None
     status: Status | None = None
     status_on: date | None = None
-
-    def subject(self) -> str:
-        return self.credit_code
 
     def apply(self, draft: Draft) -> None:
         before = _enterprise(draft, self.credit_code, "credit_code")
@@ -220,10 +219,8 @@ class CreateOrganization(Change):
     """A new organization of any kind, under its parent (none for a park committee)."""
 
     kind: ClassVar[str] = "createOrganization"
+    about: ClassVar[str] = "organization.id"
     organization: Organization
-
-    def subject(self) -> str:
-        return self.organization.id
 
     def apply(self, draft: Draft) -> None:
         org = self.organization
@@ -256,6 +253,7 @@ class SetOrganizationDetails(Change):
     """Stars, points, term, secretary, name or branch committee; None leaves a field as it is."""
 
     kind: ClassVar[str] = "setOrganizationDetails"
+    about: ClassVar[str] = "org_id"
     org_id: str
     name: str | None = None
     stars: int | None = None
@@ -264,9 +262,6 @@ class SetOrganizationDetails(Change):
     secretary: str | None = None
     has_committee: bool | None = None
     mode: FormationMode | None = None
-
-    def subject(self) -> str:
-        return self.org_id
 
     def apply(self, draft: Draft) -> None:
         before = _organization(draft, self.org_id, "org_id", standing=draft.today)
@@ -283,12 +278,10 @@ class MoveOrganization(Change):
     """The organization goes under another parent on `on`; the old PART_OF edge ends then."""
 
     kind: ClassVar[str] = "moveOrganization"
+    about: ClassVar[str] = "org_id"
     org_id: str
     parent_id: str
     on: date | None = None
-
-    def subject(self) -> str:
-        return self.org_id
 
     def apply(self, draft: Draft) -> None:
         day = self.on or draft.today
@@ -311,12 +304,10 @@ class UpgradeOrganization(Change):
     """升格: a branch becomes a general branch or a committee, keeping its id and history."""
 
     kind: ClassVar[str] = "upgradeOrganization"
+    about: ClassVar[str] = "org_id"
     org_id: str
     to: OrgKind
     on: date | None = None
-
-    def subject(self) -> str:
-        return self.org_id
 
     def apply(self, draft: Draft) -> None:
         day = self.on or draft.today
@@ -341,11 +332,9 @@ class DissolveOrganization(Change):
     it, its links end, its records stay. Organizations under it must be moved or dissolved first."""
 
     kind: ClassVar[str] = "dissolveOrganization"
+    about: ClassVar[str] = "org_id"
     org_id: str
     on: date | None = None
-
-    def subject(self) -> str:
-        return self.org_id
 
     def apply(self, draft: Draft) -> None:
         day = self.on or draft.today
@@ -360,10 +349,17 @@ class DissolveOrganization(Change):
                 f"{len(under)} organization(s) are under it ({shown}): move or dissolve them first", "org_id"
             )
         for cover in draft.open_edges("coverage", org.id):
-            draft.put_cover(replace(cover, until=max(day, _after(cover.since))))
+            draft.put_edge("coverage", replace(cover, until=max(day, _after(cover.since))))
         for link in draft.open_edges("links", org.id):
-            draft.put_link(replace(link, until=max(day, _after(link.since))))
+            draft.put_edge("links", replace(link, until=max(day, _after(link.since))))
         draft.put_organization(replace(org, dissolved_on=day))
+
+
+def _end(draft: Draft, table: str, edge: Covers | Link | Assignment, began: date | None, day: date) -> None:
+    """End an edge in effect: `day` is the first day it no longer holds, after the day it began."""
+    if began is not None and day <= began:
+        raise ChangeRejected(f"{day} is not after it began ({began})", "on")
+    draft.put_edge(table, replace(edge, until=day))
 
 
 def _after(since: date | None) -> date:
@@ -376,12 +372,10 @@ class CoverEnterprises(Change):
     """COVERS edges from an enterprise-level organization to enterprises, from `since`."""
 
     kind: ClassVar[str] = "coverEnterprises"
+    about: ClassVar[str] = "org_id"
     org_id: str
     credit_codes: tuple[str, ...]
     since: date | None = None
-
-    def subject(self) -> str:
-        return self.org_id
 
     def apply(self, draft: Draft) -> None:
         day = self.since or draft.today
@@ -390,16 +384,16 @@ class CoverEnterprises(Change):
             raise ChangeRejected(problem, "org_id")
         if not self.credit_codes:
             raise ChangeRejected("name at least one enterprise", "credit_codes")
-        for n, code in enumerate(self.credit_codes):
+        for n, given in enumerate(self.credit_codes):
             field = f"credit_codes[{n}]"
-            _enterprise(draft, code, field)
+            code = _enterprise(draft, given, field).credit_code
             if draft.open_edge("coverage", (org.id, code)) is not None:
                 raise ChangeConflict(f"{org.name} covers {code} already", field)
             if (org.id, code) in draft.open_covers:  # it covered the enterprise once: not again before that ended
                 ended = max(c.until for c in draft.covers.values() if (c.org_id, c.credit_code) == (org.id, code))
                 if day < ended:
                     raise ChangeRejected(f"{day} is before its last coverage of {code} ended ({ended})", "since")
-            draft.put_cover(Covers(org.id, code, day))
+            draft.put_edge("coverage", Covers(org.id, code, day))
 
 
 @dataclass(frozen=True)
@@ -407,26 +401,23 @@ class UncoverEnterprises(Change):
     """The organization stops covering the enterprises on `on`."""
 
     kind: ClassVar[str] = "uncoverEnterprises"
+    about: ClassVar[str] = "org_id"
     org_id: str
     credit_codes: tuple[str, ...]
     on: date | None = None
-
-    def subject(self) -> str:
-        return self.org_id
 
     def apply(self, draft: Draft) -> None:
         day = self.on or draft.today
         org = _organization(draft, self.org_id, "org_id")
         if not self.credit_codes:
             raise ChangeRejected("name at least one enterprise", "credit_codes")
-        for n, code in enumerate(self.credit_codes):
+        for n, given in enumerate(self.credit_codes):
+            code = normalised(given)
             cover = draft.open_edge("coverage", (org.id, code))
             if cover is None:
                 raise ChangeTargetMissing(f"{org.name} does not cover {code}", f"credit_codes[{n}]")
             began = max((d for d in (cover.since, org.established_on) if d is not None), default=None)
-            if began is not None and day <= began:
-                raise ChangeRejected(f"{day} is not after the coverage began ({began})", "on")
-            draft.put_cover(replace(cover, until=day))
+            _end(draft, "coverage", cover, began, day)
 
 
 @dataclass(frozen=True)
@@ -434,13 +425,11 @@ class AddLink(Change):
     """A joint-building, pairing, alliance or supply link from `since`."""
 
     kind: ClassVar[str] = "addLink"
+    about: ClassVar[str] = "source_id"
     source_id: str
     target_id: str
     link_kind: LinkKind
     since: date | None = None
-
-    def subject(self) -> str:
-        return self.source_id
 
     def apply(self, draft: Draft) -> None:
         _end_id_known(draft, self.source_id, "source_id")
@@ -449,7 +438,7 @@ class AddLink(Change):
             raise ChangeRejected("a link needs two different ends", "target_id")
         if draft.open_edge("links", (self.source_id, self.target_id, self.link_kind.value)) is not None:
             raise ChangeConflict(f"this {self.link_kind.value} link exists already", "target_id")
-        draft.put_link(Link(self.source_id, self.target_id, self.link_kind, self.since or draft.today))
+        draft.put_edge("links", Link(self.source_id, self.target_id, self.link_kind, self.since or draft.today))
 
 
 @dataclass(frozen=True)
@@ -457,13 +446,11 @@ class EndLink(Change):
     """The link ends on `on`."""
 
     kind: ClassVar[str] = "endLink"
+    about: ClassVar[str] = "source_id"
     source_id: str
     target_id: str
     link_kind: LinkKind
     on: date | None = None
-
-    def subject(self) -> str:
-        return self.source_id
 
     def apply(self, draft: Draft) -> None:
         day = self.on or draft.today
@@ -472,9 +459,7 @@ class EndLink(Change):
             raise ChangeTargetMissing(
                 f"no {self.link_kind.value} link from {self.source_id} to {self.target_id} is in effect", "target_id"
             )
-        if link.since is not None and day <= link.since:
-            raise ChangeRejected(f"{day} is not after the link began ({link.since})", "on")
-        draft.put_link(replace(link, until=day))
+        _end(draft, "links", link, link.since, day)
 
 
 @dataclass(frozen=True)
@@ -482,13 +467,11 @@ class AssignInstructor(Change):
     """A party-building instructor is assigned to an enterprise; `name` registers a new instructor."""
 
     kind: ClassVar[str] = "assignInstructor"
+    about: ClassVar[str] = "instructor_id"
     instructor_id: str
     credit_code: str
     name: str | None = None
     since: date | None = None
-
-    def subject(self) -> str:
-        return self.instructor_id
 
     def apply(self, draft: Draft) -> None:
         _text(self.instructor_id, "instructor_id", required=True)
@@ -499,12 +482,10 @@ class AssignInstructor(Change):
             draft.put("instructors", self.instructor_id, Instructor(self.instructor_id, self.name.strip()))
         elif self.name is not None and self.name.strip() != known.name:
             raise ChangeConflict(f"instructor {self.instructor_id} is named {known.name!r}", "name")
-        _enterprise(draft, self.credit_code, "credit_code")
-        if draft.open_edge("assignments", (self.instructor_id, self.credit_code)) is not None:
-            raise ChangeConflict(
-                f"instructor {self.instructor_id} is assigned to {self.credit_code} already", "credit_code"
-            )
-        draft.put_assignment(Assignment(self.instructor_id, self.credit_code, self.since or draft.today))
+        code = _enterprise(draft, self.credit_code, "credit_code").credit_code
+        if draft.open_edge("assignments", (self.instructor_id, code)) is not None:
+            raise ChangeConflict(f"instructor {self.instructor_id} is assigned to {code} already", "credit_code")
+        draft.put_edge("assignments", Assignment(self.instructor_id, code, self.since or draft.today))
 
 
 @dataclass(frozen=True)
@@ -512,23 +493,19 @@ class UnassignInstructor(Change):
     """The instructor's assignment to the enterprise ends on `on`."""
 
     kind: ClassVar[str] = "unassignInstructor"
+    about: ClassVar[str] = "instructor_id"
     instructor_id: str
     credit_code: str
     on: date | None = None
 
-    def subject(self) -> str:
-        return self.instructor_id
-
     def apply(self, draft: Draft) -> None:
         day = self.on or draft.today
-        assignment = draft.open_edge("assignments", (self.instructor_id, self.credit_code))
+        assignment = draft.open_edge("assignments", (self.instructor_id, normalised(self.credit_code)))
         if assignment is None:
             raise ChangeTargetMissing(
                 f"instructor {self.instructor_id} is not assigned to {self.credit_code}", "credit_code"
             )
-        if assignment.since is not None and day <= assignment.since:
-            raise ChangeRejected(f"{day} is not after the assignment began ({assignment.since})", "on")
-        draft.put_assignment(replace(assignment, until=day))
+        _end(draft, "assignments", assignment, assignment.since, day)
 
 
 MAX_CHANGES = 10_000  # in one change set

@@ -23,9 +23,18 @@ def check_character(body: str) -> str:
     return ALPHABET[(31 - total % 31) % 31]
 
 
+def normalised(text: str) -> str:
+    """A credit code as it is kept: trimmed, upper case.
+
+    >>> normalised(" 91430100ma4l00001x ")
+    '91430100MA4L00001X'
+    """
+    return text.strip().upper()
+
+
 def validate_credit_code(text: str) -> str:
     """Return the code normalised (trimmed, upper case) or raise InvalidCreditCode."""
-    code = text.strip().upper()
+    code = normalised(text)
     if len(code) != 18:
         raise InvalidCreditCode(f"must be 18 characters, got {len(code)}")
     bad = sorted({char for char in code if char not in _VALUE})

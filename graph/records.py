@@ -10,7 +10,7 @@ was before, for the durable state and the audit trail.
 from __future__ import annotations
 
 from collections import ChainMap
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -171,14 +171,9 @@ class Draft:
     def put_organization(self, record: Organization) -> None:
         self.put("organizations", record.id, record)
 
-    def put_cover(self, record: Covers) -> None:
-        self.put("coverage", cover_key(record), record)
-
-    def put_link(self, record: Link) -> None:
-        self.put("links", link_key(record), record)
-
-    def put_assignment(self, record: Assignment) -> None:
-        self.put("assignments", assignment_key(record), record)
+    def put_edge(self, table: str, record: Covers | Link | Assignment) -> None:
+        """Write a COVERS, LINK or ASSIGNED edge into `table` under its key."""
+        self.put(table, _EDGE_KEYS[table](record), record)
 
     def merge(self) -> None:
         """Fold this draft (and the drafts under it) into the records."""
@@ -200,6 +195,9 @@ _FIELDS = {
     "part_of": "past_parents",
     "upgrades": "upgrades",
 }
+_EDGE_KEYS: dict[str, Callable[[Any], Hashable]] = {
+    "coverage": cover_key, "links": link_key, "assignments": assignment_key,
+}  # fmt: skip
 _OPEN = {"coverage": "open_covers", "links": "open_links", "assignments": "open_assignments"}
 
 

@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 
 from graph import durable
 from schema.context import ChainorgInfo
+from schema.limits import cost
 from schema.pagination import DEFAULT_PAGE, After, First, offset_after, page_info, page_size
 from schema.types import PageInfo
 
@@ -37,7 +38,9 @@ class AuditEntry:
 @strawberry.type(description="A page of the audit trail.")
 class AuditConnection:
     total_count: int = strawberry.field(description="Entries matching, on every page.")
-    nodes: list[AuditEntry] = strawberry.field(description="This page's entries, oldest first.")
+    nodes: list[AuditEntry] = strawberry.field(
+        description="This page's entries, oldest first.", metadata=cost(items=1)
+    )  # counted `first` times by the connection
     page_info: PageInfo = strawberry.field(description="Where the next page starts.")
 
 

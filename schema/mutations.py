@@ -8,6 +8,7 @@ input names it), and nothing of the set is written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -16,6 +17,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from graph import changes, model
 from graph.changes import Change, ChangeRejected
+from graph.credit_code import normalised
 from graph.errors import NotFound
 from schema.context import ChainorgInfo
 from schema.types import (
@@ -81,6 +83,12 @@ class CoverInput:
     org_id: strawberry.ID = strawberry.field(description="An enterprise-level organization.")
     credit_codes: list[str] = strawberry.field(description="The enterprises, by credit code.")
     on: date | None = _day("The day it starts (cover) or the first day it no longer holds (uncover).")
+
+    def cover(self) -> Change:
+        return changes.CoverEnterprises(self.org_id, tuple(self.credit_codes), self.on)
+
+    def uncover(self) -> Change:
+        return changes.UncoverEnterprises(self.org_id, tuple(self.credit_codes), self.on)
 
 
 @strawberry.input(description="An organization goes under another parent (调整隶属关系).")
@@ -172,6 +180,12 @@ class LinkInput:
     kind: LinkKind = strawberry.field(description="What kind of link.")
     on: date | None = _day("The day it begins (add) or the first day it no longer holds (end).")
 
+    def add(self) -> Change:
+        return changes.AddLink(self.source_id, self.target_id, self.kind, self.on)
+
+    def end(self) -> Change:
+        return changes.EndLink(self.source_id, self.target_id, self.kind, self.on)
+
 
 @strawberry.input(description="An instructor (党建指导员) assigned to, or withdrawn from, an enterprise.")
 class AssignmentInput:
@@ -179,6 +193,12 @@ class AssignmentInput:
     credit_code: str = strawberry.field(description="The enterprise.")
     name: str | None = strawberry.field(default=None, description="The instructor's name; needed for a new one.")
     on: date | None = _day("The day it begins (assign) or the first day it no longer holds (unassign).")
+
+    def assign(self) -> Change:
+        return changes.AssignInstructor(self.instructor_id, self.credit_code, self.name, self.on)
+
+    def unassign(self) -> Change:
+        return changes.UnassignInstructor(self.instructor_id, self.credit_code, self.on)
 
 
 @strawberry.input(one_of=True, description="One change; set exactly one field.")
@@ -223,27 +243,25 @@ class ChangeInput:
         """The field set (as the API names it) and its change."""
         for name, given in vars(self).items():
             if given is not None and given is not strawberry.UNSET:
-                return to_camel_case(name), _change(name, given)
+                return to_camel_case(name), CHANGE_OF[name](given)
         raise ChangeRejected("set one field of ChangeInput")
 
 
-def _change(name: str, given: object) -> Change:
-    """The change an input asks for; cover and link inputs serve two changes each."""
-    if isinstance(given, CoverInput):
-        codes = tuple(code.strip().upper() for code in given.credit_codes)
-        if name == "cover_enterprises":
-            return changes.CoverEnterprises(given.org_id, codes, given.on)
-        return changes.UncoverEnterprises(given.org_id, codes, given.on)
-    if isinstance(given, LinkInput):
-        if name == "add_link":
-            return changes.AddLink(given.source_id, given.target_id, given.kind, given.on)
-        return changes.EndLink(given.source_id, given.target_id, given.kind, given.on)
-    if isinstance(given, AssignmentInput):
-        code = given.credit_code.strip().upper()
-        if name == "assign_instructor":
-            return changes.AssignInstructor(given.instructor_id, code, given.name, given.on)
-        return changes.UnassignInstructor(given.instructor_id, code, given.on)
-    return given.to_change()  # type: ignore[attr-defined]
+CHANGE_OF: dict[str, Callable[[Any], Change]] = {
+    "register_enterprise": EnterpriseInput.to_change,
+    "update_enterprise": EnterpriseUpdateInput.to_change,
+    "create_organization": OrganizationInput.to_change,
+    "set_organization_details": OrganizationDetailsInput.to_change,
+    "move_organization": MoveInput.to_change,
+    "upgrade_organization": UpgradeInput.to_change,
+    "dissolve_organization": DissolveInput.to_change,
+    "cover_enterprises": CoverInput.cover,
+    "uncover_enterprises": CoverInput.uncover,
+    "add_link": LinkInput.add,
+    "end_link": LinkInput.end,
+    "assign_instructor": AssignmentInput.assign,
+    "unassign_instructor": AssignmentInput.unassign,
+}  # each field of ChangeInput: the change its input asks for
 
 
 @strawberry.type(description="A change set that is on disk (已记录).")
@@ -285,7 +303,7 @@ async def _organization(info: ChainorgInfo, named: tuple[str, Change], org_id: s
 async def _enterprise(info: ChainorgInfo, named: tuple[str, Change], credit_code: str) -> Enterprise:
     """Apply the change, then answer with the enterprise as it left it."""
     await _apply(info, [named])
-    code, state = credit_code.strip().upper(), info.context.state
+    code, state = normalised(credit_code), info.context.state
     found = state.enterprise(code) if state else await info.context.loaders.enterprise.load(code)
     if found is None:
         raise NotFound(f"no enterprise has the credit code {code!r}")
@@ -318,7 +336,7 @@ class Mutation:
         credit_codes: Annotated[list[str], strawberry.argument(description="The enterprises, by credit code.")],
         since: Annotated[date | None, strawberry.argument(description="The day it starts. Default: today.")] = None,
     ) -> Organization:
-        change = _change("cover_enterprises", CoverInput(org_id=org_id, credit_codes=credit_codes, on=since))
+        change = CoverInput(org_id=org_id, credit_codes=credit_codes, on=since).cover()
         return await _organization(info, ("coverEnterprises", change), org_id)
 
     @strawberry.mutation(description="The organization stops covering these enterprises on `on`.")
@@ -327,7 +345,7 @@ class Mutation:
         info: ChainorgInfo,
         input: Annotated[CoverInput, strawberry.argument(description="The organization and the enterprises.")],
     ) -> Organization:
-        return await _organization(info, ("uncoverEnterprises", _change("uncover_enterprises", input)), input.org_id)
+        return await _organization(info, ("uncoverEnterprises", input.uncover()), input.org_id)
 
     @strawberry.mutation(description="Set an organization's stars, points, term, secretary or name.")
     async def set_organization_details(
@@ -381,13 +399,13 @@ class Mutation:
     async def add_link(
         self, info: ChainorgInfo, input: Annotated[LinkInput, strawberry.argument(description="The link.")]
     ) -> ChangeReceipt:
-        return await _apply(info, [("addLink", _change("add_link", input))])
+        return await _apply(info, [("addLink", input.add())])
 
     @strawberry.mutation(description="End a link.")
     async def end_link(
         self, info: ChainorgInfo, input: Annotated[LinkInput, strawberry.argument(description="The link.")]
     ) -> ChangeReceipt:
-        return await _apply(info, [("endLink", _change("end_link", input))])
+        return await _apply(info, [("endLink", input.end())])
 
     @strawberry.mutation(description="Assign an instructor to an enterprise (a new instructor needs a name).")
     async def assign_instructor(
@@ -395,7 +413,7 @@ class Mutation:
         info: ChainorgInfo,
         input: Annotated[AssignmentInput, strawberry.argument(description="The instructor and the enterprise.")],
     ) -> ChangeReceipt:
-        return await _apply(info, [("assignInstructor", _change("assign_instructor", input))])
+        return await _apply(info, [("assignInstructor", input.assign())])
 
     @strawberry.mutation(description="Withdraw an instructor from an enterprise.")
     async def unassign_instructor(
@@ -403,4 +421,4 @@ class Mutation:
         info: ChainorgInfo,
         input: Annotated[AssignmentInput, strawberry.argument(description="The instructor and the enterprise.")],
     ) -> ChangeReceipt:
-        return await _apply(info, [("unassignInstructor", _change("unassign_instructor", input))])
+        return await _apply(info, [("unassignInstructor", input.unassign())])

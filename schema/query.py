@@ -11,6 +11,7 @@ import strawberry
 from graph.bulletin import bulletin
 from graph.calendar import MAX_POINTS, trend_dates
 from graph.charts import DEFAULT_DEPTH, MAX_DEPTH, org_chart
+from graph.credit_code import normalised
 from graph.errors import ChainorgError
 from graph.model import Category
 from schema.audit import audit_log
@@ -115,7 +116,7 @@ class Query:
         info: ChainorgInfo,
         credit_code: Annotated[str, strawberry.argument(description="统一社会信用代码; case and spaces are ignored.")],
     ) -> Enterprise | None:
-        found = await info.context.loaders.enterprise.load(credit_code.strip().upper())
+        found = await info.context.loaders.enterprise.load(normalised(credit_code))
         return Enterprise.of(found) if found else None
 
     @strawberry.field(
