@@ -158,7 +158,7 @@ class RegisterEnterprise(Change):
             raise ChangeConflict(f"an enterprise with the credit code {code} is registered already", "credit_code")
         _check_enterprise(draft, given)
         registered = given.registered_on or draft.today
-        draft.put_enterprise(replace(given, credit_code=code, registered_on=registered))
+        draft.put("enterprises", replace(given, credit_code=code, registered_on=registered))
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,7 @@ class UpdateEnterprise(Change):
             after = replace(after, status=self.status, status_since=day)
         _check_enterprise(draft, after)
         if after != before:
-            draft.put_enterprise(after)
+            draft.put("enterprises", after)
 
 
 def _check_enterprise(draft: Draft, enterprise: Enterprise) -> None:
@@ -237,7 +237,7 @@ class CreateOrganization(Change):
                 raise ChangeRejected(problem, "parent_id")
             _not_before(established, parent.established_on, f"{parent.name} was established", "established_on")
         _check_details(org)
-        draft.put_organization(replace(org, established_on=established))
+        draft.put("organizations", replace(org, established_on=established))
 
 
 def _check_details(org: Organization) -> None:
@@ -270,7 +270,7 @@ class SetOrganizationDetails(Change):
         after = replace(before, **{name: value for name, value in given.items() if value is not None})
         _check_details(after)
         if after != before:
-            draft.put_organization(after)
+            draft.put("organizations", after)
 
 
 @dataclass(frozen=True)
@@ -295,8 +295,8 @@ class MoveOrganization(Change):
         if since is not None and day <= since:
             raise ChangeRejected(f"{day} is not after it came under its parent ({since})", "on")
         if org.parent_id is not None:
-            draft.put("part_of", (org.id, day), PartOf(org.id, org.parent_id, since, day))
-        draft.put_organization(replace(org, parent_id=parent.id))
+            draft.put("part_of", PartOf(org.id, org.parent_id, since, day))
+        draft.put("organizations", replace(org, parent_id=parent.id))
 
 
 @dataclass(frozen=True)
@@ -322,8 +322,8 @@ class UpgradeOrganization(Change):
         last = max((u.on for u in draft.upgrades.values() if u.org_id == org.id), default=org.established_on)
         if last is not None and day <= last:
             raise ChangeRejected(f"{day} is not after its last change of kind or its establishment ({last})", "on")
-        draft.put("upgrades", (org.id, day), Upgrade(org.id, org.kind, self.to, day))
-        draft.put_organization(replace(org, kind=self.to))
+        draft.put("upgrades", Upgrade(org.id, org.kind, self.to, day))
+        draft.put("organizations", replace(org, kind=self.to))
 
 
 @dataclass(frozen=True)
@@ -349,17 +349,17 @@ class DissolveOrganization(Change):
                 f"{len(under)} organization(s) are under it ({shown}): move or dissolve them first", "org_id"
             )
         for cover in draft.open_edges("coverage", org.id):
-            draft.put_edge("coverage", replace(cover, until=max(day, _after(cover.since))))
+            draft.put("coverage", replace(cover, until=max(day, _after(cover.since))))
         for link in draft.open_edges("links", org.id):
-            draft.put_edge("links", replace(link, until=max(day, _after(link.since))))
-        draft.put_organization(replace(org, dissolved_on=day))
+            draft.put("links", replace(link, until=max(day, _after(link.since))))
+        draft.put("organizations", replace(org, dissolved_on=day))
 
 
 def _end(draft: Draft, table: str, edge: Covers | Link | Assignment, began: date | None, day: date) -> None:
     """End an edge in effect: `day` is the first day it no longer holds, after the day it began."""
     if began is not None and day <= began:
         raise ChangeRejected(f"{day} is not after it began ({began})", "on")
-    draft.put_edge(table, replace(edge, until=day))
+    draft.put(table, replace(edge, until=day))
 
 
 def _after(since: date | None) -> date:
@@ -393,7 +393,7 @@ class CoverEnterprises(Change):
                 ended = max(c.until for c in draft.covers.values() if (c.org_id, c.credit_code) == (org.id, code))
                 if day < ended:
                     raise ChangeRejected(f"{day} is before its last coverage of {code} ended ({ended})", "since")
-            draft.put_edge("coverage", Covers(org.id, code, day))
+            draft.put("coverage", Covers(org.id, code, day))
 
 
 @dataclass(frozen=True)
@@ -438,7 +438,7 @@ class AddLink(Change):
             raise ChangeRejected("a link needs two different ends", "target_id")
         if draft.open_edge("links", (self.source_id, self.target_id, self.link_kind.value)) is not None:
             raise ChangeConflict(f"this {self.link_kind.value} link exists already", "target_id")
-        draft.put_edge("links", Link(self.source_id, self.target_id, self.link_kind, self.since or draft.today))
+        draft.put("links", Link(self.source_id, self.target_id, self.link_kind, self.since or draft.today))
 
 
 @dataclass(frozen=True)
@@ -479,13 +479,13 @@ class AssignInstructor(Change):
         if known is None:
             _text(self.name, "name", required=True)
             assert self.name is not None
-            draft.put("instructors", self.instructor_id, Instructor(self.instructor_id, self.name.strip()))
+            draft.put("instructors", Instructor(self.instructor_id, self.name.strip()))
         elif self.name is not None and self.name.strip() != known.name:
             raise ChangeConflict(f"instructor {self.instructor_id} is named {known.name!r}", "name")
         code = _enterprise(draft, self.credit_code, "credit_code").credit_code
         if draft.open_edge("assignments", (self.instructor_id, code)) is not None:
             raise ChangeConflict(f"instructor {self.instructor_id} is assigned to {code} already", "credit_code")
-        draft.put_edge("assignments", Assignment(self.instructor_id, code, self.since or draft.today))
+        draft.put("assignments", Assignment(self.instructor_id, code, self.since or draft.today))
 
 
 @dataclass(frozen=True)

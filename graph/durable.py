@@ -33,7 +33,7 @@ from graph.enterprises import EnterpriseTable
 from graph.errors import ChainorgError
 from graph.model import Assignment, Covers, Department, Enterprise, Instructor, Link, Organization, PartOf, Upgrade
 from graph.query import Page
-from graph.records import Draft, Record, Write
+from graph.records import KEYS, Draft, Record, Write
 from graph.rules import ALWAYS, STATUSES
 
 STATE_FILE = "chainorg.sqlite"
@@ -58,7 +58,10 @@ class Kept:
 
     record: type
     table: str
-    key: tuple[str, ...]
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return KEYS[self.table]
 
     @property
     def columns(self) -> list[str]:
@@ -67,19 +70,13 @@ class Kept:
 
 _COLUMN = {"cluster_id": "cluster"}  # an enterprise's cluster: the ledger's column name
 KEPT = {
-    kept.table: kept
-    for kept in (
-        Kept(Enterprise, "enterprises", ("credit_code",)),
-        Kept(Organization, "organizations", ("id",)),
-        Kept(Covers, "coverage", ("org_id", "credit_code", "since")),
-        Kept(Link, "links", ("source_id", "target_id", "kind", "since")),
-        Kept(Instructor, "instructors", ("id",)),
-        Kept(Assignment, "assignments", ("instructor_id", "credit_code", "since")),
-        Kept(Department, "departments", ("id",)),
-        Kept(PartOf, "part_of", ("org_id", "until")),
-        Kept(Upgrade, "upgrades", ("org_id", "on")),
+    table: Kept(record, table)
+    for table, record in (
+        ("enterprises", Enterprise), ("organizations", Organization), ("coverage", Covers), ("links", Link),
+        ("instructors", Instructor), ("assignments", Assignment), ("departments", Department),
+        ("part_of", PartOf), ("upgrades", Upgrade),
     )
-}
+}  # fmt: skip
 _SQL_TYPE = {int: "INTEGER", bool: "INTEGER", str: "TEXT", date: "TEXT"}
 
 

@@ -10,9 +10,10 @@ was before, for the durable state and the audit trail.
 from __future__ import annotations
 
 from collections import ChainMap
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
 from typing import Any
 
 from graph.dataset import Dataset
@@ -22,16 +23,27 @@ from graph.model import Assignment, Covers, Department, Enterprise, Instructor, 
 Record = Enterprise | Organization | Covers | Link | Instructor | Assignment | Department | PartOf | Upgrade
 
 
-def cover_key(cover: Covers) -> tuple[str, str, date | None]:
-    return (cover.org_id, cover.credit_code, cover.since)
+# Each ledger table: the fields that identify a record, and (for edges) the fields of what
+# it joins, which have one edge in effect at a time.
+KEYS: dict[str, tuple[str, ...]] = {
+    "enterprises": ("credit_code",), "organizations": ("id",), "coverage": ("org_id", "credit_code", "since"),
+    "links": ("source_id", "target_id", "kind", "since"), "instructors": ("id",),
+    "assignments": ("instructor_id", "credit_code", "since"), "departments": ("id",),
+    "part_of": ("org_id", "until"), "upgrades": ("org_id", "on"),
+}  # fmt: skip
+ENDS: dict[str, tuple[str, ...]] = {
+    "coverage": ("org_id", "credit_code"), "links": ("source_id", "target_id", "kind"),
+    "assignments": ("instructor_id", "credit_code"),
+}  # fmt: skip
 
 
-def link_key(link: Link) -> tuple[str, str, str, date | None]:
-    return (link.source_id, link.target_id, link.kind.value, link.since)
+def key_of(table: str, record: Any) -> Hashable:
+    """The key of a record of `table`: its one identifying field, or a tuple of them."""
+    return attrgetter(*KEYS[table])(record)
 
 
-def assignment_key(assignment: Assignment) -> tuple[str, str, date | None]:
-    return (assignment.instructor_id, assignment.credit_code, assignment.since)
+def _ends(table: str, record: Any) -> tuple[str, ...]:
+    return attrgetter(*ENDS[table])(record)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,21 +77,25 @@ class Records:
 
     @classmethod
     def of(cls, dataset: Dataset) -> Records:
+        def keyed(table: str, records: tuple[Any, ...]) -> dict[Any, Any]:
+            return {key_of(table, record): record for record in records}
+
+        def open_edges(table: str, records: tuple[Any, ...]) -> dict[tuple[str, ...], Hashable | None]:
+            return {_ends(table, edge): key_of(table, edge) for edge in records if edge.until is None}
+
         return cls(
             table=dataset.enterprises,
-            organizations={o.id: o for o in dataset.organizations},
-            covers={cover_key(c): c for c in dataset.covers},
-            links={link_key(link): link for link in dataset.links},
-            instructors={i.id: i for i in dataset.instructors},
-            assignments={assignment_key(a): a for a in dataset.assignments},
-            departments={d.id: d for d in dataset.departments},
-            past_parents={(p.org_id, p.until): p for p in dataset.past_parents},
-            upgrades={(u.org_id, u.on): u for u in dataset.upgrades},
-            open_covers={_ends("coverage", c): cover_key(c) for c in dataset.covers if c.until is None},
-            open_links={_ends("links", link): link_key(link) for link in dataset.links if link.until is None},
-            open_assignments={
-                _ends("assignments", a): assignment_key(a) for a in dataset.assignments if a.until is None
-            },
+            organizations=keyed("organizations", dataset.organizations),
+            covers=keyed("coverage", dataset.covers),
+            links=keyed("links", dataset.links),
+            instructors=keyed("instructors", dataset.instructors),
+            assignments=keyed("assignments", dataset.assignments),
+            departments=keyed("departments", dataset.departments),
+            past_parents=keyed("part_of", dataset.past_parents),
+            upgrades=keyed("upgrades", dataset.upgrades),
+            open_covers=open_edges("coverage", dataset.covers),
+            open_links=open_edges("links", dataset.links),
+            open_assignments=open_edges("assignments", dataset.assignments),
         )
 
     def dataset(self) -> Dataset:
@@ -146,8 +162,9 @@ class Draft:
 
     # -- writes ------------------------------------------------------------------
 
-    def put(self, table: str, key: Hashable, record: Record) -> None:
-        """Write `record` under `key` into the ledger table `table`, remembering what was there."""
+    def put(self, table: str, record: Record) -> None:
+        """Write `record` into the ledger table `table` under its key, remembering what was there."""
+        key = key_of(table, record)
         rows: ChainMap[Any, Any] = getattr(self, _FIELDS[table])
         self.writes.append(Write(table, rows.get(key), record))
         rows[key] = record
@@ -164,16 +181,6 @@ class Draft:
         """Edges in effect in `table` with `touching` at either end."""
         rows = getattr(self, _FIELDS[table])
         return [rows[key] for ends, key in getattr(self, _OPEN[table]).items() if key is not None and touching in ends]
-
-    def put_enterprise(self, record: Enterprise) -> None:
-        self.put("enterprises", record.credit_code, record)
-
-    def put_organization(self, record: Organization) -> None:
-        self.put("organizations", record.id, record)
-
-    def put_edge(self, table: str, record: Covers | Link | Assignment) -> None:
-        """Write a COVERS, LINK or ASSIGNED edge into `table` under its key."""
-        self.put(table, _EDGE_KEYS[table](record), record)
 
     def merge(self) -> None:
         """Fold this draft (and the drafts under it) into the records."""
@@ -195,16 +202,4 @@ _FIELDS = {
     "part_of": "past_parents",
     "upgrades": "upgrades",
 }
-_EDGE_KEYS: dict[str, Callable[[Any], Hashable]] = {
-    "coverage": cover_key, "links": link_key, "assignments": assignment_key,
-}  # fmt: skip
 _OPEN = {"coverage": "open_covers", "links": "open_links", "assignments": "open_assignments"}
-
-
-def _ends(table: str, record: Any) -> tuple[str, ...]:
-    """What an edge joins: the same ends have one edge in effect at a time."""
-    if table == "coverage":
-        return (record.org_id, record.credit_code)
-    if table == "links":
-        return (record.source_id, record.target_id, record.kind.value)
-    return (record.instructor_id, record.credit_code)
