@@ -88,10 +88,15 @@ def _sql(value: Any) -> Any:
     return value
 
 
+def _kind(hint: Any) -> Any:
+    """A field's type without its `| None`."""
+    union = isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union
+    return next(arg for arg in typing.get_args(hint) if arg is not type(None)) if union else hint
+
+
 def _reader(hint: Any) -> Callable[[Any], Any]:
     """Turns a stored value back into a field of type `hint`."""
-    options = [arg for arg in typing.get_args(hint) if arg is not type(None)] if _is_union(hint) else [hint]
-    kind = options[0]
+    kind = _kind(hint)
     if kind is date:
         return lambda value: None if value is None else date.fromisoformat(value)
     if isinstance(kind, type) and issubclass(kind, Enum):
@@ -101,13 +106,9 @@ def _reader(hint: Any) -> Callable[[Any], Any]:
     return lambda value: value
 
 
-def _is_union(hint: Any) -> bool:
-    return isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union
-
-
 def _base_type(hint: Any) -> type:
-    options = [arg for arg in typing.get_args(hint) if arg is not type(None)] if _is_union(hint) else [hint]
-    kind = options[0]
+    """The Python type a field is stored as: enums as their text."""
+    kind = _kind(hint)
     return str if isinstance(kind, type) and issubclass(kind, Enum) else kind
 
 
