@@ -10,7 +10,7 @@ was before, for the durable state and the audit trail.
 from __future__ import annotations
 
 from collections import ChainMap
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from operator import attrgetter
@@ -40,6 +40,15 @@ ENDS: dict[str, tuple[str, ...]] = {
 def key_of(table: str, record: Any) -> Hashable:
     """The key of a record of `table`: its one identifying field, or a tuple of them."""
     return attrgetter(*KEYS[table])(record)
+
+
+def _enterprise(changed: Mapping[str, Enterprise], table: EnterpriseTable, credit_code: str) -> Enterprise | None:
+    """An enterprise as changed, else as its table has it."""
+    found = changed.get(credit_code)
+    if found is not None:
+        return found
+    row = int(table.rows_of([credit_code])[0])
+    return table.records([row])[0] if row >= 0 else None
 
 
 def _ends(table: str, record: Any) -> tuple[str, ...]:
@@ -118,6 +127,9 @@ class Records:
     def draft(self, today: date) -> Draft:
         return Draft(self, today)
 
+    def enterprise(self, credit_code: str) -> Enterprise | None:
+        return _enterprise(self.enterprise_changes, self.table, credit_code)
+
 
 class Draft:
     """A change set being applied: reads see the records and this draft's writes; writes
@@ -154,11 +166,7 @@ class Draft:
     # -- reads -------------------------------------------------------------------
 
     def enterprise(self, credit_code: str) -> Enterprise | None:
-        changed = self.enterprise_changes.get(credit_code)
-        if changed is not None:
-            return changed
-        row = int(self.records.table.rows_of([credit_code])[0])
-        return self.records.table.records([row])[0] if row >= 0 else None
+        return _enterprise(self.enterprise_changes, self.records.table, credit_code)
 
     # -- writes ------------------------------------------------------------------
 

@@ -105,7 +105,7 @@ class State:
     def enterprise(self, credit_code: str) -> Enterprise | None:
         """An enterprise as the latest change set left it."""
         with self._records_lock:
-            return self.records.draft(self.today()).enterprise(credit_code)
+            return self.records.enterprise(credit_code)
 
     async def audit_log(self, since: datetime | None, subject: str | None, offset: int, limit: int) -> Page[AuditEntry]:
         return await offload(audit_log, self.durable.folder, since, subject, offset, limit)
