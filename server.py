@@ -115,10 +115,7 @@ class ChainorgGraphQL(GraphQL[Context, None]):
         await super().__call__(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        app = request.app.state
-        if app.state is not None:
-            return Context.for_state(app.state, request, app.rules)
-        return Context.for_store(app.store, request, app.rules)
+        return Context.for_store(current_store(request), request, request.app.state.rules, request.app.state.state)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(EXPLORER_PAGE, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
@@ -194,8 +191,8 @@ def settle() -> None:
         pass
 
 
-def current_store(request: Request) -> OrgStore:
-    """The store a plain HTTP request reads: a state's latest version, or the ledger's."""
+def current_store(request: Request | WebSocket) -> OrgStore:
+    """The store a request reads: a state's latest version (kept for the request), or the ledger's."""
     app = request.app.state
     return app.state.pinned() if app.state is not None else app.store
 

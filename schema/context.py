@@ -138,13 +138,10 @@ class Context:
     state: State | None = None  # None: the server serves a ledger read-only
 
     @classmethod
-    def for_store(cls, store: OrgStore, request: Any = None, rules: RuleConfig = DEFAULT_RULES) -> Context:
-        return cls(store=store, loaders=Loaders(store, rules), request=request)
-
-    @classmethod
-    def for_state(cls, state: State, request: Any = None, rules: RuleConfig = DEFAULT_RULES) -> Context:
-        """A request over a state: one version of the store throughout, and a way to write."""
-        store = state.pinned()
+    def for_store(
+        cls, store: OrgStore, request: Any = None, rules: RuleConfig = DEFAULT_RULES, state: State | None = None
+    ) -> Context:
+        """A request's context over `store`; with the `state` it reads, one that takes changes."""
         return cls(store=store, loaders=Loaders(store, rules), request=request, state=state)
 
     def writable(self) -> State:
