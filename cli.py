@@ -19,7 +19,7 @@ from rich.text import Text
 
 from config import CONFIG_FILE, Config, read_config
 from graph.compliance import ConfigInvalid, Finding, RuleCode
-from graph.errors import ChainorgError
+from graph.errors import ChainorgError, StateProblem
 from graph.query import Scope
 from graph.store import OrgStore
 from loaders.errors import LedgerInvalid, LedgerIssue
@@ -58,7 +58,7 @@ def _print_issues(title: str, issues: list[LedgerIssue], out: Console) -> None:
 def load(args: argparse.Namespace) -> int:
     """Validate a ledger (or the demo) and print its counts, or every error (exit 1);
     with --state, import it into a new state, all or nothing."""
-    from graph.durable import StateProblem, create_state
+    from graph.durable import create_state
     from loaders.demo import demo_dataset
     from loaders.ledger import LoadedLedger, load_ledger
 
@@ -85,11 +85,7 @@ def load(args: argparse.Namespace) -> int:
         summary.add_row(kind, f"{count:,}")
     console.print(summary)
     if args.state is not None:
-        try:
-            path = create_state(args.state, dataset)
-        except StateProblem as problem:
-            errors.print(Text(f"not imported: {problem}"))
-            return 1
+        path = create_state(args.state, dataset)
         console.print(Text(f"imported into {path}; serve it with `chainorg serve --state {args.state}`"))
     return 0
 
@@ -130,7 +126,7 @@ def _config(args: argparse.Namespace) -> Config:
 
 def _store(args: argparse.Namespace, doing: str) -> OrgStore:
     """The store of --state (read as it is now), --data or the demo."""
-    from graph.durable import StateProblem, read_state
+    from graph.durable import read_state
     from graph.networkx_store import NetworkxStore
     from server import load_store
 
@@ -138,9 +134,6 @@ def _store(args: argparse.Namespace, doing: str) -> OrgStore:
         if args.state is not None:
             return NetworkxStore(read_state(args.state))
         return load_store(None if args.demo else args.data, args.encoding)
-    except StateProblem as problem:
-        errors.print(Text(f"not {doing}: {problem}"))
-        raise Refused from None
     except LedgerInvalid as invalid:
         _print_issues(f"{args.data}: rejected; not {doing}", invalid.issues, errors)
         raise Refused from None
@@ -157,14 +150,9 @@ def serve(args: argparse.Namespace) -> int:
         errors.print(Text(problem))
         return 1
     if args.state is not None:
-        from graph.durable import StateProblem
         from server import open_state
 
-        try:
-            served: OrgStore | State = open_state(args.state)
-        except StateProblem as problem:
-            errors.print(Text(f"not serving: {problem}"))
-            return 1
+        served: OrgStore | State = open_state(args.state)
         what = f"the state in {args.state} (changes are kept)"
     else:
         served = _store(args, "serving")
@@ -267,15 +255,10 @@ def chart(args: argparse.Namespace) -> int:
 
 def export(args: argparse.Namespace) -> int:
     """Write a state as it is now as a ledger (CSV files, or one workbook) that `chainorg load` accepts."""
-    from graph.durable import StateProblem, read_state
+    from graph.durable import read_state
     from loaders.export import write_ledger
 
-    try:
-        dataset = read_state(args.state)
-    except StateProblem as problem:
-        errors.print(Text(f"not exporting: {problem}"))
-        return 1
-    for path in write_ledger(dataset, args.out, args.xlsx):
+    for path in write_ledger(read_state(args.state), args.out, args.xlsx):
         console.print(Text(f"wrote {path}"))
     return 0
 
@@ -287,14 +270,9 @@ def audit_log(args: argparse.Namespace) -> int:
     """The audit trail of a state: who changed what, when, each change's records before and after."""
     import json
 
-    from graph.durable import StateProblem
     from graph.durable import audit_log as read_audit_log
 
-    try:
-        log = read_audit_log(args.state, args.since, args.subject, 0, sys.maxsize)
-    except StateProblem as problem:
-        errors.print(Text(f"no audit trail: {problem}"))
-        return 1
+    log = read_audit_log(args.state, args.since, args.subject, 0, sys.maxsize)
     rows: list[list[Cell]] = [
         [e.change_set, e.at.isoformat(), e.who, e.position, e.kind, e.subject,
          *(json.dumps(part, ensure_ascii=False) for part in (e.change, e.before, e.after))]
@@ -446,6 +424,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except Refused:
+        return 1
+    except StateProblem as problem:  # any command given --state: the message says what to do
+        errors.print(Text(str(problem)))
         return 1
 
 

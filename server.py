@@ -40,8 +40,7 @@ from strawberry.types import ExecutionResult
 
 from graph.charts import DEFAULT_DEPTH, ChartFormat, RenderFailed, org_chart
 from graph.compliance import DEFAULT_RULES, RuleConfig
-from graph.durable import StateProblem
-from graph.errors import ChainorgError, InvalidArgument, NotFound
+from graph.errors import ChainorgError, InvalidArgument, NotFound, StateProblem
 from graph.networkx_store import NetworkxStore
 from graph.state import State
 from graph.store import OrgStore

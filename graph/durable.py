@@ -30,7 +30,7 @@ import pyarrow as pa
 from graph.changes import Change, Receipt, describe
 from graph.dataset import Dataset
 from graph.enterprises import EnterpriseTable
-from graph.errors import ChainorgError
+from graph.errors import ChainorgError, StateProblem
 from graph.model import Assignment, Covers, Department, Enterprise, Instructor, Link, Organization, PartOf, Upgrade
 from graph.query import Page
 from graph.records import KEYS, Draft, Record, Write
@@ -38,12 +38,6 @@ from graph.rules import ALWAYS, STATUSES
 
 STATE_FILE = "chainorg.sqlite"
 SCHEMA_VERSION = 1
-
-
-class StateProblem(ChainorgError):
-    """A state folder cannot be created or opened; the message says why and what to do."""
-
-    code = "STATE_PROBLEM"
 
 
 class WriteFailed(ChainorgError):

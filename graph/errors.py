@@ -35,3 +35,9 @@ class ReadOnly(ChainorgError):
             "this server serves a ledger read-only; import it into a state with "
             "`chainorg load LEDGER --state DIR` and serve that with `chainorg serve --state DIR`"
         )
+
+
+class StateProblem(ChainorgError):
+    """A state folder cannot be created or opened; the message says why and what to do."""
+
+    code = "STATE_PROBLEM"

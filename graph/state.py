@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from graph.changes import Change, Receipt, apply_changes
-from graph.durable import AuditEntry, DurableState, StateProblem, audit_log, state_file
+from graph.durable import AuditEntry, DurableState, audit_log, state_file
+from graph.errors import StateProblem
 from graph.model import Enterprise, Organization
 from graph.networkx_store import NetworkxStore
 from graph.query import Page

@@ -181,7 +181,7 @@ async def test_the_state_holds_the_ledger_it_was_made_from(folder: Path, hand_da
 
 
 def test_a_state_is_made_once(folder: Path, hand_dataset: Dataset) -> None:
-    from graph.durable import StateProblem
+    from graph.errors import StateProblem
 
     with pytest.raises(StateProblem, match="holds a state already"):
         create_state(folder, hand_dataset)
@@ -189,7 +189,7 @@ def test_a_state_is_made_once(folder: Path, hand_dataset: Dataset) -> None:
 
 
 def test_one_server_per_state(folder: Path, state: State) -> None:
-    from graph.durable import StateProblem
+    from graph.errors import StateProblem
 
     with pytest.raises(StateProblem, match=r"is served by process \d+; stop it first"):
         State(folder)
