@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from graph.changes import Change, Receipt, describe
 from graph.dataset import Dataset
-from graph.enterprises import EnterpriseTable
+from graph.enterprises import EPOCH, EnterpriseTable
 from graph.errors import ChainorgError, StateProblem
 from graph.model import Assignment, Covers, Department, Enterprise, Instructor, Link, Organization, PartOf, Upgrade
 from graph.query import Page
@@ -143,10 +143,8 @@ def enterprise_columns(table: EnterpriseTable) -> pa.Table:
     def keys(dimension: Any) -> pa.Array:
         return pa.array(dimension.keys, pa.string()).take(pa.array(dimension.codes, pa.int32()))
 
-    def days(column: Any) -> pa.Array:
-        return pa.array(
-            [None if d == ALWAYS else date.fromordinal(d).isoformat() for d in column.tolist()], pa.string()
-        )
+    def days(column: Any) -> pa.Array:  # ISO text, the whole column at once
+        return pa.array((column - EPOCH).astype("datetime64[D]"), mask=column == ALWAYS).cast(pa.string())
 
     employees = table.employees.astype("int64")
     return pa.table({

@@ -24,9 +24,11 @@ def ledger_tables(dataset: Dataset) -> dict[str, pl.DataFrame]:
     enterprises = pl.from_arrow(enterprise_columns(dataset.enterprises))
     assert isinstance(enterprises, pl.DataFrame)
     names = {i.id: i.name for i in dataset.instructors}
-    instructors = [{"id": a.instructor_id, "name": names[a.instructor_id], **describe(a)} for a in dataset.assignments]
-    for row in instructors:
-        del row["instructor_id"]
+    instructors = [  # the ledger has one row per assignment, with the instructor's id and name
+        {"id": a.instructor_id, "name": names[a.instructor_id], "credit_code": a.credit_code,
+         "since": describe(a.since), "until": describe(a.until)}
+        for a in dataset.assignments
+    ]  # fmt: skip
     tables = {
         "enterprises": enterprises,
         "organizations": _frame([describe(o) for o in dataset.organizations]),
