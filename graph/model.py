@@ -6,6 +6,7 @@ edge (`None` means "always", so an undated record counts at any `as_of`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -242,6 +243,22 @@ class OrganizationHistory:
     kinds: tuple[KindSpan, ...] = ()
     parents: tuple[ParentSpan, ...] = ()
     covers: tuple[Covers, ...] = ()
+
+    @classmethod
+    def of(
+        cls, org: Organization, upgrades: Sequence[Upgrade], past_parents: Sequence[PartOf], covers: Sequence[Covers]
+    ) -> OrganizationHistory:
+        """The history of `org` from its upgrades and ended PART_OF edges (any order): a kind
+        lasts until the next upgrade, a parent until the move, the last of each until now
+        or until it was dissolved."""
+        upgrades = sorted(upgrades, key=lambda u: u.on)
+        starts = [org.established_on, *(u.on for u in upgrades)]
+        kinds = zip([*(u.before for u in upgrades), org.kind], starts, [*starts[1:], org.dissolved_on], strict=True)
+        past = sorted(past_parents, key=lambda p: p.until)
+        parents = [ParentSpan(p.parent_id, p.since, p.until) for p in past]
+        if org.parent_id is not None:
+            parents.append(ParentSpan(org.parent_id, past[-1].until if past else org.established_on, org.dissolved_on))
+        return cls(tuple(KindSpan(*kind) for kind in kinds), tuple(parents), tuple(covers))
 
 
 def holds_on(since: date | None, until: date | None, day: date) -> bool:

@@ -38,13 +38,11 @@ from graph.model import (
     EdgeKind,
     Enterprise,
     Instructor,
-    KindSpan,
     Link,
     Members,
     Organization,
     OrganizationHistory,
     OrgKind,
-    ParentSpan,
     Park,
     PartOf,
     Status,
@@ -550,29 +548,17 @@ class NetworkxStore:
         return [[self._instructor_list[int(i)] for i in spans.owner[edges]] for edges in held]
 
     async def histories(self, ids: Sequence[str]) -> list[OrganizationHistory | None]:
-        found: list[OrganizationHistory | None] = []
-        for some_id in ids:
-            index = self._org_index.get(some_id)
-            if index is None:
-                found.append(None)
-                continue
-            org = self._organizations[index]
-            upgrades = self._upgrades.get(org.id, [])
-            starts = [org.established_on, *(u.on for u in upgrades)]
-            kinds = [*(u.before for u in upgrades), org.kind]
-            past = sorted(self._past_parents.get(index, []), key=lambda p: p.until)
-            parents = [ParentSpan(p.parent_id, p.since, p.until) for p in past]
-            if org.parent_id is not None:
-                parents.append(
-                    ParentSpan(org.parent_id, past[-1].until if past else org.established_on, org.dissolved_on)
-                )
-            found.append(OrganizationHistory(
-                kinds=tuple(KindSpan(kind, since, until) for kind, since, until in
-                            zip(kinds, starts, [*starts[1:], org.dissolved_on], strict=True)),
-                parents=tuple(parents),
-                covers=tuple(self._covers[e] for e in self._edges_of.lookup([index])[0].tolist()),
-            ))  # fmt: skip
-        return found
+        indexes = [self._org_index.get(some_id) for some_id in ids]
+        edges = self._edges_of.lookup([-1 if i is None else i for i in indexes])
+        return [
+            None
+            if i is None
+            else OrganizationHistory.of(
+                org := self._organizations[i], self._upgrades.get(org.id, []), self._past_parents.get(i, []),
+                [self._covers[e] for e in found.tolist()],
+            )
+            for i, found in zip(indexes, edges, strict=True)
+        ]  # fmt: skip
 
     async def links(self, ids: Sequence[str]) -> list[list[Link]]:
         found: list[list[Link]] = []
