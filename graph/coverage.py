@@ -241,13 +241,13 @@ class CoverageIndex:
                 continue
             dimension = self.dimensions[by][0]
             if by is GroupBy.CLUSTER:
-                value = self._cluster_id(value)
+                value = self.cluster_id(value)
             code = dimension.code(value) if by is GroupBy.CATEGORY else dimension.require(by.lower(), value)
             matches = dimension.codes == code
             mask = matches if mask is None else mask & matches
         return mask
 
-    def _cluster_id(self, given: str) -> str:
+    def cluster_id(self, given: str) -> str:
         """A cluster named by its id or by its exact name."""
         if self.dimensions[GroupBy.CLUSTER][0].code(given) is not None:
             return given

@@ -31,7 +31,7 @@ from graph.compliance import (
 from graph.coverage import CoverageIndex, Spans
 from graph.dataset import Dataset
 from graph.enterprises import Dimension
-from graph.errors import NotFound, ReadOnly
+from graph.errors import InvalidArgument, NotFound, ReadOnly
 from graph.memo import memo
 from graph.model import (
     Building,
@@ -59,6 +59,7 @@ from graph.query import (
     Page,
     Scope,
 )
+from graph.records import Records
 from graph.rules import (
     NEVER,
     STATUSES,
@@ -69,6 +70,7 @@ from graph.rules import (
     effective_since,
     resolve_clusters,
 )
+from graph.simulation import Simulation, simulate
 from graph.threads import offload
 
 Node = tuple[str, ...]
@@ -88,6 +90,7 @@ class NetworkxStore:
 
     def __init__(self, dataset: Dataset, today: Today = date.today):
         self.today = today
+        self.dataset = dataset
         self.table = table = dataset.enterprises
         self._summary = dataset.summary()
         self._organizations = dataset.organizations
@@ -116,6 +119,7 @@ class NetworkxStore:
         self._edges_of = Adjacency(self.edge_org, np.arange(len(self.edge_org)))
         self._edges_to = Adjacency(self.edge_row, np.arange(len(self.edge_org)))
 
+        self._assignments = dataset.assignments
         self._instructor_list = list(dataset.instructors)
         instructor_index = {i.id: n for n, i in enumerate(self._instructor_list)}
         assignments = dataset.assignments
@@ -262,6 +266,38 @@ class NetworkxStore:
         formal = np.bincount(owner, weights=self.table.formal[row], minlength=size).astype(np.int64)
         probationary = np.bincount(owner, weights=self.table.probationary[row], minlength=size).astype(np.int64)
         return formal, probationary
+
+    # -- simulation --------------------------------------------------------------
+
+    @memo(1)
+    def records(self) -> Records:
+        """The records of this store's dataset, for drafts of change sets (built when first asked)."""
+        return Records.of(self.dataset)
+
+    def subtree_ids(self, org_id: str) -> list[str]:
+        """The organization and every organization under it now."""
+        found, index = [], self._org_index.get(org_id)
+        stack = [] if index is None else [index]
+        while stack:
+            at = stack.pop()
+            found.append(self._organizations[at].id)
+            stack.extend(self._kids[at])
+        return found
+
+    def cluster_label(self, key: str | None) -> str:
+        return self.index.group(GroupBy.CLUSTER, self._cluster.code(key) or 0)[1] if key else "(none)"
+
+    def members_on(self, org_id: str, day: int) -> tuple[int, int]:
+        """Formal and probationary members of an organization's subtree on `day`; (0, 0) for an unknown id."""
+        index = self._org_index.get(org_id)
+        if index is None:
+            return 0, 0
+        formal, probationary = self._members_at(day)
+        return int(formal[index]), int(probationary[index])
+
+    def organization_facts_on(self, org_id: str, day: int) -> OrganizationFacts | None:
+        index = self._org_index.get(org_id)
+        return None if index is None else self._organization_facts(day)[index]
 
     # -- compliance --------------------------------------------------------------
 
@@ -623,6 +659,17 @@ class NetworkxStore:
     async def apply(self, changes: Sequence[Change], who: str) -> Receipt:
         """A store over one Dataset keeps no changes: serve a state for that."""
         raise ReadOnly
+
+    async def simulate(
+        self, changes: Sequence[Change], scope: Scope, as_of: date | None, rules: RuleConfig
+    ) -> Simulation:
+        return await offload(simulate, self, changes, scope, self._simulated_day(as_of), rules)
+
+    def _simulated_day(self, as_of: date | None) -> int:
+        today = self.today()
+        if as_of is not None and as_of < today:
+            raise InvalidArgument(f"a simulation is about today ({today}) or later, not {as_of}")
+        return asked_on(as_of, self.today)
 
     async def organization_tree(
         self, root_id: str, depth: int, as_of: date | None = None, links: bool = False

@@ -10,7 +10,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from graph.model import Category, OrgKind, Status
+from graph.model import Category, Enterprise, OrgKind, Status
 
 T = TypeVar("T")
 
@@ -24,6 +24,20 @@ class Scope:
     cluster: str | None = None
     building: str | None = None
     category: Category | None = None
+
+    def matches(self, enterprise: Enterprise, cluster_id: str | None) -> bool:
+        """Whether an enterprise, under the cluster `cluster_id`, is in the scope (`cluster` given as an id).
+
+        >>> Scope(park="麓谷").matches(Enterprise("X", "甲", park="麓谷"), None)
+        True
+        """
+        return (
+            (self.park is None or enterprise.park == self.park)
+            and (self.chain is None or enterprise.chain == self.chain)
+            and (self.cluster is None or cluster_id == self.cluster)
+            and (self.building is None or enterprise.building == self.building)
+            and (self.category is None or enterprise.category is self.category)
+        )
 
 
 class GroupBy(StrEnum):

@@ -18,7 +18,7 @@ from datetime import date
 
 import numpy as np
 
-from graph.model import OrgKind, Status
+from graph.model import Covers, Enterprise, Organization, OrgKind, Status
 
 ALWAYS = int(np.iinfo(np.int32).min)  # an undated start: counts at every date
 NEVER = int(np.iinfo(np.int32).max)  # an end that has not happened
@@ -66,6 +66,19 @@ def inactive_since(status: np.ndarray, status_since: np.ndarray) -> np.ndarray:
 def counted_at(registered: np.ndarray, inactive: np.ndarray, day: int) -> np.ndarray:
     """Enterprises that count at `day`: registered by then and not yet zombie or closed."""
     return (registered <= day) & (inactive > day)
+
+
+def counts_on(enterprise: Enterprise, day: int) -> bool:
+    """`counted_at` for one enterprise record: registered by `day` and ACTIVE on it."""
+    inactive = NEVER if enterprise.status is Status.ACTIVE else day_number(enterprise.status_since)
+    return day_number(enterprise.registered_on) <= day < inactive
+
+
+def cover_span(cover: Covers, org: Organization) -> tuple[int, int]:
+    """When a COVERS edge holds, as day numbers [since, until): from `effective_since`
+    until it ends or its organization is dissolved, whichever comes first."""
+    since = max(day_number(org.established_on), day_number(cover.since))
+    return since, min(day_number(cover.until, NEVER), day_number(org.dissolved_on, NEVER))
 
 
 def counts_toward_coverage(kind: OrgKind) -> bool:

@@ -40,6 +40,7 @@ from graph.query import (
     Page,
     Scope,
 )
+from graph.simulation import Simulation
 
 
 class OrgStore(Protocol):
@@ -111,6 +112,13 @@ class OrgStore(Protocol):
         """Apply a change set for `who`: every change in order, all or none, kept before it
         returns. ChangeRejected (nothing written) when a change breaks a rule; ReadOnly from
         a store that cannot keep changes."""
+
+    async def simulate(
+        self, changes: Sequence[Change], scope: Scope, as_of: date | None, rules: RuleConfig
+    ) -> Simulation:
+        """What `changes` would do on `as_of` (today or later) if applied, nothing written:
+        coverage before and after, the change per cluster, findings created and resolved.
+        ChangeRejected exactly as `apply` would refuse the set."""
 
     async def organization_tree(
         self, root_id: str, depth: int, as_of: date | None = None, links: bool = False

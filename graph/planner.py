@@ -1,0 +1,249 @@
+"""Joint-branch planning (联合组建): group small enterprises into joint branches.
+
+The enterprises to place have no organization and too few formal members for one of
+their own. They sit in proximity classes (a building, a park, a cluster); a branch
+takes enterprises of one class, at most `max_units` of them and at least
+`min_formal` formal members together. A plan covers as many enterprises as it can and,
+among plans covering as many, forms the fewest branches.
+
+Within a class, enterprises differ only by their formal members, so a branch is a
+*pattern*: how many enterprises of each member count it takes. The exact planner
+solves one integer programme over pattern counts (`scipy.optimize.milp`), which is a
+set partitioning with interchangeable items and so exactly the optimum; classes with
+the same member counts share their solution. The greedy planner forms branches one
+at a time and proves how far it may be from the optimum with a counting bound.
+
+>>> plan([[2, 1, 0, 0], [1, 1]], Limits(max_units=3, min_formal=3), PlanMethod.OPTIMAL).branches
+[(0, 1, 3)]
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from itertools import combinations_with_replacement
+from math import comb, prod
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import csr_array
+
+from graph.errors import ChainorgError, InvalidArgument
+
+MAX_OPTIMAL_VARIABLES = 200_000  # integer variables (patterns over distinct classes) OPTIMAL takes on
+OPTIMAL_SECONDS = 60.0  # the solver's time limit; a proof not found by then is an error
+AUTO_OPTIMAL_VARIABLES = 20_000  # AUTO solves exactly up to this size, greedily above it
+
+
+class PlanMethod(StrEnum):
+    GREEDY = "GREEDY"  # fast at any size; its gap to the optimum is bounded
+    OPTIMAL = "OPTIMAL"  # exact; refused above MAX_OPTIMAL_VARIABLES
+    AUTO = "AUTO"  # OPTIMAL up to AUTO_OPTIMAL_VARIABLES, GREEDY above
+
+
+class PlanTooLarge(ChainorgError):
+    """The exact planner was asked for more than it takes on: use GREEDY or AUTO, or a smaller scope."""
+
+    code = "PLAN_TOO_LARGE"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What a joint branch may be: at most `max_units` enterprises, at least `min_formal` formal members."""
+
+    max_units: int = 5
+    min_formal: int = 3
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_units <= 50:
+            raise InvalidArgument(f"maxUnits must be from 1 to 50, got {self.max_units}")
+        if not 1 <= self.min_formal <= 100:
+            raise InvalidArgument(f"minFormalMembers must be from 1 to 100, got {self.min_formal}")
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Branches as tuples of item indexes (into the flattened classes), and how good the plan is."""
+
+    branches: list[tuple[int, ...]]
+    covered: int
+    method: PlanMethod  # GREEDY or OPTIMAL: what AUTO chose
+    bound: int  # no plan covers more: the optimum (OPTIMAL) or a counting bound (GREEDY)
+
+    @property
+    def gap(self) -> float:
+        """At most how much of the optimum's coverage the plan misses (0.0: it is optimal)."""
+        return (self.bound - self.covered) / self.bound if self.bound else 0.0
+
+
+def plan(classes: Sequence[Sequence[int]], limits: Limits, method: PlanMethod = PlanMethod.AUTO) -> Plan:
+    """Joint branches over proximity classes, given as the formal members of each item.
+
+    Items are numbered across the classes in order, and a branch lists its items.
+
+    >>> found = plan([[2, 2, 2, 0, 0, 0]], Limits(), PlanMethod.GREEDY)
+    >>> found.branches, found.covered, found.bound
+    ([(0, 1, 2, 3, 4)], 5, 6)
+    """
+    starts = np.cumsum([0, *(len(c) for c in classes)]).tolist()
+    bound = sum(coverage_bound(formal, limits) for formal in classes)
+    if method is not PlanMethod.GREEDY:
+        size = _variables(classes, limits)
+        if method is PlanMethod.OPTIMAL and size > MAX_OPTIMAL_VARIABLES:
+            raise PlanTooLarge(
+                f"the exact planner would solve {size:,} integer variables, more than {MAX_OPTIMAL_VARIABLES:,}: "
+                "ask for GREEDY (its gap is proven) or AUTO, or plan one park or cluster at a time"
+            )
+        if size <= (MAX_OPTIMAL_VARIABLES if method is PlanMethod.OPTIMAL else AUTO_OPTIMAL_VARIABLES):
+            branches = _optimal(classes, limits)
+            found = [tuple(starts[c] + i for i in b) for c, per in enumerate(branches) for b in per]
+            covered = sum(map(len, found))
+            return Plan(found, covered, PlanMethod.OPTIMAL, covered)
+    found = [tuple(starts[c] + i for i in b) for c, formal in enumerate(classes) for b in greedy(formal, limits)]
+    return Plan(found, sum(map(len, found)), PlanMethod.GREEDY, bound)
+
+
+def coverage_bound(formal: Sequence[int], limits: Limits) -> int:
+    """No plan covers more of a class than this: each branch needs `min_formal` of the
+    class's formal members and holds at most `max_units`, and there are only so many items.
+
+    >>> coverage_bound([2, 2, 1, 0, 0, 0, 0, 0], Limits())
+    5
+    """
+    return min(len(formal), limits.max_units * (sum(formal) // limits.min_formal))
+
+
+def greedy(formal: Sequence[int], limits: Limits) -> list[list[int]]:
+    """Branches of one class, greedily: each new branch starts from the item with the most
+    formal members and completes with the item that just suffices (else the next largest);
+    the rest fill the branches with the fewest units; if nothing is left over, branches
+    that fit together merge.
+
+    >>> greedy([2, 1, 1, 1, 0, 0], Limits(max_units=5, min_formal=3))
+    [[0, 1, 2, 3, 4]]
+    >>> greedy([2, 1, 2, 1, 1, 1, 0], Limits(max_units=5, min_formal=3))
+    [[0, 1, 4, 6], [2, 3, 5]]
+    """
+    buckets: dict[int, list[int]] = {}
+    for item in reversed(range(len(formal))):
+        buckets.setdefault(formal[item], []).append(item)  # a bucket pops its earliest item first
+    values = sorted((v for v in buckets if v > 0), reverse=True)
+
+    def take(members: int) -> int:
+        items = buckets[members]
+        item = items.pop()
+        if not items:
+            values.remove(members)
+        return item
+
+    branches: list[list[int]] = []
+    while values:
+        branch = [take(values[0])]
+        need = limits.min_formal - formal[branch[0]]
+        while need > 0 and values and len(branch) < limits.max_units:
+            enough = [v for v in values if v >= need]
+            branch.append(take(enough[-1] if enough else values[0]))
+            need -= formal[branch[-1]]
+        if need > 0:  # too few members left for another branch: these fill the branches formed
+            buckets.setdefault(0, []).extend(branch)
+            break
+        branches.append(branch)
+    spare = sorted((item for items in buckets.values() for item in items), key=lambda i: (-formal[i], i))
+    for item in spare:
+        room = [b for b in branches if len(b) < limits.max_units]
+        if not room:
+            break
+        min(room, key=len).append(item)
+    else:
+        branches = _merged(branches, limits.max_units)
+    return [sorted(b) for b in branches]
+
+
+def _merged(branches: list[list[int]], max_units: int) -> list[list[int]]:
+    """Branches put together where they fit (first fit, largest first): fewer branches, as many units."""
+    merged: list[list[int]] = []
+    for branch in sorted(branches, key=len, reverse=True):
+        fits = next((m for m in merged if len(m) + len(branch) <= max_units), None)
+        if fits is None:
+            merged.append(list(branch))
+        else:
+            fits.extend(branch)
+    return merged
+
+
+def _patterns(counts: Counter[int], limits: Limits) -> list[tuple[int, ...]]:
+    """Every branch a class allows, as a multiset of member counts."""
+    kinds = sorted(counts)
+    return [
+        pattern
+        for size in range(1, limits.max_units + 1)
+        for pattern in combinations_with_replacement(kinds, size)
+        if sum(pattern) >= limits.min_formal and all(pattern.count(k) <= counts[k] for k in set(pattern))
+    ]
+
+
+def _variables(classes: Sequence[Sequence[int]], limits: Limits) -> int:
+    """How many integer variables the exact programme has: patterns over the distinct classes.
+
+    Counted only where a bound says they are few enough to list: multisets of at most
+    `max_units` over the member counts, and no more than the class's items allow."""
+    signatures = {tuple(sorted(Counter(formal).items())) for formal in classes}
+    bounds = [min(comb(limits.max_units + len(s), len(s)), prod(n + 1 for _, n in s)) - 1 for s in signatures]
+    if sum(bounds) > MAX_OPTIMAL_VARIABLES:
+        return sum(bounds)
+    return sum(len(_patterns(Counter(dict(signature)), limits)) for signature in signatures)
+
+
+def _optimal(classes: Sequence[Sequence[int]], limits: Limits) -> list[list[list[int]]]:
+    """The optimum per class: one integer programme, a block per distinct class, of how many
+    branches of each pattern to form within the class's items of each member count."""
+    signatures = sorted({tuple(sorted(Counter(formal).items())) for formal in classes})
+    blocks = [(dict(s), _patterns(Counter(dict(s)), limits)) for s in signatures]
+    total = sum(len(p) for _, p in blocks)
+    if total == 0:
+        return [[] for _ in classes]
+    weight = 1 + sum(len(c) for c in classes)  # one more enterprise covered outweighs any number of branches saved
+    cost = np.zeros(total)
+    rows: list[int] = []
+    columns: list[int] = []
+    values: list[int] = []
+    upper: list[int] = []
+    column = 0
+    for counts, patterns in blocks:
+        kinds = sorted(counts)
+        for pattern in patterns:
+            cost[column] = -(len(pattern) * weight - 1)
+            for kind, used in Counter(pattern).items():
+                rows.append(len(upper) + kinds.index(kind))
+                columns.append(column)
+                values.append(used)
+            column += 1
+        upper.extend(counts[kind] for kind in kinds)
+    matrix = csr_array((np.array(values, dtype=np.float64), (rows, columns)), shape=(len(upper), total))
+    result = milp(
+        cost,
+        integrality=np.ones(total, dtype=np.int64),
+        bounds=Bounds(0, np.inf),
+        constraints=LinearConstraint(matrix, -np.inf, np.array(upper, dtype=np.float64)),
+        options={"time_limit": OPTIMAL_SECONDS, "mip_rel_gap": 0.0},
+    )
+    if result.status != 0 or result.x is None:
+        raise PlanTooLarge(f"the exact planner found no proven optimum ({result.message}); ask for GREEDY or AUTO")
+    chosen = np.rint(result.x).astype(np.int64).tolist()
+    solution, column = {}, 0
+    for signature, (_, patterns) in zip(signatures, blocks, strict=True):
+        solution[signature] = [(p, n) for p, n in zip(patterns, chosen[column : column + len(patterns)]) if n]
+        column += len(patterns)
+    found = []
+    for formal in classes:
+        by_kind: dict[int, list[int]] = {}
+        for item, members in enumerate(formal):
+            by_kind.setdefault(members, []).append(item)
+        per = []
+        for pattern, times in solution[tuple(sorted(Counter(formal).items()))]:
+            for _ in range(times):
+                per.append(sorted(by_kind[members].pop() for members in pattern))
+        found.append(per)
+    return found
