@@ -11,7 +11,7 @@ PORT ?= 8000
 DEBIAN_PACKAGES := graphviz fonts-wqy-microhei poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint system bench bench-scale bench-compliance bench-charts bench-writes clean clean-state
+.PHONY: run test lint system bench bench-scale bench-compliance bench-charts bench-writes bench-planner clean clean-state
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "chainorg needs Python 3.11 or newer")'
@@ -59,6 +59,9 @@ bench-charts: $(STAMP) system
 
 bench-writes: $(STAMP)
 	$(BIN)/python bench/writes.py
+
+bench-planner: $(STAMP)
+	$(BIN)/python bench/planner.py
 
 clean-state:
 	rm -rf $(STATE)

@@ -11,11 +11,12 @@ ending an edge sets its `until`, dissolving an organization sets `dissolved_on`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import date, datetime
 from enum import Enum
 from operator import attrgetter
-from typing import Any, ClassVar
+from types import UnionType
+from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
 
 from graph import rules
 from graph.credit_code import InvalidCreditCode, normalised, validate_credit_code
@@ -551,3 +552,36 @@ def describe(value: Any) -> Any:
     if isinstance(value, (tuple, list)):
         return [describe(item) for item in value]
     return {f.name: describe(getattr(value, f.name)) for f in fields(value)}
+
+
+CHANGES: dict[str, type[Change]] = {kind.kind: kind for kind in Change.__subclasses__()}
+
+
+def restore(kind: str, given: Any) -> Change:
+    """A change from its `kind` and `describe`d value: the inverse of `describe`, for changes kept as JSON.
+
+    >>> change = CoverEnterprises("J1", ("91430100MA4L0001X1",), date(2024, 1, 2))
+    >>> restore(change.kind, describe(change)) == change
+    True
+    """
+    found = CHANGES.get(kind)
+    if found is None:
+        raise ChangeRejected(f"no change is called {kind!r}; the changes are {', '.join(sorted(CHANGES))}")
+    return _decoded(found, given)
+
+
+def _decoded(annotation: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(annotation, UnionType) or get_origin(annotation) is Union:
+        return _decoded(next(a for a in get_args(annotation) if a is not type(None)), value)
+    if get_origin(annotation) is tuple:
+        return tuple(_decoded(get_args(annotation)[0], item) for item in value)
+    if annotation is date:
+        return date.fromisoformat(value)
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return annotation(value)
+    if isinstance(annotation, type) and is_dataclass(annotation):
+        hints = get_type_hints(annotation)
+        return annotation(**{f.name: _decoded(hints[f.name], value.get(f.name)) for f in fields(annotation)})
+    return value

@@ -159,6 +159,7 @@ class Department:
 
     id: str
     name: str
+    sector: Category | None = None  # the industry category it looks after (对口行业), if any
 
 
 @dataclass(frozen=True, slots=True)

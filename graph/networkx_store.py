@@ -35,10 +35,12 @@ from graph.errors import InvalidArgument, NotFound, ReadOnly
 from graph.memo import memo
 from graph.model import (
     Building,
+    Department,
     EdgeKind,
     Enterprise,
     Instructor,
     Link,
+    LinkKind,
     Members,
     Organization,
     OrganizationHistory,
@@ -49,6 +51,8 @@ from graph.model import (
     Upgrade,
     holds_on,
 )
+from graph.pairing import DepartmentPair, JointBranchNearby, Near, Neighbour, Neighbourhood, pair_departments
+from graph.planner import Candidates, Proximity
 from graph.query import (
     Coverage,
     CoverageGroup,
@@ -75,6 +79,7 @@ from graph.threads import offload
 
 Node = tuple[str, ...]
 ATTACHING = frozenset({OrgKind.CLUSTER, OrgKind.CHAIN_COMMITTEE, OrgKind.PARK_COMMITTEE})
+NEIGHBOURS = 200  # neighbours a suggestion looks at, at most
 
 
 def organization_node(org_id: str) -> Node:
@@ -298,6 +303,140 @@ class NetworkxStore:
     def organization_facts_on(self, org_id: str, day: int) -> OrganizationFacts | None:
         index = self._org_index.get(org_id)
         return None if index is None else self._organization_facts(day)[index]
+
+    # -- pairing and planning ----------------------------------------------------
+
+    def _candidates(self, scope: Scope, proximity: Proximity, day: int, max_formal: int) -> Candidates:
+        table, index = self.table, self.index
+        position = index.grid.position(day)
+        eligible = counted_at(index.registered, index.inactive, position) & ~index.organized_at(position)
+        eligible &= table.formal < max_formal
+        mask = index.scope_mask(scope)
+        if mask is not None:
+            eligible &= mask
+        dimension = {Proximity.BUILDING: table.building, Proximity.PARK: table.park, Proximity.CLUSTER: self._cluster}
+        codes, keys = dimension[proximity].codes, dimension[proximity].keys
+        rows = np.flatnonzero(eligible & (codes != 0))  # code 0: no building, park or cluster recorded
+        if proximity is Proximity.BUILDING:
+            parks = table.park.keys
+            places = [f"{parks[p]} {keys[b]}" for p, b in zip(table.park.codes[rows].tolist(), codes[rows].tolist(),
+                                                             strict=True)]  # fmt: skip
+        else:
+            places = [self.cluster_label(keys[c]) if proximity is Proximity.CLUSTER else str(keys[c])
+                      for c in codes[rows].tolist()]  # fmt: skip
+        clusters = self._cluster.keys
+        return Candidates(
+            [code.decode() for code in table.codes[rows].tolist()], table.formal[rows].tolist(), places,
+            [clusters[c] for c in self._cluster.codes[rows].tolist()],
+            index.assignments.reaching(rows, position).tolist(),
+            int(np.count_nonzero(eligible)) - len(rows),
+        )  # fmt: skip
+
+    def _paired_rows(self, day: int) -> tuple[np.ndarray, dict[str, set[int]]]:
+        """Rows a PAIRING link in effect reaches (the enterprise, or an organization covering it),
+        and per department or organization, the rows it is paired with."""
+        on, live = date.fromordinal(day), self._live_covers(day)[0]
+        paired = np.zeros(self.table.size, dtype=bool)
+        by_mentor: dict[str, set[int]] = {}
+        for link in self.dataset.links:
+            if link.kind is not LinkKind.PAIRING or not holds_on(link.since, link.until, on):
+                continue
+            for mentor, other in ((link.source_id, link.target_id), (link.target_id, link.source_id)):
+                org = self._org_index.get(other)
+                if org is not None:
+                    edges = self._edges_of.lookup([org])[0]
+                    rows = self.edge_row[edges[live[edges]]]
+                else:
+                    rows = self.table.rows_of([other])
+                    rows = rows[rows >= 0]
+                paired[rows] = True
+                by_mentor.setdefault(mentor, set()).update(rows.tolist())
+        return paired, by_mentor
+
+    def _key_enterprises(self, scope: Scope, day: int) -> np.ndarray:
+        """Mask of the key enterprises (重点企业) counted in the scope on `day`."""
+        index = self.index
+        found = self.table.key & counted_at(index.registered, index.inactive, index.grid.position(day))
+        mask = index.scope_mask(scope)
+        return found if mask is None else found & mask
+
+    def _unpaired_key(self, scope: Scope, offset: int, limit: int) -> Page[Enterprise]:
+        day = day_number(self.today())
+        rows = np.flatnonzero(self._key_enterprises(scope, day) & ~self._paired_rows(day)[0])
+        return Page(self.table.records(rows[offset : offset + limit]), len(rows), offset)
+
+    def _pair_departments(self, scope: Scope) -> list[DepartmentPair]:
+        day = day_number(self.today())
+        rows = np.flatnonzero(self._key_enterprises(scope, day))
+        _, by_mentor = self._paired_rows(day)
+        departments = list(self.dataset.departments)
+        enterprises = self.table.records(rows)
+        paired = {(d.id, e.credit_code) for d in departments for e, row in zip(enterprises, rows.tolist(), strict=True)
+                  if row in by_mentor.get(d.id, ())}  # fmt: skip
+        return pair_departments(departments, enterprises, paired, [len(by_mentor.get(d.id, ())) for d in departments])
+
+    def _pairings(self, scope: Scope, kinds: frozenset[LinkKind]) -> list[Link]:
+        on = self.today()
+        links = [k for k in self.dataset.links if k.kind in kinds and holds_on(k.since, k.until, on)]
+        mask = self.index.scope_mask(scope)
+        if mask is None:
+            return links
+        owner, row = self._subtree(day_number(on))
+        orgs = {self._organizations[i].id for i in np.unique(owner[mask[row]]).tolist()}
+        codes = {link_end for link in links for link_end in (link.source_id, link.target_id)} - orgs
+        rows = self.table.rows_of(sorted(codes))
+        in_scope = {c for c, r in zip(sorted(codes), rows.tolist(), strict=True) if r >= 0 and mask[r]}
+        return [k for k in links if {k.source_id, k.target_id} & (orgs | in_scope)]
+
+    def _neighbourhood(self, credit_code: str, max_formal: int) -> Neighbourhood:
+        table, day = self.table, day_number(self.today())
+        row = int(table.rows_of([credit_code])[0])
+        if row < 0:
+            raise NotFound(f"no enterprise has the credit code {credit_code!r}")
+        asked = table.records([row])[0]
+        live, _ = self._live_covers(day)
+        holding = [e for e in self._edges_to.lookup([row])[0].tolist() if live[e]]
+        kinds = [self._organizations[int(self.edge_org[e])] for e in holding]
+        if kinds:
+            names = ", ".join(f"{o.name} ({o.id})" for o in kinds)
+            raise InvalidArgument(f"{asked.name} is covered by {names} already; suggestions are for one that is not")
+        position = self.index.grid.position(day)
+        cluster = int(self._cluster.codes[row])
+        same_building = (table.building.codes == table.building.codes[row]) & (
+            table.park.codes == table.park.codes[row]
+        )
+        if asked.building is None:
+            same_building[:] = False
+        same_cluster = (self._cluster.codes == cluster) if cluster else np.zeros(table.size, dtype=bool)
+        supply = np.zeros(table.size, dtype=bool)
+        partners = [k.target_id if k.source_id == asked.credit_code else k.source_id for k in self.dataset.links
+                    if k.kind is LinkKind.SUPPLY and asked.credit_code in (k.source_id, k.target_id)
+                    and holds_on(k.since, k.until, self.today())]  # fmt: skip
+        supply_rows = table.rows_of(partners)
+        supply[supply_rows[supply_rows >= 0]] = True
+        near = same_building | same_cluster | supply
+        near[row] = False
+        rows = np.flatnonzero(near)
+        flags = {r: Near(bool(same_building[r]), bool(same_cluster[r]), bool(supply[r])) for r in rows.tolist()}
+        counted = counted_at(self.index.registered[rows], self.index.inactive[rows], position)
+        organized = self.index.organized_at(position)[rows]
+        free = rows[counted & ~organized & (table.formal[rows] < max_formal)][:NEIGHBOURS]
+        neighbours = [Neighbour(e, flags[r]) for e, r in zip(table.records(free), free.tolist(), strict=True)]
+        formal, _ = self._members_at(day)
+        joint: dict[int, Near] = {}
+        edges = np.flatnonzero(live & near[self.edge_row])
+        for org, r in zip(self.edge_org[edges].tolist(), self.edge_row[edges].tolist(), strict=True):
+            if self._organizations[org].kind is OrgKind.JOINT_BRANCH:
+                was, now = joint.get(org, Near()), flags[r]
+                joint[org] = Near(was.same_building or now.same_building, was.same_cluster or now.same_cluster,
+                                  was.supply_link or now.supply_link)  # fmt: skip
+        units = np.bincount(self.edge_org[live], minlength=len(self._organizations))
+        cluster_id = self._cluster.keys[cluster] if cluster else None
+        return Neighbourhood(
+            asked, cluster_id, self.cluster_label(cluster_id) if cluster_id else None,
+            [JointBranchNearby(self._organizations[o], int(units[o]), int(formal[o]), n) for o, n in joint.items()],
+            neighbours,
+        )  # fmt: skip
 
     # -- compliance --------------------------------------------------------------
 
@@ -659,6 +798,25 @@ class NetworkxStore:
     async def apply(self, changes: Sequence[Change], who: str) -> Receipt:
         """A store over one Dataset keeps no changes: serve a state for that."""
         raise ReadOnly
+
+    async def candidates(self, scope: Scope, proximity: Proximity, max_formal: int) -> Candidates:
+        return await offload(self._candidates, scope, proximity, day_number(self.today()), max_formal)
+
+    async def neighbourhood(self, credit_code: str, max_formal: int) -> Neighbourhood:
+        return await offload(self._neighbourhood, credit_code, max_formal)
+
+    async def departments(self, ids: Sequence[str]) -> list[Department | None]:
+        known = {d.id: d for d in self.dataset.departments}
+        return [known.get(i) for i in ids]
+
+    async def pairings(self, scope: Scope, kinds: frozenset[LinkKind]) -> list[Link]:
+        return await offload(self._pairings, scope, kinds)
+
+    async def unpaired_key_enterprises(self, scope: Scope, offset: int, limit: int) -> Page[Enterprise]:
+        return await offload(self._unpaired_key, scope, offset, limit)
+
+    async def pair_departments(self, scope: Scope) -> list[DepartmentPair]:
+        return await offload(self._pair_departments, scope)
 
     async def simulate(
         self, changes: Sequence[Change], scope: Scope, as_of: date | None, rules: RuleConfig

@@ -8,9 +8,9 @@ among plans covering as many, forms the fewest branches.
 
 Within a class, enterprises differ only by their formal members, so a branch is a
 *pattern*: how many enterprises of each member count it takes. The exact planner
-solves one integer programme over pattern counts (`scipy.optimize.milp`), which is a
-set partitioning with interchangeable items and so exactly the optimum; classes with
-the same member counts share their solution. The greedy planner forms branches one
+solves an integer programme over pattern counts per class (`scipy.optimize.milp`),
+which is a set partitioning with interchangeable items and so exactly the optimum;
+classes with the same member counts share their solution. The greedy planner forms branches one
 at a time and proves how far it may be from the optimum with a counting bound.
 
 >>> plan([[2, 1, 0, 0], [1, 1]], Limits(max_units=3, min_formal=3), PlanMethod.OPTIMAL).branches
@@ -21,16 +21,23 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from itertools import combinations_with_replacement
 from math import comb, prod
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import csr_array
 
+from graph.changes import Change, CoverEnterprises, CreateOrganization
 from graph.errors import ChainorgError, InvalidArgument
+from graph.model import FormationMode, Organization, OrgKind
+from graph.query import Coverage, Scope
+from graph.threads import offload
+
+if TYPE_CHECKING:
+    from graph.store import OrgStore
 
 MAX_OPTIMAL_VARIABLES = 200_000  # integer variables (patterns over distinct classes) OPTIMAL takes on
 OPTIMAL_SECONDS = 60.0  # the solver's time limit; a proof not found by then is an error
@@ -41,6 +48,36 @@ class PlanMethod(StrEnum):
     GREEDY = "GREEDY"  # fast at any size; its gap to the optimum is bounded
     OPTIMAL = "OPTIMAL"  # exact; refused above MAX_OPTIMAL_VARIABLES
     AUTO = "AUTO"  # OPTIMAL up to AUTO_OPTIMAL_VARIABLES, GREEDY above
+
+
+class Proximity(StrEnum):
+    """How near enterprises must be to share a joint branch."""
+
+    BUILDING = "BUILDING"  # the same building (楼宇, 众创空间, 商圈)
+    PARK = "PARK"
+    CLUSTER = "CLUSTER"  # the same party-mass cluster
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """What a store gathers for the planner: the enterprises a joint branch may take (ACTIVE,
+    in scope, no organization, too few formal members for their own), each with its place
+    under the proximity, the cluster responsible for it and whether an instructor reaches it."""
+
+    credit_codes: list[str]
+    formal: list[int]
+    places: list[str]  # the proximity class: a building, a park or a cluster, as a label
+    clusters: list[str | None]
+    worked: list[bool]
+    unplaced: int  # eligible, but with no place under the proximity (no building recorded)
+
+    def classes(self) -> tuple[list[list[int]], list[list[int]]]:
+        """(formal members per class, candidate indexes per class), classes in order of place."""
+        members: dict[str, list[int]] = {}
+        for index, place in enumerate(self.places):
+            members.setdefault(place, []).append(index)
+        indexes = [members[place] for place in sorted(members)]
+        return [[self.formal[i] for i in group] for group in indexes], indexes
 
 
 class PlanTooLarge(ChainorgError):
@@ -197,45 +234,13 @@ def _variables(classes: Sequence[Sequence[int]], limits: Limits) -> int:
 
 
 def _optimal(classes: Sequence[Sequence[int]], limits: Limits) -> list[list[list[int]]]:
-    """The optimum per class: one integer programme, a block per distinct class, of how many
-    branches of each pattern to form within the class's items of each member count."""
-    signatures = sorted({tuple(sorted(Counter(formal).items())) for formal in classes})
-    blocks = [(dict(s), _patterns(Counter(dict(s)), limits)) for s in signatures]
-    total = sum(len(p) for _, p in blocks)
-    if total == 0:
-        return [[] for _ in classes]
-    weight = 1 + sum(len(c) for c in classes)  # one more enterprise covered outweighs any number of branches saved
-    cost = np.zeros(total)
-    rows: list[int] = []
-    columns: list[int] = []
-    values: list[int] = []
-    upper: list[int] = []
-    column = 0
-    for counts, patterns in blocks:
-        kinds = sorted(counts)
-        for pattern in patterns:
-            cost[column] = -(len(pattern) * weight - 1)
-            for kind, used in Counter(pattern).items():
-                rows.append(len(upper) + kinds.index(kind))
-                columns.append(column)
-                values.append(used)
-            column += 1
-        upper.extend(counts[kind] for kind in kinds)
-    matrix = csr_array((np.array(values, dtype=np.float64), (rows, columns)), shape=(len(upper), total))
-    result = milp(
-        cost,
-        integrality=np.ones(total, dtype=np.int64),
-        bounds=Bounds(0, np.inf),
-        constraints=LinearConstraint(matrix, -np.inf, np.array(upper, dtype=np.float64)),
-        options={"time_limit": OPTIMAL_SECONDS, "mip_rel_gap": 0.0},
-    )
-    if result.status != 0 or result.x is None:
-        raise PlanTooLarge(f"the exact planner found no proven optimum ({result.message}); ask for GREEDY or AUTO")
-    chosen = np.rint(result.x).astype(np.int64).tolist()
-    solution, column = {}, 0
-    for signature, (_, patterns) in zip(signatures, blocks, strict=True):
-        solution[signature] = [(p, n) for p, n in zip(patterns, chosen[column : column + len(patterns)]) if n]
-        column += len(patterns)
+    """The optimum per class. Classes with the same member counts share one solution, and
+    each is an integer programme of how many branches of each pattern to form within the
+    class's items of each member count (the classes are independent, so one programme each)."""
+    solution = {
+        signature: _best_patterns(dict(signature), limits)
+        for signature in {tuple(sorted(Counter(formal).items())) for formal in classes}
+    }
     found = []
     for formal in classes:
         by_kind: dict[int, list[int]] = {}
@@ -247,3 +252,107 @@ def _optimal(classes: Sequence[Sequence[int]], limits: Limits) -> list[list[list
                 per.append(sorted(by_kind[members].pop() for members in pattern))
         found.append(per)
     return found
+
+
+def _best_patterns(counts: dict[int, int], limits: Limits) -> list[tuple[tuple[int, ...], int]]:
+    """How many branches of each pattern the best plan of one class forms."""
+    patterns = _patterns(Counter(counts), limits)
+    if not patterns:
+        return []
+    kinds = sorted(counts)
+    weight = 1 + sum(counts.values())  # one more enterprise covered outweighs any number of branches saved
+    cost = np.array([-(len(p) * weight - 1) for p in patterns], dtype=np.float64)
+    matrix = np.array([[p.count(kind) for p in patterns] for kind in kinds], dtype=np.float64)
+    result = milp(
+        cost,
+        integrality=np.ones(len(patterns), dtype=np.int64),
+        bounds=Bounds(0, np.inf),
+        constraints=LinearConstraint(matrix, -np.inf, np.array([counts[k] for k in kinds], dtype=np.float64)),
+        options={"time_limit": OPTIMAL_SECONDS, "mip_rel_gap": 0.0},
+    )
+    if result.status != 0 or result.x is None:
+        raise PlanTooLarge(f"the exact planner found no proven optimum ({result.message}); ask for GREEDY or AUTO")
+    chosen = np.rint(result.x).astype(np.int64).tolist()
+    return [(p, n) for p, n in zip(patterns, chosen, strict=True) if n]
+
+
+# -- a plan for a store's enterprises ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedBranch:
+    """A joint branch the plan would form: its id and name (proposals), place, parent and enterprises."""
+
+    id: str
+    name: str
+    place: str
+    parent_id: str | None  # the cluster most of its enterprises are under
+    credit_codes: list[str]
+    formal_members: int
+
+    def changes(self) -> list[Change]:
+        branch = Organization(self.id, self.name, OrgKind.JOINT_BRANCH, parent_id=self.parent_id,
+                              mode=FormationMode.JOINT)  # fmt: skip
+        return [CreateOrganization(branch), CoverEnterprises(self.id, tuple(self.credit_codes))]
+
+
+@dataclass(frozen=True, slots=True)
+class JointBranchPlan:
+    branches: list[PlannedBranch]
+    plan: Plan
+    before: Coverage
+    after: Coverage
+    eligible: int  # enterprises a joint branch may take in the scope
+    unplaced: int  # of those, with no place under the proximity
+
+    def changes(self) -> list[Change]:
+        """The plan as one change set: a creation and a covering per branch."""
+        return [change for branch in self.branches for change in branch.changes()]
+
+
+PLANNED_ID = "JB-PLAN-{:05d}"
+
+
+async def plan_joint_branches(
+    store: OrgStore, scope: Scope, limits: Limits, proximity: Proximity, method: PlanMethod, max_formal: int
+) -> JointBranchPlan:
+    """Plan joint branches for the scope's enterprises with no organization and fewer than
+    `max_formal` formal members (the rule for one's own organization); nothing is written."""
+    found = await store.candidates(scope, proximity, max_formal)
+    formal, indexes = found.classes()
+    made = await offload(plan, formal, limits, method)
+    flat = [i for group in indexes for i in group]
+    members = [[flat[i] for i in branch] for branch in made.branches]
+    ids = await _free_ids(store, len(members))
+    per_place: Counter[str] = Counter(found.places[m[0]] for m in members)
+    numbered: Counter[str] = Counter()
+    branches = []
+    for org_id, chosen in zip(ids, members, strict=True):
+        place = found.places[chosen[0]]
+        numbered[place] += 1
+        name = f"{place}联合党支部" if per_place[place] == 1 else f"{place}第{numbered[place]}联合党支部"
+        clusters = Counter(c for i in chosen if (c := found.clusters[i]) is not None)
+        parent = clusters.most_common(1)[0][0] if clusters else None
+        codes = [found.credit_codes[i] for i in chosen]
+        branches.append(PlannedBranch(org_id, name, place, parent, codes, sum(found.formal[i] for i in chosen)))
+    before = await store.coverage(scope)
+    worked = sum(found.worked[i] for chosen in members for i in chosen)
+    after = replace(
+        before,
+        organization_covered=before.organization_covered + made.covered,
+        work_covered=before.work_covered - worked,
+        organizations=before.organizations + len(branches),
+    )
+    return JointBranchPlan(branches, made, before, after, len(found.credit_codes) + found.unplaced, found.unplaced)
+
+
+async def _free_ids(store: OrgStore, count: int) -> list[str]:
+    """`count` ids of the planned-branch form that no organization has."""
+    free: list[str] = []
+    start = 1
+    while len(free) < count:
+        wanted = [PLANNED_ID.format(n) for n in range(start, start + count - len(free) + 16)]
+        taken = await store.organizations(wanted)
+        free += [i for i, org in zip(wanted, taken, strict=True) if org is None][: count - len(free)]
+        start += len(wanted)
+    return free

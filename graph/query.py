@@ -86,6 +86,16 @@ class Coverage:
             self.organizations + other.organizations,
         )
 
+    def __sub__(self, other: Coverage) -> Coverage:
+        """The change from `other` to these counts, field by field (negative: fewer)."""
+        return Coverage(
+            self.enterprises - other.enterprises,
+            self.organization_covered - other.organization_covered,
+            self.work_covered - other.work_covered,
+            self.formal_members - other.formal_members,
+            self.organizations - other.organizations,
+        )
+
     @property
     def uncovered(self) -> int:
         return self.enterprises - self.organization_covered - self.work_covered

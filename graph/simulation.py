@@ -275,7 +275,7 @@ def simulate(store: NetworkxStore, changes: Sequence[Change], scope: Scope, day:
 
     counting = _counting(before, orgs), _counting(after, orgs)
     organizations = sum(map(bool, counting[1].values())) - sum(map(bool, counting[0].values()))
-    difference = _difference(_coverage(after.values(), organizations), _coverage(before.values()))
+    difference = _coverage(after.values(), organizations) - _coverage(before.values())
     clusters = _cluster_differences(store, before, after, counting)
     created, resolved = _findings(store, draft, (before_side, after_side), (before, after), orgs, day, rules)
     return Simulation(
@@ -310,15 +310,6 @@ def _reach(store: NetworkxStore, draft: Draft, before: _Side, after: _Side) -> t
     return codes, orgs
 
 
-def _difference(after: Coverage, before: Coverage) -> Coverage:
-    return Coverage(*(a - b for a, b in zip(_fields(after), _fields(before), strict=True)))
-
-
-def _fields(coverage: Coverage) -> tuple[int, ...]:
-    return (coverage.enterprises, coverage.organization_covered, coverage.work_covered,
-            coverage.formal_members, coverage.organizations)  # fmt: skip
-
-
 def _cluster_differences(
     store: NetworkxStore,
     before: Mapping[str, _Row],
@@ -329,11 +320,10 @@ def _cluster_differences(
     found = []
     for key in sorted(keys, key=lambda k: k or ""):
         organizations = [sum(key in clusters for clusters in side.values()) for side in counting]
-        change = _difference(
-            _coverage((r for r in after.values() if r.cluster == key), organizations[1]),
-            _coverage((r for r in before.values() if r.cluster == key), organizations[0]),
+        change = _coverage((r for r in after.values() if r.cluster == key), organizations[1]) - _coverage(
+            (r for r in before.values() if r.cluster == key), organizations[0]
         )
-        if any(_fields(change)):
+        if change != Coverage():
             found.append(CoverageGroup(key or "", store.cluster_label(key), change))
     return found
 

@@ -26,6 +26,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from graph import scenarios
 from graph.changes import Change, Receipt, apply_changes
 from graph.durable import AuditEntry, DurableState, audit_log, state_file
 from graph.errors import StateProblem
@@ -34,6 +35,7 @@ from graph.networkx_store import NetworkxStore
 from graph.query import Page
 from graph.records import Draft, Records
 from graph.rules import Today
+from graph.scenarios import Scenario, ScenarioExists
 from graph.store import OrgStore
 from graph.threads import offload
 
@@ -110,6 +112,28 @@ class State:
 
     async def audit_log(self, since: datetime | None, subject: str | None, offset: int, limit: int) -> Page[AuditEntry]:
         return await offload(audit_log, self.durable.folder, since, subject, offset, limit)
+
+    # -- scenarios ---------------------------------------------------------------
+
+    async def save_scenario(self, name: str, changes: Sequence[Change], who: str, replace: bool) -> Scenario:
+        """Keep a scenario; its changes are checked by the caller (a simulation) first."""
+        return await offload(scenarios.save, self.durable.path, name, changes, who, replace)
+
+    async def scenarios(self) -> list[Scenario]:
+        return await offload(scenarios.listed, self.durable.path)
+
+    async def scenario(self, name: str) -> Scenario:
+        return await offload(scenarios.named, self.durable.path, name)
+
+    async def apply_scenario(self, name: str, who: str) -> tuple[Scenario, Receipt]:
+        """Apply a scenario's changes as one change set, all or nothing, once."""
+        found = await self.scenario(name)
+        if found.applied_change_set is not None:
+            raise ScenarioExists(
+                f"scenario {found.name!r} was applied already, as change set {found.applied_change_set}"
+            )
+        receipt = await self.apply(found.changes, who)
+        return await offload(scenarios.mark_applied, self.durable.path, found.name, receipt.change_set), receipt
 
     def pinned(self) -> OrgStore:
         """A store for one request: the latest version when it first asks, that one throughout."""

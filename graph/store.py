@@ -22,14 +22,18 @@ from graph.charts.tree import OrganizationTree
 from graph.compliance import ComplianceGroup, Finding, RuleConfig, RuleCount
 from graph.model import (
     Building,
+    Department,
     Enterprise,
     Instructor,
     Link,
+    LinkKind,
     Members,
     Organization,
     OrganizationHistory,
     Park,
 )
+from graph.pairing import DepartmentPair, Neighbourhood
+from graph.planner import Candidates, Proximity
 from graph.query import (
     Coverage,
     CoverageGroup,
@@ -112,6 +116,29 @@ class OrgStore(Protocol):
         """Apply a change set for `who`: every change in order, all or none, kept before it
         returns. ChangeRejected (nothing written) when a change breaks a rule; ReadOnly from
         a store that cannot keep changes."""
+
+    async def departments(self, ids: Sequence[str]) -> list[Department | None]: ...
+
+    async def candidates(self, scope: Scope, proximity: Proximity, max_formal: int) -> Candidates:
+        """The enterprises a joint branch may take today: ACTIVE, in scope, covered by no
+        organization, fewer than `max_formal` formal members; each with its place."""
+
+    async def neighbourhood(self, credit_code: str, max_formal: int) -> Neighbourhood:
+        """The joint branches and the enterprises without an organization (fewer than
+        `max_formal` formal members) near an enterprise that has none: same building, same
+        cluster, or a supply link. NotFound for an unknown enterprise; InvalidArgument for
+        one covered by an organization already."""
+
+    async def pairings(self, scope: Scope, kinds: frozenset[LinkKind]) -> list[Link]:
+        """LINK edges of `kinds` in effect today with an end in the scope (an enterprise in it,
+        or an organization covering one)."""
+
+    async def unpaired_key_enterprises(self, scope: Scope, offset: int, limit: int) -> Page[Enterprise]:
+        """Key enterprises (重点企业) counted in the scope that no PAIRING link in effect reaches,
+        directly or through an organization covering them."""
+
+    async def pair_departments(self, scope: Scope) -> list[DepartmentPair]:
+        """The one-to-one pairing of departments with the scope's key enterprises (graph.pairing)."""
 
     async def simulate(
         self, changes: Sequence[Change], scope: Scope, as_of: date | None, rules: RuleConfig

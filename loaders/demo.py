@@ -95,12 +95,15 @@ NAMED_COMPANIES: list[tuple[str, Category, OrgKind, int, str | None]] = [
 ORG_MIX = {OrgKind.COMMITTEE: 6, OrgKind.GENERAL_BRANCH: 12, OrgKind.BRANCH: 136, OrgKind.JOINT_BRANCH: 14}
 MEMBER_RANGE = {OrgKind.COMMITTEE: (100, 240), OrgKind.GENERAL_BRANCH: (50, 99), OrgKind.BRANCH: (3, 49)}
 TERM_YEARS = {OrgKind.COMMITTEE: 5, OrgKind.GENERAL_BRANCH: 3, OrgKind.BRANCH: 3, OrgKind.JOINT_BRANCH: 3}
-DEPARTMENTS = [
-    ("BM-DQ", "长沙高新区党群工作局"),
-    ("BM-CYL", "长沙高新区产业链办公室"),
-    ("BM-QYFW", "长沙高新区企业服务中心"),
-    ("BM-JG", "长沙高新区机关党委"),
-    ("BM-XH", "长沙市互联网行业协会"),
+DEPARTMENTS = [  # id, name, the industry category it looks after
+    ("BM-DQ", "长沙高新区党群工作局", ""),
+    ("BM-CYL", "长沙高新区产业链办公室", "DATA"),
+    ("BM-QYFW", "长沙高新区企业服务中心", "ECOMMERCE"),
+    ("BM-JG", "长沙高新区机关党委", ""),
+    ("BM-XH", "长沙市互联网行业协会", "SOCIAL"),
+    ("BM-JR", "长沙高新区金融服务中心", "FINANCE"),
+    ("BM-WX", "长沙高新区网信办", "NEWS"),
+    ("BM-WL", "长沙高新区文化旅游局", "GAMES"),
 ]
 WORDS = [
     "云启",
@@ -401,7 +404,7 @@ def demo_records(seed: int = 2021) -> dict[str, list[dict[str, str]]]:
         "enterprises": enterprises,
         "organizations": organizations,
         "coverage": coverage,
-        "departments": [{"id": did, "name": name} for did, name in DEPARTMENTS],
+        "departments": [{"id": did, "name": name, "sector": sector} for did, name, sector in DEPARTMENTS],
         "links": _links(rng, orgs),
         "instructors": _instructors(rng, companies),
     }

@@ -108,6 +108,7 @@ SCHEMA: dict[str, list[Column]] = {
     "departments": [
         Column("id", parse.text, required=True),
         Column("name", parse.text, required=True),
+        Column("sector", parse.choice(Category)),
     ],
 }
 ENTERPRISE_DEFAULTS = {
@@ -375,7 +376,8 @@ class _Checker:
                 self.issues.append(parsed.issue(row, "id", rules.DISTINCT_IDS))
                 self.rejected.add(row["id"])
             else:
-                found[row["id"]] = Department(row["id"], row["name"])
+                sector = row.get("sector")
+                found[row["id"]] = Department(row["id"], row["name"], Category(sector) if sector else None)
         return found
 
     def _known_codes(self, rows: pl.DataFrame, enterprises: pl.DataFrame) -> tuple[pl.Series, pl.Series]:

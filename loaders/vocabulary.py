@@ -73,6 +73,7 @@ COLUMN_NAMES: dict[str, dict[str, tuple[str, ...]]] = {
     "departments": {
         "id": ("部门编号", "编号"),
         "name": ("部门名称", "名称"),
+        "sector": ("对口行业", "主管行业"),
     },
 }
 

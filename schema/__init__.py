@@ -5,12 +5,17 @@ from __future__ import annotations
 from graphql import GraphQLError
 from strawberry import Schema
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema.errors import add_codes
 from schema.limits import DEFAULT_LIMITS, Limits
 from schema.mutations import Mutation
+from schema.planner import ScenarioMutation
 from schema.query import Query
+
+MUTATION = merge_types("Mutation", (Mutation, ScenarioMutation))
+MUTATION.__strawberry_definition__.description = Mutation.__strawberry_definition__.description  # type: ignore[attr-defined]
 
 
 class ChainorgSchema(Schema):
@@ -28,7 +33,7 @@ def build_schema(limits: Limits = DEFAULT_LIMITS) -> ChainorgSchema:
     return ChainorgSchema(
         limits,
         query=Query,
-        mutation=Mutation,
+        mutation=MUTATION,
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
             lambda: ParserCache(maxsize=256),

@@ -8,7 +8,10 @@ input names it), and nothing of the set is written.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import fields as dataclass_fields
+from dataclasses import is_dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -16,7 +19,7 @@ import strawberry
 from strawberry.utils.str_converters import to_camel_case
 
 from graph import changes, model
-from graph.changes import Change, ChangeRejected
+from graph.changes import Change, ChangeRejected, describe
 from graph.credit_code import normalised
 from graph.errors import NotFound
 from schema.context import ChainorgInfo
@@ -274,14 +277,21 @@ class ChangeReceipt:
 
 async def _apply(info: ChainorgInfo, named: list[tuple[str, Change]]) -> ChangeReceipt:
     """Apply the changes as one set through the store; a rejection names the input field at fault."""
-    try:
+    with as_named(named):
         done = await info.context.store.apply([change for _, change in named], info.context.who)
+    return ChangeReceipt(change_set=done.change_set, at=done.at, who=done.who, changes=done.changes)
+
+
+@contextmanager
+def as_named(named: list[tuple[str, Change]]) -> Iterator[None]:
+    """A rejection of one of `named` changes names its field as the input does: `coverEnterprises.creditCodes[1]`."""
+    try:
+        yield
     except ChangeRejected as rejected:
         index = rejected.index or 0
         if rejected.field is not None and len(named) > index:
             rejected.field = f"{named[index][0]}.{_camel_path(rejected.field)}"
         raise
-    return ChangeReceipt(change_set=done.change_set, at=done.at, who=done.who, changes=done.changes)
 
 
 def _camel_path(field: str) -> str:
@@ -422,3 +432,24 @@ class Mutation:
         input: Annotated[AssignmentInput, strawberry.argument(description="The instructor and the enterprise.")],
     ) -> ChangeReceipt:
         return await _apply(info, [("unassignInstructor", input.unassign())])
+
+
+INPUT_OF: dict[str, type] = {
+    "registerEnterprise": EnterpriseInput, "updateEnterprise": EnterpriseUpdateInput,
+    "createOrganization": OrganizationInput, "setOrganizationDetails": OrganizationDetailsInput,
+    "moveOrganization": MoveInput, "upgradeOrganization": UpgradeInput, "dissolveOrganization": DissolveInput,
+    "coverEnterprises": CoverInput, "uncoverEnterprises": CoverInput, "addLink": LinkInput, "endLink": LinkInput,
+    "assignInstructor": AssignmentInput, "unassignInstructor": AssignmentInput,
+}  # fmt: skip
+RENAMED = {"since": "on", "link_kind": "kind"}  # a change's field: its input's name for it
+
+
+def as_input(change: Change) -> dict[str, Any]:
+    """A change as a `ChangeInput` in JSON, ready to pass back to `simulate`, `saveScenario` or `applyChanges`."""
+    given = describe(change)
+    nested = [f.name for f in dataclass_fields(change) if is_dataclass(getattr(change, f.name))]
+    if nested:  # a new enterprise or organization: its fields are the input's
+        given = given[nested[0]]
+    declared = {f.name for f in dataclass_fields(INPUT_OF[change.kind])}
+    fields = {RENAMED.get(name, name): value for name, value in given.items()}
+    return {change.kind: {to_camel_case(k): v for k, v in fields.items() if k in declared and v is not None}}

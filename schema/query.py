@@ -22,6 +22,7 @@ from schema.inputs import EnterpriseFilter, OrganizationFilter, ScopeInput, scop
 from schema.limits import cost, parse_day
 from schema.lookahead import prefetch
 from schema.pagination import DEFAULT_PAGE, PAGE, After, First, offset_after, page_info, page_size
+from schema.planner import PlannerQuery
 from schema.types import (
     TODAY,
     AsOf,
@@ -66,7 +67,7 @@ def groups(arguments: Mapping[str, Any]) -> int:
 
 
 @strawberry.type(description="Questions about the park's party organizations and the enterprises they reach.")
-class Query:
+class Query(PlannerQuery):
     @strawberry.field(description=f"Coverage of a scope's ACTIVE enterprises, as of a date (两个覆盖). {TODAY}",
                       metadata=cost(own=10))  # fmt: skip
     async def coverage(self, info: ChainorgInfo, scope: Scope = None, as_of: AsOf = None) -> Coverage:

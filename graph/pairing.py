@@ -1,0 +1,223 @@
+"""Pairing (结对): suggestions for an enterprise without its own organization, and the
+one-to-one pairing of government departments with key enterprises (一对一结对指导帮扶).
+
+Both are scored here, once, from what a store gathers; every score comes with its
+reasons, so a planner can see why an option ranks where it does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from graph.changes import Change, CoverEnterprises, CreateOrganization
+from graph.model import Department, Enterprise, FormationMode, Organization, OrgKind
+from graph.planner import Limits
+from graph.vocabulary import term
+
+# What each reason adds to a suggestion's score.
+SAME_BUILDING, SAME_CLUSTER, SUPPLY_LINK, ENOUGH_MEMBERS = 3.0, 2.0, 2.0, 1.0
+# What each reason adds to a department-enterprise pairing's weight.
+BASE, SECTOR_MATCH, ALREADY_PAIRED, LOAD_EACH = 1.0, 3.0, 2.0, -0.25
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One reason for a score, and what it adds."""
+
+    says: str
+    points: float
+
+
+@dataclass(frozen=True, slots=True)
+class Near:
+    """How an enterprise or joint branch is near the one asked about."""
+
+    same_building: bool = False
+    same_cluster: bool = False
+    supply_link: bool = False
+
+    def reasons(self, building: str | None, cluster: str | None) -> list[Reason]:
+        found = []
+        if self.same_building:
+            found.append(Reason(f"same building ({building})", SAME_BUILDING))
+        if self.same_cluster:
+            found.append(Reason(f"same cluster ({cluster})", SAME_CLUSTER))
+        if self.supply_link:
+            found.append(Reason("a supply link in the chain (上下游)", SUPPLY_LINK))
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class JointBranchNearby:
+    organization: Organization
+    units: int  # enterprises it covers now
+    formal_members: int
+    near: Near
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbour:
+    enterprise: Enterprise
+    near: Near
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbourhood:
+    """What a store gathers about an enterprise with no organization of its own: the joint
+    branches near it and the enterprises near it that have no organization either."""
+
+    enterprise: Enterprise
+    cluster_id: str | None
+    cluster_name: str | None
+    joint_branches: list[JointBranchNearby]
+    neighbours: list[Neighbour]
+
+
+class OptionKind(StrEnum):
+    JOIN = "JOIN"  # join an existing joint branch with room
+    FORM = "FORM"  # form a new joint branch with named neighbours
+
+
+@dataclass(frozen=True, slots=True)
+class PairingOption:
+    kind: OptionKind
+    score: float
+    reasons: list[Reason]
+    joint_branch: Organization | None  # JOIN: the branch to join
+    enterprises: list[Enterprise]  # FORM: the enterprises of the new branch, the one asked about first
+    formal_members: int  # of the branch once joined or formed
+    changes: list[Change]  # what enacts it: pass to simulate, save as a scenario or apply
+
+
+def suggestions(near: Neighbourhood, limits: Limits, limit: int, new_id: str) -> list[PairingOption]:
+    """Ranked options for `near.enterprise`: join a joint branch with room, or form one with
+    neighbours; best score first. `new_id` is the id a new branch would take."""
+    asked = near.enterprise
+    where = (asked.building, near.cluster_name or near.cluster_id)
+    options = []
+    for nearby in near.joint_branches:
+        combined = nearby.formal_members + asked.formal_members
+        if nearby.units >= limits.max_units or combined < limits.min_formal:
+            continue
+        reasons = nearby.near.reasons(*where)
+        reasons.append(Reason(f"formal members together {combined} ≥ {limits.min_formal}", ENOUGH_MEMBERS))
+        reasons.append(Reason(f"room for {limits.max_units - nearby.units} more of {limits.max_units} units", 0.0))
+        branch = nearby.organization
+        options.append(PairingOption(OptionKind.JOIN, _score(reasons), reasons, branch, [], combined,
+                                     [CoverEnterprises(branch.id, (asked.credit_code,))]))  # fmt: skip
+    pools = {
+        "building": [n for n in near.neighbours if n.near.same_building],
+        "supply": [n for n in near.neighbours if n.near.supply_link],
+        "cluster": [n for n in near.neighbours if n.near.same_cluster],
+    }
+    formed: set[tuple[str, ...]] = set()
+    for pool in pools.values():
+        chosen = _neighbours_for(asked, pool, limits)
+        key = tuple(sorted(n.enterprise.credit_code for n in chosen))
+        if not chosen or key in formed:
+            continue
+        formed.add(key)
+        options.append(_form(asked, chosen, near, limits, new_id))
+    options.sort(key=lambda o: (-o.score, o.kind, o.joint_branch.id if o.joint_branch else ""))
+    return options[:limit]
+
+
+def _score(reasons: Sequence[Reason]) -> float:
+    return round(sum(r.points for r in reasons), 2)
+
+
+def _neighbours_for(asked: Enterprise, pool: list[Neighbour], limits: Limits) -> list[Neighbour]:
+    """Neighbours for a new branch: the nearest with the most formal members first, until the
+    branch has enough members; none when the pool cannot give enough within the unit limit."""
+    ranked = sorted(pool, key=lambda n: (-_score(n.near.reasons(None, None)), -n.enterprise.formal_members))
+    chosen: list[Neighbour] = []
+    members = asked.formal_members
+    for neighbour in ranked:
+        if members >= limits.min_formal or len(chosen) + 1 >= limits.max_units:
+            break
+        chosen.append(neighbour)
+        members += neighbour.enterprise.formal_members
+    return chosen if members >= limits.min_formal else []
+
+
+def _form(
+    asked: Enterprise, chosen: list[Neighbour], near: Neighbourhood, limits: Limits, new_id: str
+) -> PairingOption:
+    enterprises = [asked, *(n.enterprise for n in chosen)]
+    members = sum(e.formal_members for e in enterprises)
+    reasons = []
+    for kind, test, points in (
+        ("same building", lambda n: n.near.same_building, SAME_BUILDING),
+        ("same cluster", lambda n: n.near.same_cluster, SAME_CLUSTER),
+        ("a supply link in the chain (上下游)", lambda n: n.near.supply_link, SUPPLY_LINK),
+    ):
+        sharing = [n.enterprise.name for n in chosen if test(n)]
+        if sharing:  # scored by the share of neighbours it holds for
+            reasons.append(Reason(f"{kind}: {', '.join(sharing)}", round(points * len(sharing) / len(chosen), 2)))
+    reasons.append(Reason(f"formal members together {members} ≥ {limits.min_formal}", ENOUGH_MEMBERS))
+    place = asked.building or near.cluster_name or asked.park
+    branch = Organization(new_id, f"{place}联合党支部", OrgKind.JOINT_BRANCH, parent_id=near.cluster_id,
+                          mode=FormationMode.JOINT)  # fmt: skip
+    changes: list[Change] = [
+        CreateOrganization(branch),
+        CoverEnterprises(new_id, tuple(e.credit_code for e in enterprises)),
+    ]
+    return PairingOption(OptionKind.FORM, _score(reasons), reasons, None, enterprises, members, changes)
+
+
+# -- departments and key enterprises ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentPair:
+    department: Department
+    enterprise: Enterprise
+    weight: float
+    reasons: list[Reason]
+
+
+def pair_weight(department: Department, enterprise: Enterprise, paired: bool, load: int) -> list[Reason]:
+    """Why a department suits a key enterprise, reason by reason; the weight is their sum.
+
+    >>> from graph.model import Category
+    >>> d = Department("D1", "金融服务中心", Category.FINANCE)
+    >>> [r.points for r in pair_weight(d, Enterprise("X", "甲", "麓谷", category=Category.FINANCE), False, 2)]
+    [1.0, 3.0, -0.5]
+    """
+    reasons = [Reason("a department may mentor any key enterprise", BASE)]
+    if department.sector is not None and department.sector is enterprise.category:
+        reasons.append(Reason(f"its sector is the enterprise's category ({term(department.sector)})", SECTOR_MATCH))
+    if paired:
+        reasons.append(Reason("it is paired with the enterprise already (结对)", ALREADY_PAIRED))
+    if load:
+        reasons.append(Reason(f"it mentors {load} already", LOAD_EACH * load))
+    return reasons
+
+
+def pair_departments(
+    departments: Sequence[Department],
+    enterprises: Sequence[Enterprise],
+    paired: set[tuple[str, str]],
+    loads: Sequence[int],
+) -> list[DepartmentPair]:
+    """The one-to-one pairing of departments with key enterprises of greatest total weight
+    (a maximum-weight matching, `scipy.optimize.linear_sum_assignment`); `paired` holds
+    (department id, credit code) pairs in effect, `loads` each department's pairings now.
+    Pairs come in department order."""
+    if not departments or not enterprises:
+        return []
+    reasons = [
+        [pair_weight(d, e, (d.id, e.credit_code) in paired, load) for e in enterprises]
+        for d, load in zip(departments, loads, strict=True)
+    ]
+    weights = np.array([[_score(r) for r in row] for row in reasons])
+    rows, columns = linear_sum_assignment(weights, maximize=True)
+    return [
+        DepartmentPair(departments[r], enterprises[c], float(weights[r, c]), reasons[r][c])
+        for r, c in zip(rows.tolist(), columns.tolist(), strict=True)
+    ]

@@ -1,0 +1,106 @@
+"""Scenarios (方案): named change sets kept in a state, to simulate, compare and apply later.
+
+A scenario is kept as its changes (each `describe`d, with its kind) in the state's
+SQLite file, so it survives a restart and travels with the state. Saving one checks
+its changes as a write would, against the records of the day; applying one goes
+through the state's write path, all or nothing, into the audit trail.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from graph.changes import Change, describe, restore
+from graph.errors import ChainorgError, InvalidArgument, NotFound
+
+MAX_NAME = 200
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS scenarios (
+    name TEXT PRIMARY KEY,
+    saved_at TEXT NOT NULL,
+    who TEXT NOT NULL,
+    changes TEXT NOT NULL,
+    applied_change_set INTEGER
+)
+"""
+
+
+class ScenarioExists(ChainorgError):
+    """A scenario of that name is kept already (save it with `replace` to overwrite it)."""
+
+    code = "CONFLICT"
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str
+    saved_at: datetime
+    who: str
+    changes: list[Change]
+    applied_change_set: int | None  # the change set that applied it, once it is applied
+
+
+@contextmanager
+def _connected(path: Path) -> Iterator[sqlite3.Connection]:
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("PRAGMA busy_timeout=10000")
+        connection.execute(SCHEMA)
+        yield connection
+    finally:
+        connection.close()
+
+
+def _checked(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > MAX_NAME:
+        raise InvalidArgument(f"a scenario's name must have 1 to {MAX_NAME} characters, got {len(name)}")
+    return name
+
+
+def save(path: Path, name: str, changes: Sequence[Change], who: str, replace: bool = False) -> Scenario:
+    """Keep `changes` as the scenario `name`; ScenarioExists if there is one and not `replace`."""
+    name = _checked(name)
+    kept = json.dumps([{"kind": c.kind, "change": describe(c)} for c in changes], ensure_ascii=False)
+    at = datetime.now(UTC)
+    with _connected(path) as connection:
+        verb = "INSERT OR REPLACE" if replace else "INSERT"
+        try:
+            connection.execute(f"{verb} INTO scenarios VALUES (?, ?, ?, ?, NULL)", (name, at.isoformat(), who, kept))
+        except sqlite3.IntegrityError:
+            raise ScenarioExists(f"a scenario named {name!r} is kept already; save with replace: true") from None
+    return Scenario(name, at, who, list(changes), None)
+
+
+def _scenario(row: tuple[str, str, str, str, int | None]) -> Scenario:
+    name, at, who, kept, applied = row
+    changes = [restore(item["kind"], item["change"]) for item in json.loads(kept)]
+    return Scenario(name, datetime.fromisoformat(at), who, changes, applied)
+
+
+def listed(path: Path) -> list[Scenario]:
+    """Every scenario, by name."""
+    with _connected(path) as connection:
+        return [_scenario(row) for row in connection.execute("SELECT * FROM scenarios ORDER BY name")]
+
+
+def named(path: Path, name: str) -> Scenario:
+    """The scenario `name`; NotFound when there is none."""
+    with _connected(path) as connection:
+        row = connection.execute("SELECT * FROM scenarios WHERE name = ?", (name.strip(),)).fetchone()
+    if row is None:
+        raise NotFound(f"no scenario is named {name!r}")
+    return _scenario(row)
+
+
+def mark_applied(path: Path, name: str, change_set: int) -> Scenario:
+    with _connected(path) as connection:
+        connection.execute("UPDATE scenarios SET applied_change_set = ? WHERE name = ?", (change_set, name))
+    return named(path, name)
