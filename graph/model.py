@@ -7,7 +7,7 @@ edge (`None` means "always", so an undated record counts at any `as_of`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
@@ -47,6 +47,8 @@ _RANKS = {
 }
 
 ENTERPRISE_LEVEL = frozenset({OrgKind.COMMITTEE, OrgKind.GENERAL_BRANCH, OrgKind.BRANCH, OrgKind.JOINT_BRANCH})
+# An enterprise organization under one of these, directly or higher up, is attached to the park's tiers.
+ATTACHING = frozenset({OrgKind.CLUSTER, OrgKind.CHAIN_COMMITTEE, OrgKind.PARK_COMMITTEE})
 
 
 class FormationMode(StrEnum):
@@ -260,6 +262,17 @@ class OrganizationHistory:
         if org.parent_id is not None:
             parents.append(ParentSpan(org.parent_id, past[-1].until if past else org.established_on, org.dissolved_on))
         return cls(tuple(KindSpan(*kind) for kind in kinds), tuple(parents), tuple(covers))
+
+
+def as_on(org: Organization, upgrades: Sequence[Upgrade], day: date) -> Organization:
+    """The organization with the kind it had on `day`: before the first of its upgrades after then.
+
+    >>> org = Organization("B1", "支部", OrgKind.GENERAL_BRANCH)
+    >>> as_on(org, [Upgrade("B1", OrgKind.BRANCH, OrgKind.GENERAL_BRANCH, date(2023, 1, 1))], date(2022, 6, 1)).kind
+    <OrgKind.BRANCH: 'BRANCH'>
+    """
+    later = sorted((u for u in upgrades if u.on > day), key=lambda u: u.on)
+    return replace(org, kind=later[0].before) if later else org
 
 
 def holds_on(since: date | None, until: date | None, day: date) -> bool:

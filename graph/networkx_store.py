@@ -10,7 +10,6 @@ worker thread, off the event loop.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date
 
 import networkx as nx
@@ -34,6 +33,7 @@ from graph.enterprises import Dimension
 from graph.errors import InvalidArgument, NotFound, ReadOnly
 from graph.memo import memo
 from graph.model import (
+    ATTACHING,
     Building,
     Department,
     EdgeKind,
@@ -49,6 +49,7 @@ from graph.model import (
     PartOf,
     Status,
     Upgrade,
+    as_on,
     holds_on,
 )
 from graph.pairing import DepartmentPair, JointBranchNearby, Near, Neighbour, Neighbourhood, pair_departments
@@ -78,7 +79,6 @@ from graph.simulation import Simulation, simulate
 from graph.threads import offload
 
 Node = tuple[str, ...]
-ATTACHING = frozenset({OrgKind.CLUSTER, OrgKind.CHAIN_COMMITTEE, OrgKind.PARK_COMMITTEE})
 NEIGHBOURS = 200  # neighbours a suggestion looks at, at most
 
 
@@ -243,8 +243,7 @@ class NetworkxStore:
 
     def _kind_on(self, org: Organization, day: date) -> Organization:
         """The organization as it was on `day`: its kind before any upgrade after then."""
-        later = [u for u in self._upgrades.get(org.id, ()) if u.on > day]
-        return replace(org, kind=later[0].before) if later else org
+        return as_on(org, self._upgrades.get(org.id, ()), day)
 
     @memo(4)
     def _subtree(self, day: int) -> tuple[np.ndarray, np.ndarray]:
@@ -396,9 +395,9 @@ class NetworkxStore:
         asked = table.records([row])[0]
         live, _ = self._live_covers(day)
         holding = [e for e in self._edges_to.lookup([row])[0].tolist() if live[e]]
-        kinds = [self._organizations[int(self.edge_org[e])] for e in holding]
-        if kinds:
-            names = ", ".join(f"{o.name} ({o.id})" for o in kinds)
+        covering = [self._organizations[int(self.edge_org[e])] for e in holding]
+        if covering:
+            names = ", ".join(f"{o.name} ({o.id})" for o in covering)
             raise InvalidArgument(f"{asked.name} is covered by {names} already; suggestions are for one that is not")
         position = self.index.grid.position(day)
         cluster = int(self._cluster.codes[row])

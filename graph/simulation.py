@@ -33,15 +33,13 @@ from graph.compliance import (
     enterprise_masks,
     organization_findings,
 )
-from graph.model import Assignment, Covers, Enterprise, Organization, OrgKind, Upgrade, holds_on
+from graph.model import ATTACHING, Assignment, Covers, Enterprise, Organization, OrgKind, Upgrade, as_on, holds_on
 from graph.query import Coverage, CoverageGroup, Scope
 from graph.records import Draft, key_of
 from graph.rules import counts_on, cover_span, day_number
 
 if TYPE_CHECKING:
     from graph.networkx_store import NetworkxStore
-
-ATTACHING = frozenset({OrgKind.CLUSTER, OrgKind.CHAIN_COMMITTEE, OrgKind.PARK_COMMITTEE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +129,7 @@ class _Side:
 
     def kind_on(self, org: Organization, day: date) -> Organization:
         """The organization with the kind it had on `day`, before any later upgrade."""
-        later = sorted((u for u in self.upgrades(org.id) if u.on > day), key=lambda u: u.on)
-        return replace(org, kind=later[0].before) if later else org
+        return as_on(org, self.upgrades(org.id), day)
 
 
 class _Drafted(_Side):
@@ -277,7 +274,7 @@ def simulate(store: NetworkxStore, changes: Sequence[Change], scope: Scope, day:
     organizations = sum(map(bool, counting[1].values())) - sum(map(bool, counting[0].values()))
     difference = _coverage(after.values(), organizations) - _coverage(before.values())
     clusters = _cluster_differences(store, before, after, counting)
-    created, resolved = _findings(store, draft, (before_side, after_side), (before, after), orgs, day, rules)
+    created, resolved = _findings(store, (before_side, after_side), (before, after), orgs, day, rules)
     return Simulation(
         date.fromordinal(day), len(changes), coverage_before, coverage_before + difference, clusters, created, resolved
     )
@@ -330,24 +327,23 @@ def _cluster_differences(
 
 def _findings(
     store: NetworkxStore,
-    draft: Draft,
     sides: tuple[_Side, _Side],
     rows: tuple[Mapping[str, _Row], Mapping[str, _Row]],
     orgs: set[str],
     day: int,
     rules: RuleConfig,
 ) -> tuple[list[Finding], list[Finding]]:
-    """The findings about what the changes reach, on each side: (created, resolved)."""
+    """The findings about what the changes reach, on each side: (created, resolved). `orgs` are
+    the organizations the changes reach (those written among them); the ones above them
+    only gain or lose members."""
     members = [_members(side, side_rows) for side, side_rows in zip(sides, rows, strict=True)]
-    written = {w.after.id for w in draft.writes if w.table == "organizations"}  # type: ignore[union-attr]
-    reached = orgs | written
     found = []
     for side, side_rows, side_members in zip(sides, rows, members, strict=True):
         findings = _enterprise_findings(list(side_rows.values()), rules)
-        for org_id in sorted(reached | set(members[0]) | set(members[1])):
+        for org_id in sorted(orgs | set(members[0]) | set(members[1])):
             now, was = side_members.get(org_id, (0, 0)), members[0].get(org_id, (0, 0))
             change = (now[0] - was[0], now[1] - was[1])
-            if org_id in reached:
+            if org_id in orgs:
                 facts = _organization_facts(store, side, org_id, side_rows, change, day)
             elif (facts := store.organization_facts_on(org_id, day)) is not None:
                 facts = replace(facts, formal=facts.formal + change[0], members=facts.members + sum(change))
