@@ -52,7 +52,7 @@ from graph.model import (
     as_on,
     holds_on,
 )
-from graph.pairing import DepartmentPair, JointBranchNearby, Near, Neighbour, Neighbourhood, pair_departments
+from graph.pairing import JointBranchNearby, Matching, Near, Neighbour, Neighbourhood, pair_departments
 from graph.planner import Candidates, Proximity
 from graph.query import (
     Coverage,
@@ -364,7 +364,7 @@ class NetworkxStore:
         rows = np.flatnonzero(self._key_enterprises(scope, day) & ~self._paired_rows(day)[0])
         return Page(self.table.records(rows[offset : offset + limit]), len(rows), offset)
 
-    def _pair_departments(self, scope: Scope) -> list[DepartmentPair]:
+    def _pair_departments(self, scope: Scope) -> Matching:
         day = day_number(self.today())
         rows = np.flatnonzero(self._key_enterprises(scope, day))
         _, by_mentor = self._paired_rows(day)
@@ -372,7 +372,8 @@ class NetworkxStore:
         enterprises = self.table.records(rows)
         paired = {(d.id, e.credit_code) for d in departments for e, row in zip(enterprises, rows.tolist(), strict=True)
                   if row in by_mentor.get(d.id, ())}  # fmt: skip
-        return pair_departments(departments, enterprises, paired, [len(by_mentor.get(d.id, ())) for d in departments])
+        loads = [len(by_mentor.get(d.id, ())) for d in departments]
+        return Matching(pair_departments(departments, enterprises, paired, loads), len(rows))
 
     def _pairings(self, scope: Scope, kinds: frozenset[LinkKind]) -> list[Link]:
         on = self.today()
@@ -814,7 +815,7 @@ class NetworkxStore:
     async def unpaired_key_enterprises(self, scope: Scope, offset: int, limit: int) -> Page[Enterprise]:
         return await offload(self._unpaired_key, scope, offset, limit)
 
-    async def pair_departments(self, scope: Scope) -> list[DepartmentPair]:
+    async def pair_departments(self, scope: Scope) -> Matching:
         return await offload(self._pair_departments, scope)
 
     async def simulate(

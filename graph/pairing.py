@@ -10,17 +10,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from graph.changes import Change, CoverEnterprises, CreateOrganization
+from graph.credit_code import normalised
+from graph.errors import InvalidArgument
 from graph.model import Department, Enterprise, FormationMode, Organization, OrgKind
-from graph.planner import Limits
+from graph.planner import Limits, free_ids
 from graph.vocabulary import term
+
+if TYPE_CHECKING:
+    from graph.store import OrgStore
 
 # What each reason adds to a suggestion's score.
 SAME_BUILDING, SAME_CLUSTER, SUPPLY_LINK, ENOUGH_MEMBERS = 3.0, 2.0, 2.0, 1.0
+if TYPE_CHECKING:
+    from graph.store import OrgStore
+
 # What each reason adds to a department-enterprise pairing's weight.
 BASE, SECTOR_MATCH, ALREADY_PAIRED, LOAD_EACH = 1.0, 3.0, 2.0, -0.25
 
@@ -92,6 +101,19 @@ class PairingOption:
     enterprises: list[Enterprise]  # FORM: the enterprises of the new branch, the one asked about first
     formal_members: int  # of the branch once joined or formed
     changes: list[Change]  # what enacts it: pass to simulate, save as a scenario or apply
+
+
+MAX_SUGGESTIONS = 50
+
+
+async def suggest(store: OrgStore, credit_code: str, limit: int, max_formal: int) -> list[PairingOption]:
+    """Ranked options for an enterprise with no organization (`suggestions`), a new branch
+    taking a free id; enterprises with `max_formal` formal members or more are no neighbours."""
+    if not 1 <= limit <= MAX_SUGGESTIONS:
+        raise InvalidArgument(f"limit must be from 1 to {MAX_SUGGESTIONS}, got {limit}")
+    near = await store.neighbourhood(normalised(credit_code), max_formal)
+    [new_id] = await free_ids(store, 1)
+    return suggestions(near, Limits(), limit, new_id)
 
 
 def suggestions(near: Neighbourhood, limits: Limits, limit: int, new_id: str) -> list[PairingOption]:
@@ -179,6 +201,19 @@ class DepartmentPair:
     enterprise: Enterprise
     weight: float
     reasons: list[Reason]
+
+
+@dataclass(frozen=True, slots=True)
+class Matching:
+    """Departments paired one to one with key enterprises, out of `key_enterprises` in scope."""
+
+    pairs: list[DepartmentPair]
+    key_enterprises: int
+
+    @property
+    def total_weight(self) -> float:
+        """No one-to-one pairing has more."""
+        return round(sum(p.weight for p in self.pairs), 2)
 
 
 def pair_weight(department: Department, enterprise: Enterprise, paired: bool, load: int) -> list[Reason]:

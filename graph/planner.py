@@ -323,7 +323,7 @@ async def plan_joint_branches(
     made = await offload(plan, formal, limits, method)
     flat = [i for group in indexes for i in group]
     members = [[flat[i] for i in branch] for branch in made.branches]
-    ids = await _free_ids(store, len(members))
+    ids = await free_ids(store, len(members))
     per_place: Counter[str] = Counter(found.places[m[0]] for m in members)
     numbered: Counter[str] = Counter()
     branches = []
@@ -346,7 +346,7 @@ async def plan_joint_branches(
     return JointBranchPlan(branches, made, before, after, len(found.credit_codes) + found.unplaced, found.unplaced)
 
 
-async def _free_ids(store: OrgStore, count: int) -> list[str]:
+async def free_ids(store: OrgStore, count: int) -> list[str]:
     """`count` ids of the planned-branch form that no organization has."""
     free: list[str] = []
     start = 1

@@ -32,7 +32,7 @@ from graph.model import (
     OrganizationHistory,
     Park,
 )
-from graph.pairing import DepartmentPair, Neighbourhood
+from graph.pairing import Matching, Neighbourhood
 from graph.planner import Candidates, Proximity
 from graph.query import (
     Coverage,
@@ -137,7 +137,7 @@ class OrgStore(Protocol):
         """Key enterprises (重点企业) counted in the scope that no PAIRING link in effect reaches,
         directly or through an organization covering them."""
 
-    async def pair_departments(self, scope: Scope) -> list[DepartmentPair]:
+    async def pair_departments(self, scope: Scope) -> Matching:
         """The one-to-one pairing of departments with the scope's key enterprises (graph.pairing)."""
 
     async def simulate(

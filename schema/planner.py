@@ -16,8 +16,6 @@ from strawberry.scalars import JSON
 from graph import model, pairing, planner, query, simulation
 from graph.changes import Change
 from graph.compliance import RuleCode as Rules
-from graph.credit_code import normalised
-from graph.errors import InvalidArgument
 from graph.scenarios import Scenario as KeptScenario
 from schema.compliance import Finding
 from schema.context import ChainorgInfo
@@ -353,14 +351,11 @@ class PlannerQuery:
         self,
         info: ChainorgInfo,
         enterprise: Annotated[strawberry.ID, strawberry.argument(description="The enterprise's credit code.")],
-        limit: Annotated[int, strawberry.argument(description="At most this many, 1 to 50.")] = 5,
+        limit: Annotated[
+            int, strawberry.argument(description=f"At most this many, 1 to {pairing.MAX_SUGGESTIONS}.")
+        ] = 5,
     ) -> list[PairingSuggestion]:
-        if not 1 <= limit <= 50:
-            raise InvalidArgument(f"limit must be from 1 to 50, got {limit}")
-        code = normalised(enterprise)
-        near = await info.context.store.neighbourhood(code, _must_build(info))
-        new_id = f"JB-{code}"
-        options = pairing.suggestions(near, planner.Limits(), limit, new_id)
+        options = await pairing.suggest(info.context.store, enterprise, limit, _must_build(info))
         return [
             PairingSuggestion(
                 kind=o.kind, score=o.score, reasons=Reason.all(o.reasons),
@@ -378,10 +373,7 @@ class PlannerQuery:
         metadata=cost(own=50),
     )
     async def pair_departments(self, info: ChainorgInfo, scope: Scope = None) -> DepartmentMatching:
-        pairs = await info.context.store.pair_departments(scope_of(scope))
-        keys = await info.context.store.find_enterprises(
-            query.EnterpriseFilter(scope_of(scope), status=model.Status.ACTIVE, key=True), 0, 0
-        )
+        matching = await info.context.store.pair_departments(scope_of(scope))
         return DepartmentMatching(
             pairs=[
                 DepartmentPairing(
@@ -389,9 +381,9 @@ class PlannerQuery:
                                           sector=p.department.sector),
                     enterprise=Enterprise.of(p.enterprise), weight=p.weight, reasons=Reason.all(p.reasons),
                 )
-                for p in pairs
+                for p in matching.pairs
             ],
-            total_weight=round(sum(p.weight for p in pairs), 2), key_enterprises=keys.total,
+            total_weight=matching.total_weight, key_enterprises=matching.key_enterprises,
         )  # fmt: skip
 
     @strawberry.field(description="The scenarios kept in the state, by name.", metadata=cost(items=50))

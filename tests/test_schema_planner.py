@@ -141,6 +141,8 @@ def test_pairing_questions(server: LiveServer) -> None:
         pairs { department { id sector } enterprise { creditCode category key } weight reasons { says points } } } }""")
     pairs = matching["data"]["pairDepartments"]["pairs"]
     assert len({p["enterprise"]["creditCode"] for p in pairs}) == len(pairs) == 8
+    assert matching["data"]["pairDepartments"]["keyEnterprises"] >= len(pairs)
+    assert matching["data"]["pairDepartments"]["totalWeight"] == pytest.approx(sum(p["weight"] for p in pairs))
     for pair in pairs:
         assert pair["weight"] == pytest.approx(sum(r["points"] for r in pair["reasons"]))
         assert pair["enterprise"]["key"]
@@ -171,6 +173,9 @@ def test_suggestions_for_a_covered_enterprise_are_refused(server: LiveServer) ->
     covered = code["data"]["organization"]["covers"][0]["creditCode"]
     answer = server.query("query($c: ID!) { pairingSuggestions(enterprise: $c) { kind } }", {"c": covered})
     assert answer["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "covered by" in answer["errors"][0]["message"]
+    too_many = server.query("query($c: ID!) { pairingSuggestions(enterprise: $c, limit: 51) { kind } }", {"c": covered})
+    assert "limit must be from 1 to 50" in too_many["errors"][0]["message"]
 
 
 def test_scenarios_need_a_state(demo_server: LiveServer) -> None:
