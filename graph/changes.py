@@ -85,8 +85,8 @@ def _organization(draft: Draft, org_id: str, field: str, standing: date | None =
     org: Organization | None = draft.organizations.get(org_id)
     if org is None:
         raise ChangeTargetMissing(f"no organization has the id {org_id!r}", field)
-    if standing is not None and org.dissolved_on is not None and org.dissolved_on <= standing:
-        raise ChangeRejected(f"{org.name} ({org_id}) was dissolved on {org.dissolved_on}", field)
+    if standing is not None and (problem := rules.dissolved_problem(org, standing)):
+        raise ChangeRejected(problem, field)
     return org
 
 
@@ -113,14 +113,48 @@ def _text(value: str | None, field: str, required: bool = False) -> None:
         if required:
             raise ChangeRejected("required", field)
         return
-    if not value.strip():
-        raise ChangeRejected("must not be blank", field)
+    if problem := rules.text_problem(value):
+        raise ChangeRejected(problem, field)
 
 
-def _end_id_known(draft: Draft, some_id: str, field: str) -> None:
-    """A LINK end: an organization, a department or an enterprise."""
-    if some_id not in draft.organizations and some_id not in draft.departments and draft.enterprise(some_id) is None:
+def _end_id_known(draft: Draft, some_id: str, field: str, day: date) -> None:
+    """A LINK end: an organization standing on `day`, a department or an enterprise."""
+    org: Organization | None = draft.organizations.get(some_id)
+    if org is not None:
+        if problem := rules.dissolved_problem(org, day):
+            raise ChangeRejected(problem, field)
+    elif some_id not in draft.departments and draft.enterprise(some_id) is None:
         raise ChangeTargetMissing(f"no organization, department or enterprise has the id {some_id!r}", field)
+
+
+def _id_taken(draft: Draft, some_id: str, field: str) -> None:
+    """A new organization's, instructor's or enterprise's id is no other record's (rules.id_taken)."""
+    problem = rules.id_taken(some_id, {
+        "an organization": draft.organizations.__contains__, "a department": draft.departments.__contains__,
+        "an instructor": draft.instructors.__contains__, "an enterprise": lambda code: draft.enterprise(code) is not None,
+    })  # fmt: skip
+    if problem:
+        raise ChangeConflict(problem, field)
+
+
+def _values_problem(value: Any, field: str = "") -> ChangeRejected | None:
+    """The first text or date in a change (its records included) that no ledger cell could hold."""
+    if isinstance(value, str):
+        problem = rules.text_problem(value) if value else None
+    elif isinstance(value, date) and not isinstance(value, datetime):
+        problem = rules.day_problem(value)
+    elif isinstance(value, tuple):
+        return next((p for n, item in enumerate(value) if (p := _values_problem(item, f"{field}[{n}]"))), None)
+    elif is_dataclass(value) and not isinstance(value, type):
+        inner = (_values_problem(getattr(value, f.name), _field_name(field, f.name)) for f in fields(value))
+        return next((p for p in inner if p is not None), None)
+    else:
+        problem = None
+    return ChangeRejected(problem, field) if problem else None
+
+
+def _field_name(outer: str, name: str) -> str:
+    return name if outer in ("", "enterprise", "organization") else f"{outer}.{name}"
 
 
 # -- the changes --------------------------------------------------------------------
@@ -157,6 +191,7 @@ class RegisterEnterprise(Change):
             raise ChangeRejected(str(error), "credit_code") from None
         if draft.enterprise(code) is not None:
             raise ChangeConflict(f"an enterprise with the credit code {code} is registered already", "credit_code")
+        _id_taken(draft, code, "credit_code")
         _check_enterprise(draft, given)
         registered = given.registered_on or draft.today
         draft.put("enterprises", replace(given, credit_code=code, registered_on=registered))
@@ -196,12 +231,13 @@ class UpdateEnterprise(Change):
             day = self.status_on or draft.today
             _not_before(day, before.status_since or before.registered_on, "its current status began", "status_on")
             after = replace(after, status=self.status, status_since=day)
-        _check_enterprise(draft, after)
+        _check_enterprise(draft, after, before)
         if after != before:
             draft.put("enterprises", after)
 
 
-def _check_enterprise(draft: Draft, enterprise: Enterprise) -> None:
+def _check_enterprise(draft: Draft, enterprise: Enterprise, before: Enterprise | None = None) -> None:
+    """An enterprise's fields; a cluster it is newly put under must stand today."""
     _text(enterprise.name, "name", required=True)
     _text(enterprise.park, "park", required=True)
     for name in ("building", "chain"):
@@ -210,7 +246,8 @@ def _check_enterprise(draft: Draft, enterprise: Enterprise) -> None:
     _range(enterprise.formal_members, rules.MAX_MEMBERS, "formal_members")
     _range(enterprise.probationary_members, rules.MAX_MEMBERS, "probationary_members")
     if enterprise.cluster_id is not None:
-        cluster = _organization(draft, enterprise.cluster_id, "cluster_id")
+        moved = before is None or before.cluster_id != enterprise.cluster_id
+        cluster = _organization(draft, enterprise.cluster_id, "cluster_id", standing=draft.today if moved else None)
         if problem := rules.cluster_problem(cluster.kind):
             raise ChangeRejected(f"{enterprise.cluster_id} {problem}", "cluster_id")
 
@@ -227,8 +264,7 @@ class CreateOrganization(Change):
         org = self.organization
         _text(org.id, "id", required=True)
         _text(org.name, "name", required=True)
-        if org.id in draft.organizations or org.id in draft.departments:
-            raise ChangeConflict(f"the id {org.id!r} is taken: {rules.DISTINCT_IDS}", "id")
+        _id_taken(draft, org.id, "id")
         if org.dissolved_on is not None:
             raise ChangeRejected("a new organization is not dissolved; dissolve it with its own change", "dissolved_on")
         established = org.established_on or draft.today
@@ -292,6 +328,7 @@ class MoveOrganization(Change):
         parent = _organization(draft, self.parent_id, "parent_id", standing=day)
         if problem := rules.parent_problem(org.kind, parent.kind):
             raise ChangeRejected(problem, "parent_id")
+        _not_before(day, parent.established_on, f"{parent.name} was established", "on")
         since = max((p.until for p in draft.past_parents.values() if p.org_id == org.id), default=org.established_on)
         if since is not None and day <= since:
             raise ChangeRejected(f"{day} is not after it came under its parent ({since})", "on")
@@ -349,10 +386,15 @@ class DissolveOrganization(Change):
             raise ChangeRejected(
                 f"{len(under)} organization(s) are under it ({shown}): move or dissolve them first", "org_id"
             )
-        for cover in draft.open_edges("coverage", org.id):
+        for cover in draft.open_edges("coverage", org.id, ("org_id",)):
             draft.put("coverage", replace(cover, until=max(day, _after(cover.since))))
-        for link in draft.open_edges("links", org.id):
-            draft.put("links", replace(link, until=max(day, _after(link.since))))
+        for link in draft.open_edges("links", org.id, ("source_id", "target_id")):
+            if link.since is not None and link.since >= day:  # rules.dissolved_problem: no link from then on
+                other = link.target_id if link.source_id == org.id else link.source_id
+                raise ChangeRejected(
+                    f"its {link.kind.value} link with {other} begins on {link.since}, not before", "on"
+                )
+            draft.put("links", replace(link, until=day))
         draft.put("organizations", replace(org, dissolved_on=day))
 
 
@@ -433,13 +475,14 @@ class AddLink(Change):
     since: date | None = None
 
     def apply(self, draft: Draft) -> None:
-        _end_id_known(draft, self.source_id, "source_id")
-        _end_id_known(draft, self.target_id, "target_id")
+        day = self.since or draft.today
+        _end_id_known(draft, self.source_id, "source_id", day)
+        _end_id_known(draft, self.target_id, "target_id", day)
         if self.source_id == self.target_id:
             raise ChangeRejected("a link needs two different ends", "target_id")
         if draft.open_edge("links", (self.source_id, self.target_id, self.link_kind.value)) is not None:
             raise ChangeConflict(f"this {self.link_kind.value} link exists already", "target_id")
-        draft.put("links", Link(self.source_id, self.target_id, self.link_kind, self.since or draft.today))
+        draft.put("links", Link(self.source_id, self.target_id, self.link_kind, day))
 
 
 @dataclass(frozen=True)
@@ -478,6 +521,7 @@ class AssignInstructor(Change):
         _text(self.instructor_id, "instructor_id", required=True)
         known: Instructor | None = draft.instructors.get(self.instructor_id)
         if known is None:
+            _id_taken(draft, self.instructor_id, "instructor_id")
             _text(self.name, "name", required=True)
             assert self.name is not None
             draft.put("instructors", Instructor(self.instructor_id, self.name.strip()))
@@ -535,6 +579,8 @@ def apply_changes(draft: Draft, changes: Sequence[Change]) -> Draft:
     for index, change in enumerate(changes):
         draft.marks.append(len(draft.writes))
         try:
+            if problem := _values_problem(change):
+                raise problem
             change.apply(draft)
         except ChangeRejected as rejected:
             raise rejected.at(index) from None

@@ -174,7 +174,9 @@ class Draft:
         """Write `record` into the ledger table `table` under its key, remembering what was there."""
         key = key_of(table, record)
         rows: ChainMap[Any, Any] = getattr(self, _FIELDS[table])
-        self.writes.append(Write(table, rows.get(key), record))
+        # an enterprise not changed since the state was opened is in the columns, not in `rows`
+        before = self.enterprise(str(key)) if table == "enterprises" else rows.get(key)
+        self.writes.append(Write(table, before, record))
         rows[key] = record
         if table in _OPEN:
             ended = isinstance(record, (Covers, Link, Assignment)) and record.until is not None
@@ -185,10 +187,16 @@ class Draft:
         key = getattr(self, _OPEN[table]).get(ends)
         return None if key is None else getattr(self, _FIELDS[table])[key]
 
-    def open_edges(self, table: str, touching: str) -> list[Any]:
-        """Edges in effect in `table` with `touching` at either end."""
+    def open_edges(self, table: str, touching: str, ends: tuple[str, ...]) -> list[Any]:
+        """Edges in effect in `table` whose field named in `ends` (`org_id`, say) is `touching`:
+        an end is matched by what it is, never by an id that happens to be equal."""
         rows = getattr(self, _FIELDS[table])
-        return [rows[key] for ends, key in getattr(self, _OPEN[table]).items() if key is not None and touching in ends]
+        positions = [ENDS[table].index(name) for name in ends]
+        return [
+            rows[key]
+            for joined, key in getattr(self, _OPEN[table]).items()
+            if key is not None and any(joined[at] == touching for at in positions)
+        ]
 
     def merge(self) -> None:
         """Fold this draft (and the drafts under it) into the records."""

@@ -13,7 +13,9 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
 from datetime import date
 
 import numpy as np
@@ -135,4 +137,63 @@ def span_problem(since: date | None, until: date | None) -> str | None:
     return None
 
 
-DISTINCT_IDS = "an organization has this id too; ids must be distinct"
+DISTINCT_IDS = "ids must be distinct across organizations, departments, instructors and enterprises' credit codes"
+
+
+def id_taken(some_id: str, holders: Mapping[str, Callable[[str], bool]]) -> str | None:
+    """Why `some_id` cannot name a new record: what already has it. An edge names its ends
+    by id, so an id is one record's across every kind an edge can name.
+
+    >>> id_taken("C1", {"an organization": {"C1"}.__contains__})
+    "an organization has the id 'C1': ids must be distinct across organizations, departments, instructors and enterprises' credit codes"
+    """
+    for what, holds in holders.items():
+        if holds(some_id):
+            return f"{what} has the id {some_id!r}: {DISTINCT_IDS}"
+    return None
+
+
+# -- values: one check for every ledger cell and every field a change carries ------
+
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2100, 12, 31)
+CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # a regular expression, for Python and polars
+INVISIBLE = r"^[\s\p{Cf}\p{Z}]*$"  # polars' spelling of `is_blank`
+CONTROL_PROBLEM = "control characters (such as NUL) are not allowed in text"
+DAY_PROBLEM = f"must be between {FIRST_DAY} and {LAST_DAY}"
+
+
+def is_blank(text: str) -> bool:
+    """Nothing a reader can see: spaces, zero-width and other format characters only.
+
+    >>> is_blank(" \u200b\u3000"), is_blank("联组")
+    (True, False)
+    """
+    return all(char.isspace() or unicodedata.category(char) in ("Cf", "Zs", "Zl", "Zp") for char in text)
+
+
+def text_problem(text: str) -> str | None:
+    """Why `text` cannot be kept: control characters, or nothing visible."""
+    if _CONTROL.search(text):
+        return CONTROL_PROBLEM
+    if is_blank(text):
+        return "must not be blank"
+    return None
+
+
+def day_problem(day: date) -> str | None:
+    """Dates outside 1900–2100 are typing errors (9999-12-31 would end nothing, ever).
+
+    >>> day_problem(date(9999, 12, 31))
+    'must be between 1900-01-01 and 2100-12-31'
+    """
+    return None if FIRST_DAY <= day <= LAST_DAY else DAY_PROBLEM
+
+
+def dissolved_problem(org: Organization, day: date) -> str | None:
+    """An organization takes new children, members, links and coverage only until it is dissolved."""
+    if org.dissolved_on is not None and org.dissolved_on <= day:
+        return f"{org.name} ({org.id}) was dissolved on {org.dissolved_on}"
+    return None
+
+
+_CONTROL = re.compile(CONTROL_CHARACTERS)

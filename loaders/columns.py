@@ -16,11 +16,11 @@ from enum import Enum
 import numpy as np
 import polars as pl
 
+from graph import rules
 from graph.credit_code import InvalidCreditCode, check_characters_hold, validate_credit_code
 from graph.enterprises import fixed_width
 from loaders.vocabulary import ENUM_NAMES, FALSE_WORDS, TRUE_WORDS, normalise
 
-FIRST_DAY, LAST_DAY = "1900-01-01", "2100-12-31"
 _DATE = r"^(\d{4})(?:-(\d{1,2})-(\d{1,2})|/(\d{1,2})/(\d{1,2})|年(\d{1,2})月(\d{1,2})日)$"
 _CODE = r"^[0-9A-HJ-NP-RTUW-Y]{18}$"
 
@@ -117,7 +117,7 @@ def day(frame: pl.LazyFrame) -> pl.LazyFrame:
     month = pl.coalesce(parts.field("2"), parts.field("4"), parts.field("6")).str.zfill(2)
     dom = pl.coalesce(parts.field("3"), parts.field("5"), parts.field("7")).str.zfill(2)
     iso, dates = pl.col("iso"), pl.col(VALUE)
-    first, last = pl.lit(FIRST_DAY).str.to_date(), pl.lit(LAST_DAY).str.to_date()
+    first, last = pl.lit(rules.FIRST_DAY), pl.lit(rules.LAST_DAY)
     return _checked(
         frame.with_columns(_cells.str.extract_groups(_DATE).alias("parts"))
         .with_columns(pl.concat_str([parts.field("1"), month, dom], separator="-").alias("iso"))
@@ -125,7 +125,7 @@ def day(frame: pl.LazyFrame) -> pl.LazyFrame:
         .with_columns(
             pl.when(_cells.is_not_null() & iso.is_null()).then(pl.lit("must be a date: YYYY-MM-DD, YYYY/MM/DD or YYYY年M月D日"))
             .when(iso.is_not_null() & dates.is_null()).then(pl.lit("not a real date"))
-            .when((dates < first) | (dates > last)).then(pl.lit(f"must be between {FIRST_DAY} and {LAST_DAY}"))
+            .when((dates < first) | (dates > last)).then(pl.lit(rules.DAY_PROBLEM))
             .alias(REASON)
         )
     )  # fmt: skip

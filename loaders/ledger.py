@@ -10,8 +10,9 @@ list; no partial Dataset is ever returned.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,6 @@ from loaders.vocabulary import COLUMN_NAMES, normalise
 MAX_CELL_BYTES = 128 * 1024
 _HYGIENE, _CLEAN = "hygiene:", "clean:"  # prefixes of `_clean_cells`' columns
 _EMPTY = "required, but empty"
-_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +164,9 @@ def dataset_from_tables(tables: Mapping[str, RawTable], origin: str = "ledger") 
     enterprises = checker.enterprises(parsed["enterprises"], organizations)
     departments = checker.departments(parsed.get("departments"), organizations)
     covers = checker.covers(parsed.get("coverage"), organizations, enterprises)
-    links = checker.links(parsed.get("links"), {*organizations, *departments}, enterprises)
+    links = checker.links(parsed.get("links"), organizations, {*organizations, *departments}, enterprises)
     instructors, assignments = checker.instructors(parsed.get("instructors"), enterprises)
+    checker.distinct_ids(parsed, organizations, departments, instructors, enterprises)
     if issues:
         raise LedgerInvalid(sorted(issues, key=lambda i: (i.source, i.row or 0)))
     dataset = Dataset(
@@ -258,14 +259,13 @@ def _clean_cells(cells: pl.DataFrame, position: Mapping[str, int]) -> pl.DataFra
     parser should see (`_CLEAN`: the fit ones)."""
     names = list(position)
     too_big = f"a cell over {MAX_CELL_BYTES // 1024} KB"
-    control = "control characters (such as NUL) are not allowed in text"
     return (
         cells.lazy()
         .select(pl.col(str(position[name])).str.strip_chars().alias(name) for name in names)
-        .with_columns(pl.when(pl.col(name) != "").then(pl.col(name)).alias(name) for name in names)
+        .with_columns(pl.when(~pl.col(name).str.contains(rules.INVISIBLE)).then(pl.col(name)).alias(name) for name in names)
         .with_columns(
             pl.when(pl.col(name).str.len_bytes() > MAX_CELL_BYTES).then(pl.lit(too_big))
-            .when(pl.col(name).str.contains(_CONTROL)).then(pl.lit(control))
+            .when(pl.col(name).str.contains(rules.CONTROL_CHARACTERS)).then(pl.lit(rules.CONTROL_PROBLEM))
             .alias(_HYGIENE + name)
             for name in names
         )
@@ -344,9 +344,45 @@ class _Checker:
             parent = found.get(org.parent_id) if org.parent_id else None
             if org.parent_id and self.unknown(org.parent_id, found):
                 self.issues.append(parsed.issue(row, "parent_id", "no organization has this id"))
-            elif parent is not None and (problem := rules.parent_problem(org.kind, parent.kind)):
+            elif (
+                parent is not None
+                and (problem := rules.parent_problem(org.kind, parent.kind))
+                or (
+                    parent is not None
+                    and org.established_on
+                    and (problem := rules.dissolved_problem(parent, org.established_on))
+                )
+            ):
                 self.issues.append(parsed.issue(row, "parent_id", problem))
         return found
+
+    def distinct_ids(
+        self,
+        parsed: Mapping[str, ParsedTable | None],
+        organizations: Mapping[str, Organization],
+        departments: Mapping[str, Department],
+        instructors: list[Instructor],
+        enterprises: pl.DataFrame,
+    ) -> None:
+        """rules.id_taken: an organization's, department's or instructor's id is no enterprise's
+        credit code, and an instructor's id no organization's or department's."""
+        codes = set(enterprises["credit_code"].to_list()) if enterprises.height else set()
+        holders = {"an enterprise": codes.__contains__}
+        for table, ids in (("organizations", list(organizations)), ("departments", list(departments))):
+            self._id_issues(parsed.get(table), "id", ids, holders)
+        holders |= {"an organization": organizations.__contains__, "a department": departments.__contains__}
+        self._id_issues(parsed.get("instructors"), "id", [i.id for i in instructors], holders)
+
+    def _id_issues(
+        self, parsed: ParsedTable | None, column: str, ids: list[str], holders: Mapping[str, Callable[[str], bool]]
+    ) -> None:
+        if parsed is None:
+            return
+        taken = {some_id: problem for some_id in ids if (problem := rules.id_taken(some_id, holders))}
+        if taken:
+            rows = parsed.usable().filter(pl.col(column).is_in(list(taken))).unique(column, keep="first")
+            for row in rows.iter_rows(named=True):
+                self.issues.append(parsed.issue(row, column, taken[row[column]]))
 
     def enterprises(self, parsed: ParsedTable | None, organizations: Mapping[str, Organization]) -> pl.DataFrame:
         if parsed is None:
@@ -372,8 +408,8 @@ class _Checker:
         if parsed is None:
             return found
         for row in self._unique(parsed, ["id"], "id", "department id").iter_rows(named=True):
-            if row["id"] in organizations:
-                self.issues.append(parsed.issue(row, "id", rules.DISTINCT_IDS))
+            if problem := rules.id_taken(row["id"], {"an organization": organizations.__contains__}):
+                self.issues.append(parsed.issue(row, "id", problem))
                 self.rejected.add(row["id"])
             else:
                 sector = row.get("sector")
@@ -421,7 +457,13 @@ class _Checker:
                 reason = f"joint branch {org.id} covers {counts.get(org.id, 0)} enterprise(s); a joint branch joins 2 or more"
                 self.warnings.append(LedgerIssue(parsed.table.source, None, None, None, reason))
 
-    def links(self, parsed: ParsedTable | None, endpoints: set[str], enterprises: pl.DataFrame) -> list[Link]:
+    def links(
+        self,
+        parsed: ParsedTable | None,
+        organizations: Mapping[str, Organization],
+        endpoints: set[str],
+        enterprises: pl.DataFrame,
+    ) -> list[Link]:
         found: list[Link] = []
         if parsed is None:
             return found
@@ -436,8 +478,14 @@ class _Checker:
                     self.issues.append(
                         parsed.issue(row, column, "no organization, department or enterprise has this id")
                     )
+            dissolved = [
+                (column, problem) for column, end in zip(("source_id", "target_id"), pair, strict=True)
+                if (org := organizations.get(end)) and (problem := rules.dissolved_problem(org, row["since"] or date.min))
+            ]  # fmt: skip
             if pair[0] == pair[1]:
                 self.issues.append(parsed.issue(row, "target_id", "a link needs two different ends"))
+            elif dissolved:
+                self.issues.extend(parsed.issue(row, column, problem) for column, problem in dissolved)
             elif all(end in known for end in pair) and self._dated(parsed, row):
                 found.append(Link(pair[0], pair[1], LinkKind(row["kind"]), row["since"], row["until"]))
         return found

@@ -37,7 +37,8 @@ def contents(dataset: Dataset) -> tuple:
     """Everything a dataset holds, as comparable values."""
     table = dataset.enterprises
     return (table.records(range(len(table))), dataset.organizations, dataset.covers, dataset.links,
-            dataset.instructors, dataset.assignments, dataset.departments)  # fmt: skip
+            dataset.instructors, dataset.assignments, dataset.departments, dataset.past_parents,
+            dataset.upgrades)  # fmt: skip
 
 
 def records(table: RawTable) -> list[tuple[int, list[str]]]:

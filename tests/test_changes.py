@@ -114,8 +114,8 @@ REFUSALS: list[tuple[Change, str, str | None, str]] = [
     (UpdateEnterprise(credit_code(1), formal_members=-1), "INVALID_CHANGE", "formal_members", "from 0"),
     (UpdateEnterprise(credit_code(1), status=Status.ZOMBIE, status_on=date(2017, 1, 1)), "INVALID_CHANGE", "status_on", "before"),
     (UpdateEnterprise(credit_code(1), status_on=DAY), "INVALID_CHANGE", "status_on", "needs the new status"),
-    (CreateOrganization(Organization("B1", "X", OrgKind.BRANCH, parent_id="C1")), "CONFLICT", "id", "taken"),
-    (CreateOrganization(Organization("D1", "X", OrgKind.BRANCH, parent_id="C1")), "CONFLICT", "id", "taken"),
+    (CreateOrganization(Organization("B1", "X", OrgKind.BRANCH, parent_id="C1")), "CONFLICT", "id", "an organization has the id"),
+    (CreateOrganization(Organization("D1", "X", OrgKind.BRANCH, parent_id="C1")), "CONFLICT", "id", "a department has the id"),
     (CreateOrganization(Organization("B9", "X", OrgKind.BRANCH, parent_id="B2")), "INVALID_CHANGE", "parent_id", "cannot be part of"),
     (CreateOrganization(Organization("B9", "X", OrgKind.BRANCH, parent_id="ZZ")), "NOT_FOUND", "parent_id", "no organization"),
     (CreateOrganization(Organization("B9", "X", OrgKind.BRANCH, "B1", established_on=date(2019, 1, 1))),
@@ -142,7 +142,56 @@ REFUSALS: list[tuple[Change, str, str | None, str]] = [
     (AssignInstructor("I1", credit_code(4)), "CONFLICT", "credit_code", "already"),
     (AssignInstructor("I1", credit_code(5), name="别人"), "CONFLICT", "name", "is named"),
     (UnassignInstructor("I2", credit_code(1)), "NOT_FOUND", "credit_code", "not assigned"),
+    # what the ledger refuses, refused the same: one rule per fact (graph.rules)
+    (CreateOrganization(Organization(credit_code(5), "X", OrgKind.BRANCH, parent_id="C1")), "CONFLICT", "id", "an enterprise has the id"),
+    (CreateOrganization(Organization("I1", "X", OrgKind.BRANCH, parent_id="C1")), "CONFLICT", "id", "an instructor has the id"),
+    (AssignInstructor("B1", credit_code(5), name="王五"), "CONFLICT", "instructor_id", "an organization has the id"),
+    (RegisterEnterprise(Enterprise(credit_code(9), "\u200b\u200b", "A")), "INVALID_CHANGE", "name", "blank"),
+    (RegisterEnterprise(Enterprise(credit_code(9), "企业\x00", "A")), "INVALID_CHANGE", "name", "control characters"),
+    (SetOrganizationDetails("B1", name="\u200b"), "INVALID_CHANGE", "name", "blank"),
+    (SetOrganizationDetails("B1", secretary="王\x07五"), "INVALID_CHANGE", "secretary", "control characters"),
+    (CoverEnterprises("B2", (credit_code(5),), date(9999, 12, 31)), "INVALID_CHANGE", "since", "between 1900-01-01 and 2100-12-31"),
+    (UpdateEnterprise(credit_code(1), status=Status.ZOMBIE, status_on=date(9999, 12, 31)), "INVALID_CHANGE", "status_on", "between"),
+    (RegisterEnterprise(Enterprise(credit_code(9), "X", "A", registered_on=date(1899, 12, 31))), "INVALID_CHANGE", "registered_on", "between"),
 ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "reason"),
+    [
+        ([DissolveOrganization("J1", DAY), AddLink("D1", "J1", LinkKind.CHAIN_CO_BUILD, TODAY)], "target_id", "dissolved"),
+        ([CreateOrganization(Organization("C9", "新联组", OrgKind.CLUSTER, parent_id="P", established_on=date(2030, 1, 1))),
+          MoveOrganization("B1", "C9", TODAY)], "on", "was established"),
+    ],
+)  # fmt: skip
+def test_what_stands_no_longer_or_not_yet_takes_nothing(
+    hand_dataset: Dataset, changes: list[Change], field: str, reason: str
+) -> None:
+    records = Records.of(hand_dataset)
+    with pytest.raises(ChangeRejected, match=reason) as refused:
+        apply_changes(records.draft(TODAY), changes)
+    assert (refused.value.field, refused.value.index) == (field, 1)
+
+
+def test_an_enterprise_is_put_under_a_standing_cluster_only(hand_dataset: Dataset) -> None:
+    """Enterprise 5 stays under the cluster it had; enterprise 1 cannot be put under it."""
+    records = Records.of(hand_dataset)
+    dissolved = [DissolveOrganization("B2", DAY), DissolveOrganization("C2", DAY)]
+    apply_changes(records.draft(TODAY), [*dissolved, UpdateEnterprise(credit_code(5), employees=9)])
+    with pytest.raises(ChangeRejected, match="dissolved") as refused:
+        apply_changes(records.draft(TODAY), [*dissolved, UpdateEnterprise(credit_code(1), cluster_id="C2")])
+    assert (refused.value.field, refused.value.index) == ("cluster_id", 2)
+
+
+def test_dissolving_an_organization_ends_its_own_edges_only(hand_dataset: Dataset) -> None:
+    """Edges are matched by the kind of their ends: an enterprise's credit code equal to a
+    department's id (the ledger and changes refuse it, this checks the records) is no match."""
+    records = Records.of(hand_dataset)
+    draft = records.draft(TODAY)
+    apply_changes(draft, [AddLink("D1", credit_code(1), LinkKind.PAIRING, DAY)])
+    assert [c.org_id for c in draft.open_edges("coverage", credit_code(1), ("org_id",))] == []
+    assert [c.org_id for c in draft.open_edges("coverage", "B1", ("org_id",))] == ["B1"]
+    assert [link.source_id for link in draft.open_edges("links", credit_code(1), ("source_id", "target_id"))] == ["D1"]
 
 
 @pytest.mark.parametrize(("change", "code", "field", "reason"), REFUSALS)

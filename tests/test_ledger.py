@@ -150,8 +150,14 @@ def extra(table: str, row: list[str]) -> dict:
         (edit("links", 1, "source_id", "NOPE"), ("links.csv", 2, "source_id", "no organization, department or enterprise")),
         (edit("links", 1, "target_id", "D1"), ("links.csv", 2, "target_id", "two different ends")),
         (edit("links", 1, "kind", "friends"), ("links.csv", 2, "kind", "unknown LinkKind")),
-        (extra("departments", ["B1", "同名部门"]), ("departments.csv", 3, "id", "an organization has this id too")),
+        (extra("departments", ["B1", "同名部门"]), ("departments.csv", 3, "id", "an organization has the id")),
         (edit("instructors", 1, "credit_code", credit_code(9)), ("instructors.csv", 2, "credit_code", "no enterprise")),
+        (extra("organizations", [credit_code(3), "同码支部", "党支部", "C1", ""]),
+         ("organizations.csv", 5, "id", "an enterprise has the id")),
+        (edit("instructors", 1, "id", "B1"), ("instructors.csv", 2, "id", "an organization has the id")),
+        (edit("enterprises", 1, "name", "\u200b\u200b"), ("enterprises.csv", 2, "name", "required, but empty")),
+        (edit("enterprises", 1, "name", "甲\x00"), ("enterprises.csv", 2, "name", "control characters")),
+        (edit("organizations", 3, "established_on", "9999-12-31"), ("organizations.csv", 4, "established_on", "between 1900-01-01 and 2100-12-31")),
     ],
 )  # fmt: skip
 def test_each_bad_input_is_named_and_nothing_loads(
