@@ -15,7 +15,8 @@ import gc
 import json
 import os
 import re
-from collections.abc import AsyncIterator, Awaitable
+import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
 from importlib.resources import files
@@ -40,6 +41,7 @@ from strawberry.types import ExecutionResult
 
 from graph.charts import DEFAULT_DEPTH, ChartFormat, RenderFailed, org_chart
 from graph.compliance import DEFAULT_RULES, RuleConfig
+from graph.deadline import DEADLINE, remaining
 from graph.errors import ChainorgError, InvalidArgument, NotFound, StateProblem
 from graph.networkx_store import NetworkxStore
 from graph.state import State
@@ -125,19 +127,28 @@ class ChainorgGraphQL(GraphQL[Context, None]):
         graphql-core completes values in Python without yielding, so one large page on the
         server's loop would hold up every request. Operations costing more than
         `Limits.heavy_cost` therefore run one at a time on their own event loop in a worker
-        thread, while cheap ones and `/healthz` go on answering on the server's loop."""
-        operation = self._budgeted(super().execute_single(**kwargs))
-        if query_cost(self.graphql_schema, kwargs["request_data"].query or "") <= self.limits.heavy_cost:
-            return await operation
-        return await anyio.to_thread.run_sync(asyncio.run, operation, limiter=self.heavy_lane)
+        thread, while cheap ones and `/healthz` go on answering on the server's loop.
 
-    async def _budgeted(self, operation: Awaitable[ExecutionResult]) -> ExecutionResult:
+        The budget starts when the request arrives: waiting for the heavy lane counts in
+        it, and a request still waiting when it runs out is refused without running. The
+        deadline goes with the request (graph.deadline), so the writer and the planner
+        refuse work that would begin too late."""
+        deadline = time.monotonic() + self.limits.timeout
+        DEADLINE.set(deadline)
         try:
             async with asyncio.timeout(self.limits.timeout):
-                return await operation
+                if query_cost(self.graphql_schema, kwargs["request_data"].query or "") <= self.limits.heavy_cost:
+                    return await super().execute_single(**kwargs)
+                async with self.heavy_lane:
+                    return await anyio.to_thread.run_sync(asyncio.run, self._within(deadline, **kwargs))
         except TimeoutError:
             message = f"the query ran past its time budget of {self.limits.timeout:g} s"
             return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": TIMEOUT})])
+
+    async def _within(self, deadline: float, **kwargs: Any) -> ExecutionResult:
+        """The operation on the heavy lane's own loop, cut off at the request's deadline."""
+        async with asyncio.timeout_at(asyncio.get_running_loop().time() + (remaining(deadline) or 0.0)):
+            return await super().execute_single(**kwargs)
 
 
 async def _read_body(receive: Receive) -> bytes | None:

@@ -10,6 +10,8 @@ ending an edge sets its `until`, dissolving an organization sets `dissolved_on`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import date, datetime
@@ -558,12 +560,37 @@ MAX_CHANGES = 10_000  # in one change set
 
 @dataclass(frozen=True, slots=True)
 class Receipt:
-    """A change set that is kept: its number in the audit trail, when, who, and how many changes."""
+    """A change set that is kept: its number in the audit trail, when, who, and how many changes.
+    `repeated` when its request id had been committed before: this is that first receipt, and
+    nothing was written now."""
 
     change_set: int
     at: datetime
     who: str
     changes: int
+    repeated: bool = False
+
+
+MAX_REQUEST_ID = 200
+SCENARIO_REQUESTS = "scenario:"  # request ids of scenarios applied (graph.state), not for clients
+
+
+def check_request_id(request_id: str) -> str:
+    """A client's request id for a change set: visible text of at most MAX_REQUEST_ID characters."""
+    problem = rules.text_problem(request_id) if request_id else "must not be empty"
+    if problem is None and len(request_id) > MAX_REQUEST_ID:
+        problem = f"at most {MAX_REQUEST_ID} characters"
+    if problem is None and request_id.startswith(SCENARIO_REQUESTS):
+        problem = f"ids beginning {SCENARIO_REQUESTS!r} are kept for applied scenarios"
+    if problem:
+        raise ChangeRejected(problem, "request_id")
+    return request_id
+
+
+def digest(changes: Sequence[Change]) -> str:
+    """What a change set asks, as a short fingerprint: a request id repeated with other changes is refused."""
+    text = json.dumps([[change.kind, describe(change)] for change in changes], ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def apply_changes(draft: Draft, changes: Sequence[Change]) -> Draft:

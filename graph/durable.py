@@ -38,6 +38,9 @@ from graph.rules import ALWAYS, STATUSES
 
 STATE_FILE = "chainorg.sqlite"
 SCHEMA_VERSION = 1
+# A client's request id for each change set that named one: a repeat returns that change set's receipt.
+REQUESTS = """CREATE TABLE IF NOT EXISTS requests (
+    request_id TEXT PRIMARY KEY, change_set INTEGER NOT NULL REFERENCES change_sets(id), digest TEXT NOT NULL)"""
 
 
 class WriteFailed(ChainorgError):
@@ -124,6 +127,7 @@ def _create_tables(connection: sqlite3.Connection) -> None:
         CREATE INDEX audit_subject ON audit (subject);
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """)
+    connection.execute(REQUESTS)
     connection.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
 
@@ -204,6 +208,16 @@ def create_state(folder: Path, dataset: Dataset) -> Path:
 
 
 @dataclass(frozen=True, slots=True)
+class Commit:
+    """One change set to commit: its draft, its changes, who made it, and its (request id, digest)."""
+
+    draft: Draft
+    changes: Sequence[Change]
+    who: str
+    request: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEntry:
     """One change of a change set: what it asked, and every record before and after it."""
 
@@ -265,6 +279,7 @@ class DurableState:
         self.connection.execute("PRAGMA synchronous=FULL")
         self.connection.execute("PRAGMA busy_timeout=10000")
         self.connection.execute("PRAGMA wal_autocheckpoint=0")  # the State checkpoints between commits
+        self.connection.execute(REQUESTS)  # states made before request ids gain the table
 
     def close(self) -> None:
         self.connection.close()
@@ -326,18 +341,33 @@ class DurableState:
             *(pl.col(c).replace(-1, None).cast(pl.Int64) if c == "employees" else pl.col(c) for c in numbers),
         )  # fmt: skip
 
-    def commit(self, batch: Sequence[tuple[Draft, Sequence[Change], str]]) -> list[Receipt]:
-        """Write each (draft, its changes, who) as one change set, all in one transaction."""
+    def earlier(self, request_id: str) -> tuple[Receipt, str] | None:
+        """The receipt and digest of the change set committed under `request_id`, if one was."""
+        found = self.connection.execute(
+            "SELECT change_sets.id, at, who, changes, digest FROM requests "
+            "JOIN change_sets ON change_sets.id = requests.change_set WHERE request_id = ?",
+            (request_id,),
+        ).fetchone()
+        if found is None:
+            return None
+        change_set, at, who, changes, fingerprint = found
+        return Receipt(change_set, datetime.fromisoformat(at), who, changes, repeated=True), fingerprint
+
+    def commit(self, batch: Sequence[Commit]) -> list[Receipt]:
+        """Write each change set of `batch`, all in one transaction."""
         connection, done = self.connection, []
         connection.execute("BEGIN IMMEDIATE")
         try:
-            for draft, changes, who in batch:
+            for draft, changes, who, request in ((c.draft, c.changes, c.who, c.request) for c in batch):
                 at = datetime.now(UTC)
                 cursor = connection.execute(
                     "INSERT INTO change_sets (at, who, changes) VALUES (?, ?, ?)", (at.isoformat(), who, len(changes))
                 )
                 change_set = cursor.lastrowid
                 assert change_set is not None
+                if request is not None:
+                    request_id, fingerprint = request
+                    connection.execute("INSERT INTO requests VALUES (?, ?, ?)", (request_id, change_set, fingerprint))
                 for write in draft.writes:
                     self._write(write)
                 ends = [*draft.marks[1:], len(draft.writes)]

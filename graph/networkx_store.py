@@ -795,7 +795,7 @@ class NetworkxStore:
         }
         return [audit.by_subject.get(i, []) if i in self._org_index else about.get(i, []) for i in ids]
 
-    async def apply(self, changes: Sequence[Change], who: str) -> Receipt:
+    async def apply(self, changes: Sequence[Change], who: str, request_id: str | None = None) -> Receipt:
         """A store over one Dataset keeps no changes: serve a state for that."""
         raise ReadOnly
 

@@ -21,14 +21,15 @@ import queue
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from graph import scenarios
-from graph.changes import Change, Receipt, apply_changes
-from graph.durable import AuditEntry, DurableState, audit_log, state_file
+from graph.changes import SCENARIO_REQUESTS, Change, ChangeConflict, Receipt, apply_changes, digest
+from graph.deadline import DEADLINE, TimedOut, past
+from graph.durable import AuditEntry, Commit, DurableState, audit_log, state_file
 from graph.errors import StateProblem
 from graph.model import Enterprise, Organization
 from graph.networkx_store import NetworkxStore
@@ -48,7 +49,12 @@ CHECKPOINT_EVERY = 500  # commits between two foldings of the write-ahead log in
 class _Pending:
     changes: Sequence[Change]
     who: str
+    request_id: str | None = None
+    deadline: float | None = None  # graph.deadline: refused, unwritten, if the writer reaches it later
     done: Future[Receipt] = field(default_factory=Future)
+
+    def request(self) -> tuple[str, str] | None:
+        return None if self.request_id is None else (self.request_id, digest(self.changes))
 
 
 class State:
@@ -126,14 +132,17 @@ class State:
         return await offload(scenarios.named, self.durable.path, name)
 
     async def apply_scenario(self, name: str, who: str) -> tuple[Scenario, Receipt]:
-        """Apply a scenario's changes as one change set, all or nothing, once."""
+        """Apply a scenario's changes as one change set, all or nothing, once: its request id is
+        the scenario's, so of concurrent calls the writer commits one and the others see it done."""
         found = await self.scenario(name)
-        if found.applied_change_set is not None:
-            raise ScenarioExists(
-                f"scenario {found.name!r} was applied already, as change set {found.applied_change_set}"
-            )
-        receipt = await self.apply(found.changes, who)
-        return await offload(scenarios.mark_applied, self.durable.path, found.name, receipt.change_set), receipt
+        applied = found.applied_change_set
+        if applied is None:
+            receipt = await self.apply(found.changes, who, SCENARIO_REQUESTS + found.name)
+            marked = await offload(scenarios.mark_applied, self.durable.path, found.name, receipt.change_set)
+            if not receipt.repeated:
+                return marked, receipt
+            applied = receipt.change_set
+        raise ScenarioExists(f"scenario {found.name!r} was applied already, as change set {applied}")
 
     def pinned(self) -> OrgStore:
         """A store for one request: the latest version when it first asks, that one throughout."""
@@ -141,12 +150,23 @@ class State:
 
     # -- writing -----------------------------------------------------------------
 
-    async def apply(self, changes: Sequence[Change], who: str) -> Receipt:
-        """Apply a change set, all or nothing; returns once it is on disk.
-        Raises ChangeRejected (nothing written) when a change breaks a rule."""
-        pending = _Pending(tuple(changes), who)
+    async def apply(self, changes: Sequence[Change], who: str, request_id: str | None = None) -> Receipt:
+        """Apply a change set, all or nothing; returns once it is on disk. Raises ChangeRejected
+        (nothing written) when a change breaks a rule, TimedOut (nothing written) when the
+        writer reaches it past the request's deadline.
+
+        A change set the writer took is answered with what became of it, even when the
+        request's budget runs out meanwhile: an answer never hides a commit. With a
+        `request_id` committed before, it is that first receipt (`repeated`), written once."""
+        pending = _Pending(tuple(changes), who, request_id, DEADLINE.get())
         self._waiting.put(pending)
-        return await asyncio.wrap_future(pending.done)
+        outcome = asyncio.wrap_future(pending.done)
+        try:
+            return await asyncio.shield(outcome)
+        except asyncio.CancelledError:
+            if outcome.cancelled():
+                raise
+            return await outcome  # the writer decides, quickly: it refuses what it reaches too late
 
     def _checkpoint_forever(self) -> None:
         """Fold the write-ahead log into the file on a connection of its own, so no commit waits for it."""
@@ -175,34 +195,79 @@ class State:
                     self._waiting.put(None)  # stop after this group
                     break
                 batch.append(more)
-            self._write(batch)
+            try:
+                self._write(batch)
+            except BaseException as error:  # noqa: BLE001 - a fault here must not leave callers waiting forever
+                for pending in batch:
+                    if not pending.done.done():
+                        pending.done.set_exception(error)
 
     def _write(self, batch: list[_Pending]) -> None:
         accepted: list[tuple[_Pending, Draft]] = []
         top: Draft | None = None
         today = self.today()
+        repeats: list[tuple[_Pending, _Pending]] = []  # (a repeat, the first of its request id in this batch)
+        firsts: dict[str, _Pending] = {}
         for pending in batch:
-            draft = top.layered() if top is not None else self.records.draft(today)
+            if past(pending.deadline):
+                pending.done.set_exception(
+                    TimedOut("the request's time budget ran out before it was written; nothing was")
+                )
+                continue
             try:
+                if self._repeated(pending, firsts, repeats):
+                    continue
+                draft = top.layered() if top is not None else self.records.draft(today)
                 apply_changes(draft, pending.changes)
             except Exception as error:  # noqa: BLE001 - handed to the caller, who raises it
                 pending.done.set_exception(error)
                 continue
             accepted.append((pending, draft))
             top = draft
-        if top is None:
-            return
-        try:
-            committed = self.durable.commit([(draft, p.changes, p.who) for p, draft in accepted])
-        except Exception as error:  # noqa: BLE001 - nothing was committed; every caller learns why
-            for pending, _ in accepted:
-                pending.done.set_exception(error)
-            return
-        with self._records_lock:
-            top.merge()
-            self.version += 1
-        for (pending, _), receipt in zip(accepted, committed, strict=True):
-            pending.done.set_result(receipt)
+            if pending.request_id is not None:
+                firsts[pending.request_id] = pending
+        if top is not None:
+            try:
+                committed = self.durable.commit([Commit(d, p.changes, p.who, p.request()) for p, d in accepted])
+            except Exception as error:  # noqa: BLE001 - nothing was committed; every caller learns why
+                for pending, _ in accepted:
+                    pending.done.set_exception(error)
+            else:
+                with self._records_lock:
+                    top.merge()
+                    self.version += 1
+                for (pending, _), receipt in zip(accepted, committed, strict=True):
+                    pending.done.set_result(receipt)
+        for repeat, first in repeats:
+            if (failed := first.done.exception()) is not None:
+                repeat.done.set_exception(failed)
+            else:
+                repeat.done.set_result(replace(first.done.result(), repeated=True))
+
+    def _repeated(
+        self, pending: _Pending, firsts: dict[str, _Pending], repeats: list[tuple[_Pending, _Pending]]
+    ) -> bool:
+        """Whether `pending` repeats a request id: answered with the first receipt (now, or once
+        its batch commits); ChangeConflict when the id came with other changes."""
+        request = pending.request()
+        if request is None:
+            return False
+        request_id, fingerprint = request
+        if (first := firsts.get(request_id)) is not None:
+            if first.request() != request:
+                raise ChangeConflict(f"request id {request_id!r} came with other changes just now", "request_id")
+            repeats.append((pending, first))
+            return True
+        earlier = self.durable.earlier(request_id)
+        if earlier is None:
+            return False
+        receipt, kept = earlier
+        if kept != fingerprint:
+            raise ChangeConflict(
+                f"request id {request_id!r} was used for other changes (change set {receipt.change_set})", "request_id"
+            )
+        pending.done.set_result(receipt)
+        return True
 
 
 def _lock(folder: Path) -> IO[str]:
@@ -231,9 +296,9 @@ class _Pinned:
         self._state = state
         self._store: NetworkxStore | None = None
 
-    async def apply(self, changes: Sequence[Change], who: str) -> Receipt:
+    async def apply(self, changes: Sequence[Change], who: str, request_id: str | None = None) -> Receipt:
         """Writes go to the state, not to the version this request reads."""
-        return await self._state.apply(changes, who)
+        return await self._state.apply(changes, who, request_id)
 
     def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
         method = getattr(NetworkxStore, name)

@@ -112,10 +112,11 @@ class OrgStore(Protocol):
     ) -> list[ComplianceGroup]:
         """Counts per rule for each group of `by` with enterprises in the scope."""
 
-    async def apply(self, changes: Sequence[Change], who: str) -> Receipt:
+    async def apply(self, changes: Sequence[Change], who: str, request_id: str | None = None) -> Receipt:
         """Apply a change set for `who`: every change in order, all or none, kept before it
         returns. ChangeRejected (nothing written) when a change breaks a rule; ReadOnly from
-        a store that cannot keep changes."""
+        a store that cannot keep changes. A `request_id` committed before is written no
+        second time: the answer is the first receipt, `repeated`."""
 
     async def departments(self, ids: Sequence[str]) -> list[Department | None]: ...
 

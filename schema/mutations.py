@@ -19,7 +19,7 @@ import strawberry
 from strawberry.utils.str_converters import to_camel_case
 
 from graph import changes, model
-from graph.changes import Change, ChangeRejected, describe
+from graph.changes import Change, ChangeRejected, Receipt, check_request_id, describe
 from graph.credit_code import normalised
 from graph.errors import NotFound
 from schema.context import ChainorgInfo
@@ -273,13 +273,25 @@ class ChangeReceipt:
     at: datetime = strawberry.field(description="When it was committed (UTC).")
     who: str = strawberry.field(description="Who made it.")
     changes: int = strawberry.field(description="How many changes it held.")
+    repeated: bool = strawberry.field(
+        description="True when its request id was committed before: this is that first receipt, and nothing was written now."
+    )
+
+    @classmethod
+    def of(cls, receipt: Receipt) -> ChangeReceipt:
+        return cls(
+            change_set=receipt.change_set, at=receipt.at, who=receipt.who, changes=receipt.changes,
+            repeated=receipt.repeated,
+        )  # fmt: skip
 
 
-async def _apply(info: ChainorgInfo, named: list[tuple[str, Change]]) -> ChangeReceipt:
+async def _apply(info: ChainorgInfo, named: list[tuple[str, Change]], request_id: str | None = None) -> ChangeReceipt:
     """Apply the changes as one set through the store; a rejection names the input field at fault."""
     with as_named(named):
-        done = await info.context.store.apply([change for _, change in named], info.context.who)
-    return ChangeReceipt(change_set=done.change_set, at=done.at, who=done.who, changes=done.changes)
+        if request_id is not None:
+            check_request_id(request_id)
+        done = await info.context.store.apply([change for _, change in named], info.context.who, request_id)
+    return ChangeReceipt.of(done)
 
 
 @contextmanager
@@ -289,7 +301,9 @@ def as_named(named: list[tuple[str, Change]]) -> Iterator[None]:
         yield
     except ChangeRejected as rejected:
         index = rejected.index or 0
-        if rejected.field is not None and len(named) > index:
+        if rejected.field == "request_id":  # about the set, not one of its changes
+            rejected.field = "requestId"
+        elif rejected.field is not None and len(named) > index:
             rejected.field = f"{named[index][0]}.{_camel_path(rejected.field)}"
         raise
 
@@ -327,8 +341,15 @@ class Mutation:
         self,
         info: ChainorgInfo,
         changes: Annotated[list[ChangeInput], strawberry.argument(description="The changes, applied in order.")],
+        request_id: Annotated[
+            str | None,
+            strawberry.argument(
+                description="A key the client chooses (a UUID, say) to make a retry safe: a change set "
+                "committed under it is written once, and a repeat is answered with its first receipt."
+            ),
+        ] = None,
     ) -> ChangeReceipt:
-        return await _apply(info, [change.chosen() for change in changes])
+        return await _apply(info, [change.chosen() for change in changes], request_id)
 
     @strawberry.mutation(description="Create an organization of any kind under its parent.")
     async def create_organization(

@@ -435,5 +435,4 @@ class ScenarioMutation:
     )
     async def apply_scenario(self, info: ChainorgInfo, name: Name) -> ScenarioApplied:
         kept, done = await info.context.writable().apply_scenario(name, info.context.who)
-        receipt = ChangeReceipt(change_set=done.change_set, at=done.at, who=done.who, changes=done.changes)
-        return ScenarioApplied(scenario=Scenario.of(kept), receipt=receipt)
+        return ScenarioApplied(scenario=Scenario.of(kept), receipt=ChangeReceipt.of(done))

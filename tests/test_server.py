@@ -256,6 +256,26 @@ def test_a_query_past_its_time_budget_is_a_timeout(demo_store: NetworkxStore) ->
 
 
 @pytest.mark.anyio
+async def test_waiting_for_the_heavy_lane_counts_in_the_budget(demo_store: NetworkxStore) -> None:
+    """Twenty heavy queries need seconds one after another; with a 0.5 s budget the ones
+    still queued when it runs out are refused then, not run late."""
+    fields = "creditCode name building { name } organizations { id name kind } cluster { id name } coverageState"
+    heavy = {"query": f"{{ enterprises(first: 500) {{ nodes {{ {fields} }} }} }}"}
+    with LiveServer(demo_store, Limits(timeout=0.5)) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+
+            async def timed() -> tuple[float, dict]:
+                start = time.perf_counter()
+                answer = (await client.post("/graphql", json=heavy)).json()
+                return time.perf_counter() - start, answer
+
+            answered = await asyncio.gather(*(timed() for _ in range(20)))
+    codes = [answer["errors"][0]["extensions"]["code"] for _, answer in answered if answer.get("errors")]
+    assert codes and set(codes) == {"TIMEOUT"}, codes
+    assert max(seconds for seconds, _ in answered) < 1.5, sorted(seconds for seconds, _ in answered)
+
+
+@pytest.mark.anyio
 async def test_a_cheap_request_is_answered_while_the_heaviest_allowed_ones_run(demo_server: LiveServer) -> None:
     fields = "creditCode name category employees status building { name } organizations { id name kind } " \
              "cluster { id name } instructors { id name } coverageState"  # fmt: skip

@@ -1,0 +1,106 @@
+"""Retries are safe: a request id writes its change set once, a write the writer took is
+answered with what became of it, and a scenario is applied once however many ask at once."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from graph.changes import ChangeConflict, ChangeRejected, SetOrganizationDetails, check_request_id
+from graph.dataset import Dataset
+from graph.deadline import DEADLINE, TimedOut
+from graph.durable import audit_log, create_state
+from graph.scenarios import ScenarioExists
+from graph.state import State
+
+TODAY = date(2024, 1, 1)
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def folder(tmp_path: Path, hand_dataset: Dataset) -> Path:
+    create_state(tmp_path / "state", hand_dataset)
+    return tmp_path / "state"
+
+
+@pytest.fixture
+def state(folder: Path) -> Iterator[State]:
+    served = State(folder, today=lambda: TODAY)
+    yield served
+    served.close()
+
+
+def change_sets(folder: Path) -> list[int]:
+    return sorted({entry.change_set for entry in audit_log(folder, None, None, 0, 10_000).items})
+
+
+async def test_a_request_id_writes_once_even_after_a_restart(folder: Path, state: State) -> None:
+    changes = [SetOrganizationDetails("B1", stars=4)]
+    first = await state.apply(changes, "editor", "retry-1")
+    again = await state.apply(changes, "editor", "retry-1")
+    assert (first.repeated, again.repeated, again.change_set, again.at) == (False, True, first.change_set, first.at)
+    state.close()
+    reopened = State(folder, today=lambda: TODAY)
+    try:
+        assert (await reopened.apply(changes, "editor", "retry-1")).change_set == first.change_set
+        with pytest.raises(ChangeConflict, match="used for other changes"):
+            await reopened.apply([SetOrganizationDetails("B1", stars=2)], "editor", "retry-1")
+        assert reopened.organization("B1").stars == 4  # type: ignore[union-attr]
+    finally:
+        reopened.close()
+    assert change_sets(folder) == [first.change_set]
+
+
+async def test_concurrent_repeats_of_one_request_id_write_once(folder: Path, state: State) -> None:
+    changes = [SetOrganizationDetails("B1", stars=5)]
+    receipts = await asyncio.gather(*(state.apply(changes, "editor", "burst") for _ in range(8)))
+    assert len({r.change_set for r in receipts}) == 1
+    assert sorted(r.repeated for r in receipts) == [False] + [True] * 7
+    assert len(change_sets(folder)) == 1
+
+
+async def test_a_write_the_writer_took_is_answered_with_its_receipt(folder: Path, state: State) -> None:
+    """The budget runs out while the change set is being committed: the answer is the receipt,
+    never a TIMEOUT hiding a commit."""
+    held = state._records_lock
+    held.acquire()  # the writer commits, then waits here to merge
+    threading.Timer(0.5, held.release).start()
+    started = time.monotonic()
+    async with asyncio.timeout(0.1):
+        receipt = await state.apply([SetOrganizationDetails("B1", stars=1)], "editor")
+    assert time.monotonic() - started >= 0.4
+    assert change_sets(folder) == [receipt.change_set]
+
+
+async def test_a_change_set_reached_past_its_deadline_is_refused_unwritten(folder: Path, state: State) -> None:
+    token = DEADLINE.set(time.monotonic() - 1)
+    try:
+        with pytest.raises(TimedOut):
+            await state.apply([SetOrganizationDetails("B1", stars=1)], "editor", "late")
+    finally:
+        DEADLINE.reset(token)
+    assert change_sets(folder) == []
+    assert (await state.apply([SetOrganizationDetails("B1", stars=1)], "editor", "late")).repeated is False
+
+
+async def test_a_scenario_applied_by_eight_at_once_is_applied_once(folder: Path, state: State) -> None:
+    await state.save_scenario("plan", [SetOrganizationDetails("B1", stars=3)], "planner", replace=False)
+    outcomes = await asyncio.gather(*(state.apply_scenario("plan", "editor") for _ in range(8)), return_exceptions=True)
+    applied = [o for o in outcomes if not isinstance(o, BaseException)]
+    assert len(applied) == 1
+    assert all(isinstance(o, ScenarioExists) for o in outcomes if o not in applied)
+    assert change_sets(folder) == [applied[0][1].change_set]
+    assert (await state.scenario("plan")).applied_change_set == applied[0][1].change_set
+
+
+@pytest.mark.parametrize("request_id", ["", "\u200b", "a\x00b", "x" * 201, "scenario:plan"])
+def test_a_request_id_is_visible_text_of_its_own(request_id: str) -> None:
+    with pytest.raises(ChangeRejected) as refused:
+        check_request_id(request_id)
+    assert refused.value.field == "request_id"
