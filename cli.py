@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from importlib.metadata import version
@@ -24,7 +24,7 @@ from graph.query import Scope
 from graph.store import OrgStore
 from loaders.errors import LedgerInvalid, LedgerIssue
 from loaders.reports import FINDING_HEADERS, Cell, bulletin_table, finding_rows, write_csv, write_xlsx
-from schema.limits import DEFAULT_LIMITS
+from schema.limits import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:
     from graph.state import State
@@ -292,16 +292,46 @@ def _chart_format(text: str) -> object:
 
 
 def port_problem(host: str, port: int) -> str | None:
-    """Why the server could not listen on host:port, before anything claims to serve there."""
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+    """Why the server could not listen on host:port, before anything claims to serve there.
+
+    The probe binds as uvicorn does (SO_REUSEADDR), so the sockets a stopped server left in
+    TIME_WAIT do not count as another program: a supervisor brings it back at once."""
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as error:
+        return f"cannot listen on {host}: no such address here ({error}); give --host an address of this machine"
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            probe.bind((host, port))
+            probe.bind(address)
         except OSError as error:
             return (
                 f"cannot listen on {host}:{port} ({error.strerror}): another program may be using it; "
                 f"choose another port with --port (or make run PORT=...)"
             )
     return None
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65_535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: a whole number from 1 to 65535")
+    return int(text)
+
+
+def _limit(name: str) -> Callable[[str], int | float]:
+    """An argparse type for the limit `name`: checked as the config's [limits] are (Limits.checked)."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = float(text) if name == "timeout" else int(text)
+        except ValueError:
+            value = text  # type: ignore[assignment]  # Limits.checked words the refusal
+        try:
+            return Limits.checked(name, value)
+        except ConfigInvalid as invalid:
+            raise argparse.ArgumentTypeError(str(invalid)) from None
+
+    return parse
 
 
 def parser() -> argparse.ArgumentParser:
@@ -312,7 +342,7 @@ def parser() -> argparse.ArgumentParser:
     run = commands.add_parser("serve", help=serve.__doc__, description=serve.__doc__, formatter_class=Defaults)
     _source_options(run)
     run.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    run.add_argument("--port", type=int, default=8000, help="port to listen on")
+    run.add_argument("--port", type=_port, default=8000, help="port to listen on")
     for flag, what in (
         ("--max-depth", "deepest nesting a query may have"),
         ("--max-aliases", "most aliases in a query"),
@@ -320,7 +350,8 @@ def parser() -> argparse.ArgumentParser:
         ("--timeout", "seconds one request may run"),
     ):
         default = getattr(DEFAULT_LIMITS, flag[2:].replace("-", "_"))
-        run.add_argument(flag, type=type(default), help=f"{what} (default: the config's [limits], else {default:g})")
+        run.add_argument(flag, type=_limit(flag[2:].replace("-", "_")),
+                         help=f"{what} (default: the config's [limits], else {default:g})")  # fmt: skip
     run.add_argument("--no-access-log", dest="access_log", action="store_false", help="do not log each request")
     run.set_defaults(handler=serve)
 

@@ -15,6 +15,7 @@ does not depend on variables and a document is validated (and cached) once.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date
@@ -54,6 +55,9 @@ UNKNOWN = None  # an argument given by a variable
 Arguments = Mapping[str, Any]
 
 
+MAX_TIMEOUT = 3_600.0  # seconds: a request that may run longer is no request a person waits for
+
+
 @dataclass(frozen=True)
 class Limits:
     """The most a query may ask for; `timeout` is the seconds one request may run, and an
@@ -77,12 +81,24 @@ class Limits:
         unknown = sorted(set(table) - set(names))
         if unknown:
             raise ConfigInvalid(f"{where}.{unknown[0]}: no such limit; the limits are {', '.join(names)}")
-        for name, value in table.items():
-            number = (int, float) if name == "timeout" else int
-            if isinstance(value, bool) or not isinstance(value, number) or value <= 0:
-                kind = "number of seconds" if name == "timeout" else "whole number"
-                raise ConfigInvalid(f"{where}.{name}: must be a positive {kind}, got {value!r}")
-        return replace(cls(), **table)
+        try:
+            checked: dict[str, Any] = {name: cls.checked(name, value) for name, value in table.items()}
+            return replace(cls(), **checked)
+        except ConfigInvalid as invalid:
+            raise ConfigInvalid(f"{where}.{invalid}") from None
+
+    @staticmethod
+    def checked(name: str, value: object) -> int | float:
+        """`value` for the limit `name`: a positive whole number, or for `timeout` a finite number
+        of seconds up to MAX_TIMEOUT. ConfigInvalid (naming the limit) otherwise."""
+        seconds = name == "timeout"
+        number = (int, float) if seconds else int
+        kind = f"number of seconds up to {MAX_TIMEOUT:g}" if seconds else "whole number"
+        if isinstance(value, bool) or not isinstance(value, number) or not math.isfinite(value) or value <= 0:
+            raise ConfigInvalid(f"{name}: must be a positive {kind}, got {value!r}")
+        if seconds and value > MAX_TIMEOUT:
+            raise ConfigInvalid(f"{name}: must be a positive {kind}, got {value!r}")
+        return value
 
 
 DEFAULT_LIMITS = Limits()

@@ -180,6 +180,43 @@ def test_serve_on_a_busy_port_says_so_before_claiming_to_serve(hand_ledger: Path
     assert "cannot listen" in result.stderr and "--port" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (("--timeout", "nan"), "timeout: must be a positive number of seconds"),
+        (("--timeout", "-1"), "timeout: must be a positive number of seconds"),
+        (("--max-cost", "-5"), "max_cost: must be a positive whole number"),
+        (("--max-depth", "2.5"), "max_depth: must be a positive whole number"),
+        (("--port", "70000"), "not a port"),
+        (("--host", "no-such-host.invalid"), "no such address"),
+    ],
+)  # fmt: skip
+def test_serve_refuses_bad_flags_with_a_reason(hand_ledger: Path, flags: tuple[str, ...], message: str) -> None:
+    arguments = ("--port", str(free_port()), *flags) if "--port" not in flags else flags
+    result = run("serve", "--data", str(hand_ledger), *arguments)
+    assert result.returncode in (1, 2) and "serving" not in result.stdout
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_killed_server_is_back_on_its_port_at_once(hand_ledger: Path) -> None:
+    """Connections the killed server had leave sockets in TIME_WAIT; they are no other program."""
+    port = str(free_port())
+    for attempt in range(2):
+        server = subprocess.Popen([CHAINORG, "serve", "--data", str(hand_ledger), "--port", port, "--no-access-log"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        try:
+            wait_for(f"http://127.0.0.1:{port}")
+            for _ in range(20):  # traffic, closed by the server's side when it dies
+                httpx.get(f"http://127.0.0.1:{port}/healthz", headers={"Connection": "close"})
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+                client.get("/healthz")
+                server.send_signal(signal.SIGKILL)
+                server.wait(timeout=10)
+        finally:
+            server.kill()
+        assert attempt == 1 or server.returncode == -signal.SIGKILL, server.stderr.read() if server.stderr else ""
+
+
 def test_chart_writes_the_format_its_file_names(hand_ledger: Path, tmp_path: Path) -> None:
     out = tmp_path / "park.svg"
     result = run("chart", "P", "--data", str(hand_ledger), "--out", str(out), "--as-of", "2021-07-31", path="/usr/bin")

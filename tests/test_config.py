@@ -35,6 +35,9 @@ def test_an_empty_file_is_the_defaults(tmp_path: Path) -> None:
         ("[limits]\nmax_cost = 0\n", "limits.max_cost: must be a positive whole number, got 0"),
         ('[limits]\ntimeout = "30"\n', "limits.timeout: must be a positive number of seconds"),
         ("[limits]\nmax_costs = 1\n", "limits.max_costs: no such limit"),
+        ("[limits]\ntimeout = nan\n", "limits.timeout: must be a positive number of seconds"),
+        ("[limits]\ntimeout = inf\n", "limits.timeout: must be a positive number of seconds"),
+        ("[limits]\ntimeout = 100000\n", "up to 3600"),
         ("[limits\n", "not valid TOML"),
     ],
 )
