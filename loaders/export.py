@@ -15,12 +15,14 @@ from openpyxl import Workbook
 from graph.changes import describe
 from graph.dataset import Dataset
 from graph.durable import enterprise_columns
+from loaders.cells import neutralised_column
 
 WORKBOOK = "ledger.xlsx"
 
 
 def ledger_tables(dataset: Dataset) -> dict[str, pl.DataFrame]:
-    """The ledger's tables, by name, as text columns (empty where there is no value)."""
+    """The ledger's tables, by name, as text columns (empty where there is no value), each
+    cell neutralised against formula injection (the loader restores it)."""
     enterprises = pl.from_arrow(enterprise_columns(dataset.enterprises))
     assert isinstance(enterprises, pl.DataFrame)
     names = {i.id: i.name for i in dataset.instructors}
@@ -37,7 +39,11 @@ def ledger_tables(dataset: Dataset) -> dict[str, pl.DataFrame]:
         "instructors": _frame(instructors),
         "departments": _frame([describe(d) for d in dataset.departments]),
     }
-    return {name: frame.select(pl.all().cast(pl.String)) for name, frame in tables.items() if frame.width}
+    return {
+        name: frame.select(neutralised_column(pl.all().cast(pl.String)))
+        for name, frame in tables.items()
+        if frame.width
+    }
 
 
 def _frame(rows: list[dict[str, object]]) -> pl.DataFrame:

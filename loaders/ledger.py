@@ -37,6 +37,7 @@ from graph.model import (
     Status,
 )
 from loaders import columns as parse
+from loaders.cells import restored_column
 from loaders.errors import LedgerInvalid, LedgerIssue
 from loaders.tables import RawTable, read_tables
 from loaders.vocabulary import COLUMN_NAMES, normalise
@@ -254,14 +255,14 @@ def _absent(column: Column, rows: int) -> pl.Series:
 
 
 def _clean_cells(cells: pl.DataFrame, position: Mapping[str, int]) -> pl.DataFrame:
-    """Per column: its cells stripped, empty as null (named as the column); why a cell is
+    """Per column: its cells stripped and restored from an export's neutralising (loaders.cells), empty as null (named as the column); why a cell is
     unfit for any parser (`_HYGIENE`: oversize, control characters); and the cells a
     parser should see (`_CLEAN`: the fit ones)."""
     names = list(position)
     too_big = f"a cell over {MAX_CELL_BYTES // 1024} KB"
     return (
         cells.lazy()
-        .select(pl.col(str(position[name])).str.strip_chars().alias(name) for name in names)
+        .select(restored_column(pl.col(str(position[name])).str.strip_chars()).alias(name) for name in names)
         .with_columns(pl.when(~pl.col(name).str.contains(rules.INVISIBLE)).then(pl.col(name)).alias(name) for name in names)
         .with_columns(
             pl.when(pl.col(name).str.len_bytes() > MAX_CELL_BYTES).then(pl.lit(too_big))

@@ -17,6 +17,7 @@ from openpyxl.utils import get_column_letter
 from graph.bulletin import Bulletin
 from graph.compliance import RULES, Finding, RuleCode
 from graph.text import display_width
+from loaders.cells import neutralised
 
 Cell = str | int | float
 SEVERITY_NAMES = {"ERROR": "违规", "WARNING": "提醒", "INFO": "提示"}
@@ -56,12 +57,17 @@ def bulletin_table(bulletin: Bulletin) -> tuple[list[str], list[list[Cell]]]:
     return headers, rows
 
 
+def safe(rows: Sequence[Sequence[Cell]]) -> list[list[Cell]]:
+    """Every text cell neutralised: no name becomes a formula (loaders.cells)."""
+    return [[neutralised(cell) if isinstance(cell, str) else cell for cell in row] for row in rows]
+
+
 def write_csv(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> None:
     """UTF-8 with a BOM, which Excel opens as such."""
     with path.open("w", encoding="utf-8-sig", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(headers)
-        writer.writerows(rows)
+        writer.writerows(safe(rows))
 
 
 def write_xlsx(path: Path, title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> None:
@@ -70,8 +76,9 @@ def write_xlsx(path: Path, title: str, headers: Sequence[str], rows: Sequence[Se
     assert sheet is not None
     sheet.title = title
     sheet.append(list(headers))
+    rows = safe(rows)
     for row in rows:
-        sheet.append(list(row))
+        sheet.append(row)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from loaders.cells import neutralised
 from loaders.tables import columns_of
 
 
@@ -18,6 +19,6 @@ def write_csv_ledger(tables: dict[str, list[dict[str, str]]], folder: Path) -> l
         with path.open("w", encoding="utf-8-sig", newline="") as file:
             writer = csv.DictWriter(file, fieldnames=header, restval="")
             writer.writeheader()
-            writer.writerows(records)
+            writer.writerows({k: neutralised(v) if isinstance(v, str) else v for k, v in r.items()} for r in records)
         written.append(path)
     return written
