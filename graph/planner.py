@@ -19,11 +19,12 @@ at a time and proves how far it may be from the optimum with a counting bound.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from itertools import combinations_with_replacement
+from itertools import combinations_with_replacement, product
 from math import comb, prod
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from graph.changes import Change, CoverEnterprises, CreateOrganization
+from graph.deadline import TimedOut, remaining
 from graph.errors import ChainorgError, InvalidArgument
 from graph.model import FormationMode, Organization, OrgKind
 from graph.query import Coverage, Scope
@@ -115,10 +117,16 @@ class Plan:
         return (self.bound - self.covered) / self.bound if self.bound else 0.0
 
 
-def plan(classes: Sequence[Sequence[int]], limits: Limits, method: PlanMethod = PlanMethod.AUTO) -> Plan:
+def plan(
+    classes: Sequence[Sequence[int]],
+    limits: Limits,
+    method: PlanMethod = PlanMethod.AUTO,
+    seconds: float = OPTIMAL_SECONDS,
+) -> Plan:
     """Joint branches over proximity classes, given as the formal members of each item.
 
-    Items are numbered across the classes in order, and a branch lists its items.
+    Items are numbered across the classes in order, and a branch lists its items. An exact
+    solve stops after `seconds` (the request's time left): one not proven by then is an error.
 
     >>> found = plan([[2, 2, 2, 0, 0, 0]], Limits(), PlanMethod.GREEDY)
     >>> found.branches, found.covered, found.bound
@@ -134,7 +142,7 @@ def plan(classes: Sequence[Sequence[int]], limits: Limits, method: PlanMethod = 
                 "ask for GREEDY (its gap is proven) or AUTO, or plan one park or cluster at a time"
             )
         if size <= (MAX_OPTIMAL_VARIABLES if method is PlanMethod.OPTIMAL else AUTO_OPTIMAL_VARIABLES):
-            branches = _optimal(classes, limits)
+            branches = _optimal(classes, limits, seconds)
             found = [tuple(starts[c] + i for i in b) for c, per in enumerate(branches) for b in per]
             covered = sum(map(len, found))
             return Plan(found, covered, PlanMethod.OPTIMAL, covered)
@@ -211,34 +219,54 @@ def _merged(branches: list[list[int]], max_units: int) -> list[list[int]]:
 
 
 def _patterns(counts: Counter[int], limits: Limits) -> list[tuple[int, ...]]:
-    """Every branch a class allows, as a multiset of member counts."""
+    """Every branch a class allows, as a multiset of member counts. Listed the cheaper of two
+    ways, so the work is `_listing_cost`, never more: as multisets of at most `max_units`
+    member counts, or as how many of each member count the class's items allow."""
     kinds = sorted(counts)
-    return [
-        pattern
-        for size in range(1, limits.max_units + 1)
-        for pattern in combinations_with_replacement(kinds, size)
-        if sum(pattern) >= limits.min_formal and all(pattern.count(k) <= counts[k] for k in set(pattern))
-    ]
+    most = [min(counts[k], limits.max_units) for k in kinds]
+    if comb(limits.max_units + len(kinds), len(kinds)) <= prod(m + 1 for m in most):
+        listed: Iterable[tuple[int, ...]] = (
+            pattern
+            for size in range(1, limits.max_units + 1)
+            for pattern in combinations_with_replacement(kinds, size)
+            if all(pattern.count(k) <= counts[k] for k in set(pattern))
+        )
+    else:
+        listed = (
+            tuple(k for k, n in zip(kinds, taken, strict=True) for _ in range(n))
+            for taken in product(*(range(m + 1) for m in most))
+            if 1 <= sum(taken) <= limits.max_units
+        )
+    return sorted((p for p in listed if sum(p) >= limits.min_formal), key=lambda p: (len(p), p))
+
+
+def _listing_cost(counts: Counter[int], limits: Limits) -> int:
+    """How many candidates `_patterns` looks at for a class: known before any is listed."""
+    kinds = sorted(counts)
+    most = [min(counts[k], limits.max_units) for k in kinds]
+    return min(comb(limits.max_units + len(kinds), len(kinds)), prod(m + 1 for m in most)) - 1
 
 
 def _variables(classes: Sequence[Sequence[int]], limits: Limits) -> int:
     """How many integer variables the exact programme has: patterns over the distinct classes.
 
-    Counted only where a bound says they are few enough to list: multisets of at most
-    `max_units` over the member counts, and no more than the class's items allow."""
+    Counted by listing them only where the listing's cost, known beforehand, is small
+    enough: above it, that cost stands for the size (the programme is refused or left to
+    GREEDY without anything being listed)."""
     signatures = {tuple(sorted(Counter(formal).items())) for formal in classes}
-    bounds = [min(comb(limits.max_units + len(s), len(s)), prod(n + 1 for _, n in s)) - 1 for s in signatures]
+    bounds = [_listing_cost(Counter(dict(s)), limits) for s in signatures]
     if sum(bounds) > MAX_OPTIMAL_VARIABLES:
         return sum(bounds)
     return sum(len(_patterns(Counter(dict(signature)), limits)) for signature in signatures)
 
 
-def _optimal(classes: Sequence[Sequence[int]], limits: Limits) -> list[list[list[int]]]:
+def _optimal(classes: Sequence[Sequence[int]], limits: Limits, seconds: float) -> list[list[list[int]]]:
     """The optimum per class. Classes with the same member counts share one solution, and
     each is an integer programme of how many branches of each pattern to form within the
     class's items of each member count (the classes are independent, so one programme each)."""
+    ends = time.monotonic() + seconds
     solution = {
-        signature: _best_patterns(dict(signature), limits)
+        signature: _best_patterns(dict(signature), limits, ends - time.monotonic())
         for signature in {tuple(sorted(Counter(formal).items())) for formal in classes}
     }
     found = []
@@ -254,11 +282,13 @@ def _optimal(classes: Sequence[Sequence[int]], limits: Limits) -> list[list[list
     return found
 
 
-def _best_patterns(counts: dict[int, int], limits: Limits) -> list[tuple[tuple[int, ...], int]]:
-    """How many branches of each pattern the best plan of one class forms."""
+def _best_patterns(counts: dict[int, int], limits: Limits, seconds: float) -> list[tuple[tuple[int, ...], int]]:
+    """How many branches of each pattern the best plan of one class forms, proven within `seconds`."""
     patterns = _patterns(Counter(counts), limits)
     if not patterns:
         return []
+    if seconds <= 0:
+        raise TimedOut("the request's time budget ran out before the exact planner had its proof")
     kinds = sorted(counts)
     weight = 1 + sum(counts.values())  # one more enterprise covered outweighs any number of branches saved
     cost = np.array([-(len(p) * weight - 1) for p in patterns], dtype=np.float64)
@@ -268,8 +298,10 @@ def _best_patterns(counts: dict[int, int], limits: Limits) -> list[tuple[tuple[i
         integrality=np.ones(len(patterns), dtype=np.int64),
         bounds=Bounds(0, np.inf),
         constraints=LinearConstraint(matrix, -np.inf, np.array([counts[k] for k in kinds], dtype=np.float64)),
-        options={"time_limit": OPTIMAL_SECONDS, "mip_rel_gap": 0.0},
+        options={"time_limit": seconds, "mip_rel_gap": 0.0},
     )
+    if result.status == 1 and seconds < OPTIMAL_SECONDS:  # the request's time ran out, not the solver's
+        raise TimedOut("the request's time budget ran out before the exact planner had its proof")
     if result.status != 0 or result.x is None:
         raise PlanTooLarge(f"the exact planner found no proven optimum ({result.message}); ask for GREEDY or AUTO")
     chosen = np.rint(result.x).astype(np.int64).tolist()
@@ -320,7 +352,8 @@ async def plan_joint_branches(
     `max_formal` formal members (the rule for one's own organization); nothing is written."""
     found = await store.candidates(scope, proximity, max_formal)
     formal, indexes = found.classes()
-    made = await offload(plan, formal, limits, method)
+    left = remaining()
+    made = await offload(plan, formal, limits, method, OPTIMAL_SECONDS if left is None else min(left, OPTIMAL_SECONDS))
     flat = [i for group in indexes for i in group]
     members = [[flat[i] for i in branch] for branch in made.branches]
     ids = await free_ids(store, len(members))

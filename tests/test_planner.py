@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Iterator, Sequence
 
 import pytest
 
+from graph import planner
+from graph.deadline import TimedOut
 from graph.errors import InvalidArgument
 from graph.planner import Limits, Plan, PlanMethod, PlanTooLarge, coverage_bound, greedy, plan
 
@@ -97,6 +100,31 @@ def test_optimal_refuses_a_programme_too_large() -> None:
     with pytest.raises(PlanTooLarge, match="GREEDY"):
         plan(classes, Limits(max_units=50, min_formal=30), PlanMethod.OPTIMAL)
     assert plan(classes, Limits(max_units=50, min_formal=30), PlanMethod.AUTO).method == "GREEDY"
+
+
+@pytest.mark.parametrize("method", [PlanMethod.AUTO, PlanMethod.OPTIMAL])
+def test_few_enterprises_of_many_member_counts_list_few_patterns(
+    method: PlanMethod, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight enterprises, each of its own member count, and wide branches: 2^8 ways to choose
+    among them, not the ~10^9 multisets of up to 50 member counts."""
+    listed: list[int] = []
+    patterns = planner._patterns
+
+    def counted(counts: Counter[int], limits: Limits) -> list[tuple[int, ...]]:
+        found = patterns(counts, limits)
+        listed.append(planner._listing_cost(counts, limits))
+        return found
+
+    monkeypatch.setattr(planner, "_patterns", counted)
+    found = plan([list(range(8))], Limits(max_units=50, min_formal=10), method)
+    assert (found.method, found.covered, found.branches) == ("OPTIMAL", 8, [tuple(range(8))])
+    assert max(listed) == 2**8 - 1
+
+
+def test_an_exact_solve_past_the_request_deadline_is_a_timeout() -> None:
+    with pytest.raises(TimedOut):
+        plan([[0, 1, 2, 2, 1, 0]], Limits(), PlanMethod.OPTIMAL, seconds=0.0)
 
 
 @pytest.mark.parametrize(("units", "formal"), [(0, 3), (51, 3), (5, 0)])
