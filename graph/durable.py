@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import types
 import typing
@@ -407,10 +408,11 @@ def audit_log(folder: Path, since: datetime | None, subject: str | None, offset:
     where, arguments = [], []
     if since is not None:
         where.append("change_sets.at >= ?")
-        arguments.append(since.astimezone(UTC).isoformat())
-    if subject is not None:
-        where.append("(audit.subject = ? OR audit.change LIKE ?)")
-        arguments += [subject, f'%"{subject}"%']
+        arguments.append(_utc_text(since))
+    if subject is not None:  # as a JSON string inside the change, its LIKE wildcards taken literally
+        quoted = json.dumps(subject, ensure_ascii=False)
+        where.append("(audit.subject = ? OR audit.change LIKE ? ESCAPE '\\')")
+        arguments += [subject, "%" + re.sub(r"([\\%_])", r"\\\1", quoted) + "%"]
     condition = f"WHERE {' AND '.join(where)}" if where else ""
     joined = f"FROM audit JOIN change_sets ON change_sets.id = audit.change_set {condition}"
     reader = sqlite3.connect(state_file(folder))  # a reader of its own: WAL lets it read while a commit runs
@@ -428,6 +430,14 @@ def audit_log(folder: Path, since: datetime | None, subject: str | None, offset:
         for c, at, who, p, kind, subj, change, b, a in rows
     ]
     return Page(entries, total, offset)
+
+
+def _utc_text(moment: datetime) -> str:
+    """`moment` as the audit trail's UTC text; a moment before year 1 in UTC is the earliest there is."""
+    try:
+        return moment.astimezone(UTC).isoformat()
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC).isoformat()
 
 
 def _json(records: list[tuple[str, Record | None]]) -> str:

@@ -364,7 +364,7 @@ class NetworkxStore:
         rows = np.flatnonzero(self._key_enterprises(scope, day) & ~self._paired_rows(day)[0])
         return Page(self.table.records(rows[offset : offset + limit]), len(rows), offset)
 
-    def _pair_departments(self, scope: Scope) -> Matching:
+    def _pair_departments(self, scope: Scope, every_department: bool) -> Matching:
         day = day_number(self.today())
         rows = np.flatnonzero(self._key_enterprises(scope, day))
         _, by_mentor = self._paired_rows(day)
@@ -373,7 +373,7 @@ class NetworkxStore:
         paired = {(d.id, e.credit_code) for d in departments for e, row in zip(enterprises, rows.tolist(), strict=True)
                   if row in by_mentor.get(d.id, ())}  # fmt: skip
         loads = [len(by_mentor.get(d.id, ())) for d in departments]
-        return Matching(pair_departments(departments, enterprises, paired, loads), len(rows))
+        return Matching(pair_departments(departments, enterprises, paired, loads, every_department), len(rows))
 
     def _pairings(self, scope: Scope, kinds: frozenset[LinkKind]) -> list[Link]:
         on = self.today()
@@ -815,8 +815,8 @@ class NetworkxStore:
     async def unpaired_key_enterprises(self, scope: Scope, offset: int, limit: int) -> Page[Enterprise]:
         return await offload(self._unpaired_key, scope, offset, limit)
 
-    async def pair_departments(self, scope: Scope) -> Matching:
-        return await offload(self._pair_departments, scope)
+    async def pair_departments(self, scope: Scope, every_department: bool = False) -> Matching:
+        return await offload(self._pair_departments, scope, every_department)
 
     async def simulate(
         self, changes: Sequence[Change], scope: Scope, as_of: date | None, rules: RuleConfig

@@ -239,11 +239,25 @@ def pair_departments(
     enterprises: Sequence[Enterprise],
     paired: set[tuple[str, str]],
     loads: Sequence[int],
+    every_department: bool = False,
 ) -> list[DepartmentPair]:
-    """The one-to-one pairing of departments with key enterprises of greatest total weight
-    (a maximum-weight matching, `scipy.optimize.linear_sum_assignment`); `paired` holds
-    (department id, credit code) pairs in effect, `loads` each department's pairings now.
-    Pairs come in department order."""
+    """The one-to-one pairing of departments with key enterprises of greatest total weight;
+    `paired` holds (department id, credit code) pairs in effect, `loads` each department's
+    pairings now. Pairs come in department order.
+
+    A maximum-weight matching takes no pair whose weight is not positive: it would lower
+    the total (or leave it as it is). With `every_department`, each department gets an
+    enterprise while there are enough, the best total among such pairings, negative
+    weights included (`scipy.optimize.linear_sum_assignment` over the weights as they are).
+
+    >>> from graph.model import Category
+    >>> busy = [Department("D1", "甲局", Category.FINANCE), Department("D2", "乙局", None)]
+    >>> firms = [Enterprise("X", "甲", "麓谷", category=Category.FINANCE)]
+    >>> [p.department.id for p in pair_departments(busy, firms, set(), [0, 9])]
+    ['D1']
+    >>> [(p.department.id, p.weight) for p in pair_departments(busy, firms * 2, set(), [0, 9], every_department=True)]
+    [('D1', 4.0), ('D2', -1.25)]
+    """
     if not departments or not enterprises:
         return []
     reasons = [
@@ -251,8 +265,10 @@ def pair_departments(
         for d, load in zip(departments, loads, strict=True)
     ]
     weights = np.array([[_score(r) for r in row] for row in reasons])
-    rows, columns = linear_sum_assignment(weights, maximize=True)
+    # below zero, a pair is worth no pair: the assignment then costs nothing to leave out
+    rows, columns = linear_sum_assignment(weights if every_department else np.maximum(weights, 0), maximize=True)
     return [
         DepartmentPair(departments[r], enterprises[c], float(weights[r, c]), reasons[r][c])
         for r, c in zip(rows.tolist(), columns.tolist(), strict=True)
+        if every_department or weights[r, c] > 0
     ]

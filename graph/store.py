@@ -138,7 +138,7 @@ class OrgStore(Protocol):
         """Key enterprises (重点企业) counted in the scope that no PAIRING link in effect reaches,
         directly or through an organization covering them."""
 
-    async def pair_departments(self, scope: Scope) -> Matching:
+    async def pair_departments(self, scope: Scope, every_department: bool = False) -> Matching:
         """The one-to-one pairing of departments with the scope's key enterprises (graph.pairing)."""
 
     async def simulate(

@@ -372,8 +372,19 @@ class PlannerQuery:
         "the enterprise's category, a pairing in effect, the department's load.",
         metadata=cost(own=50),
     )
-    async def pair_departments(self, info: ChainorgInfo, scope: Scope = None) -> DepartmentMatching:
-        matching = await info.context.store.pair_departments(scope_of(scope))
+    async def pair_departments(
+        self,
+        info: ChainorgInfo,
+        scope: Scope = None,
+        every_department: Annotated[
+            bool,
+            strawberry.argument(
+                description="Give every department an enterprise while there are enough, even where a pair's "
+                "weight is negative; by default a pair that would lower the total is left out."
+            ),
+        ] = False,
+    ) -> DepartmentMatching:
+        matching = await info.context.store.pair_departments(scope_of(scope), every_department)
         return DepartmentMatching(
             pairs=[
                 DepartmentPairing(

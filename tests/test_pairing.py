@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from itertools import permutations
+from itertools import product
 
 import pytest
 
@@ -24,35 +24,49 @@ from graph.planner import Limits
 CATEGORIES = list(Category)
 
 
-def brute_force(departments: list[Department], enterprises: list[Enterprise], paired: set, loads: list[int]) -> float:
-    """The best total weight over every one-to-one assignment."""
+def brute_force(
+    departments: list[Department], enterprises: list[Enterprise], paired: set, loads: list[int], every: bool
+) -> float:
+    """The best total weight over every one-to-one pairing: each of the fewer side paired with
+    a distinct one of the other, or (unless `every`) with none."""
 
     def weight(d: Department, e: Enterprise, load: int) -> float:
         return sum(r.points for r in pair_weight(d, e, (d.id, e.credit_code) in paired, load))
 
     few, many = (departments, enterprises) if len(departments) <= len(enterprises) else (enterprises, departments)
     best = float("-inf")
-    for chosen in permutations(range(len(many)), len(few)):
+    for chosen in product([*range(len(many)), *([] if every else [None])], repeat=len(few)):
+        taken = [j for j in chosen if j is not None]
+        if len(set(taken)) < len(taken):
+            continue
         total = 0.0
         for i, j in enumerate(chosen):
-            d, e, n = (few[i], many[j], i) if few is departments else (many[j], few[i], j)
-            total += weight(d, e, loads[n])
+            if j is not None:
+                d, e, n = (few[i], many[j], i) if few is departments else (many[j], few[i], j)
+                total += weight(d, e, loads[n])
         best = max(best, total)
     return best
 
 
+@pytest.mark.parametrize("every", [False, True], ids=["best", "every department"])
 @pytest.mark.parametrize("seed", range(25))
-def test_the_matching_equals_the_brute_force_optimum(seed: int) -> None:
+def test_the_matching_equals_the_brute_force_optimum(seed: int, every: bool) -> None:
     rng = random.Random(seed)
     departments = [Department(f"D{i}", f"部门{i}", rng.choice([None, *CATEGORIES])) for i in range(rng.randint(1, 5))]
     enterprises = [Enterprise(f"E{i}", f"企业{i}", "麓谷", category=rng.choice(CATEGORIES))
                    for i in range(rng.randint(1, 6))]  # fmt: skip
     paired = {(d.id, e.credit_code) for d in departments for e in enterprises if rng.random() < 0.2}
     loads = [rng.randint(0, 4) for _ in departments]
-    pairs = pair_departments(departments, enterprises, paired, loads)
-    assert len(pairs) == min(len(departments), len(enterprises))
+    pairs = pair_departments(departments, enterprises, paired, loads, every)
+    if every:
+        assert len(pairs) == min(len(departments), len(enterprises))
+    else:
+        assert all(p.weight > 0 for p in pairs)
     assert len({p.department.id for p in pairs}) == len({p.enterprise.credit_code for p in pairs}) == len(pairs)
-    assert sum(p.weight for p in pairs) == pytest.approx(brute_force(departments, enterprises, paired, loads))
+    assert sum(p.weight for p in pairs) == pytest.approx(
+        max(0.0, brute_force(departments, enterprises, paired, loads, every)) if not every else
+        brute_force(departments, enterprises, paired, loads, every)
+    )  # fmt: skip
     for pair in pairs:
         assert pair.weight == pytest.approx(sum(r.points for r in pair.reasons))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from graph.changes import (
     UpgradeOrganization,
 )
 from graph.dataset import Dataset
-from graph.durable import STATE_FILE, WriteFailed, create_state
+from graph.durable import STATE_FILE, WriteFailed, audit_log, create_state
 from graph.errors import NotFound
 from graph.model import Enterprise, KindSpan, Organization, OrgKind, ParentSpan, Status
 from graph.query import GroupBy, Scope
@@ -223,3 +223,12 @@ async def test_an_organization_history_keeps_what_changes_ended(state: State) ->
     assert [(c.credit_code, c.since, c.until) for c in history.covers] == [
         (credit_code(1), None, later), (credit_code(5), later, None),
     ]  # fmt: skip
+
+
+async def test_the_audit_trail_takes_a_subject_literally_and_any_since(folder: Path, state: State) -> None:
+    await state.apply([SetOrganizationDetails("B1", stars=4)], "editor")
+    assert audit_log(folder, None, "%", 0, 10).total == 0
+    assert audit_log(folder, None, "B_", 0, 10).total == 0
+    assert audit_log(folder, None, "B1", 0, 10).total == 1
+    earliest = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=8)))
+    assert audit_log(folder, earliest, None, 0, 10).total == 1
