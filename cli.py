@@ -161,7 +161,8 @@ def serve(args: argparse.Namespace) -> int:
     given = {name: getattr(args, name) for name in ("max_depth", "max_aliases", "max_cost", "timeout")}
     limits = replace(config.limits, **{name: value for name, value in given.items() if value is not None})
     app = create_app(served, limits, config.rules)
-    uvicorn.run(app, host=args.host, port=args.port, access_log=args.access_log, log_level="info")
+    uvicorn.run(app, host=args.host, port=args.port, access_log=args.access_log, log_level="info",
+                **config.server.uvicorn())  # fmt: skip
     return 0
 
 

@@ -7,6 +7,8 @@ min_employees = 30          # Xiamen's hard indicator, as this park sets it
 enabled = false
 [limits]
 max_cost = 5000
+[server]
+request_seconds = 10        # a request must arrive whole within this (slow clients are cut off)
 ```
 
 Everything absent keeps its default; anything unknown, of the wrong type or negative is
@@ -19,16 +21,19 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from connections import DEFAULT_CONNECTION_LIMITS, ConnectionLimits
 from graph.compliance import DEFAULT_RULES, ConfigInvalid, RuleConfig
 from schema.limits import DEFAULT_LIMITS, Limits
 
 CONFIG_FILE = "chainorg.toml"
+SECTIONS = ("rules", "limits", "server")
 
 
 @dataclass(frozen=True)
 class Config:
     rules: RuleConfig = DEFAULT_RULES
     limits: Limits = DEFAULT_LIMITS
+    server: ConnectionLimits = DEFAULT_CONNECTION_LIMITS
 
 
 def read_config(path: Path) -> Config:
@@ -41,13 +46,17 @@ def read_config(path: Path) -> Config:
         raise ConfigInvalid(f"{path}: cannot be read: {error}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigInvalid(f"{path}: not valid TOML: {error}") from None
-    unknown = sorted(set(table) - {"rules", "limits"})
+    unknown = sorted(set(table) - set(SECTIONS))
     if unknown:
-        raise ConfigInvalid(f"{path}: [{unknown[0]}]: no such section; chainorg.toml has [rules] and [limits]")
-    for section in ("rules", "limits"):
+        raise ConfigInvalid(f"{path}: [{unknown[0]}]: no such section; chainorg.toml has {', '.join(SECTIONS)}")
+    for section in SECTIONS:
         if not isinstance(table.get(section, {}), dict):
             raise ConfigInvalid(f"{path}: {section}: must be a table ([{section}])")
     try:
-        return Config(RuleConfig.from_mapping(table.get("rules", {})), Limits.from_mapping(table.get("limits", {})))
+        return Config(
+            RuleConfig.from_mapping(table.get("rules", {})),
+            Limits.from_mapping(table.get("limits", {})),
+            ConnectionLimits.from_mapping(table.get("server", {})),
+        )
     except ConfigInvalid as invalid:
         raise ConfigInvalid(f"{path}: {invalid}") from None

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -302,3 +303,57 @@ def wait_for(url: str) -> None:
         except httpx.TransportError:
             time.sleep(0.05)
     raise RuntimeError(f"nothing answers at {url}")
+
+
+def closed_within(port: int, send: Callable[[socket.socket], None], seconds: float) -> bool:
+    """Whether the server closes a connection that does `send` within `seconds`."""
+    with socket.create_connection(("127.0.0.1", port)) as client:
+        client.settimeout(seconds)
+        send(client)
+        try:
+            while client.recv(4096):
+                pass
+        except TimeoutError:
+            return False
+        except ConnectionResetError:
+            pass
+    return True
+
+
+def test_slow_and_idle_clients_are_cut_off(hand_ledger: Path, tmp_path: Path) -> None:
+    config = tmp_path / "chainorg.toml"
+    config.write_text("[server]\nrequest_seconds = 1\nkeep_alive_seconds = 1\n", encoding="utf-8")
+    port = free_port()
+    server = subprocess.Popen([CHAINORG, "serve", "--data", str(hand_ledger), "--port", str(port), "--config",
+                               str(config), "--no-access-log"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        wait_for(f"http://127.0.0.1:{port}")
+
+        def trickle(client: socket.socket) -> None:  # headers a byte at a time, for longer than allowed
+            for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ":
+                try:
+                    client.send(bytes([byte]))
+                except OSError:
+                    return
+                time.sleep(0.05)
+
+        started = time.monotonic()
+        assert closed_within(port, lambda client: None, 4)  # idle from the start
+        assert closed_within(port, trickle, 4)
+        assert closed_within(
+            port, lambda c: c.sendall(b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Length: 99\r\n\r\n{"), 4
+        )
+        assert time.monotonic() - started < 9
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200  # and the server serves on
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.mark.parametrize("text", ["[server]\nrequest_seconds = 0\n", "[server]\nrequest_seconds = nan\n",
+                                  "[server]\nmax_connection = 5\n"])  # fmt: skip
+def test_serve_refuses_bad_server_settings(hand_ledger: Path, tmp_path: Path, text: str) -> None:
+    config = tmp_path / "chainorg.toml"
+    config.write_text(text, encoding="utf-8")
+    result = run("serve", "--data", str(hand_ledger), "--port", str(free_port()), "--config", str(config))
+    assert result.returncode == 1 and "server." in result.stderr and "Traceback" not in result.stderr
