@@ -10,6 +10,7 @@ worker thread, off the event loop.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
 import networkx as nx
@@ -552,9 +553,10 @@ class NetworkxStore:
         for org, edges in zip(joint, self._edges_of.lookup(joint), strict=True):
             rows = self.edge_row[edges[live[edges] & ~gone[edges]]][:NAMES_PER_BRANCH]
             named[org] = self.table.names_of(rows)
+        parents = self._parents(day).tolist()
         found = tuple(
             TreeOrganization(
-                self._kind_on(orgs[i], on),
+                replace(self._kind_on(orgs[i], on), parent_id=orgs[parents[i]].id if parents[i] >= 0 else None),
                 level,
                 Members(int(formal[i]), int(probationary[i])),
                 active_units[i],
@@ -582,13 +584,14 @@ class NetworkxStore:
         return kids
 
     def _coverage_above_clusters(self, day: int) -> dict[int, Coverage]:
-        """Per organization with clusters in its subtree: coverage of what those clusters are responsible for."""
+        """Per organization with clusters in its subtree on `day`: coverage of what those clusters are responsible for."""
         found: dict[int, Coverage] = {}
+        parents = self._parents(day)
         for group in self.index.coverage_by(GroupBy.CLUSTER, Scope(), day):
             walk = self._org_index.get(group.key, -1)
             while walk >= 0:
                 found[walk] = found[walk] + group.coverage if walk in found else group.coverage
-                walk = int(self._parent[walk])
+                walk = int(parents[walk])
         return found
 
     def _links_of(self, ids: set[str], day: int) -> tuple[tuple[Link, ...], dict[str, str]]:

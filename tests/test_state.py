@@ -232,3 +232,18 @@ async def test_the_audit_trail_takes_a_subject_literally_and_any_since(folder: P
     assert audit_log(folder, None, "B1", 0, 10).total == 1
     earliest = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=8)))
     assert audit_log(folder, earliest, None, 0, 10).total == 1
+
+
+async def test_a_chart_of_a_past_date_draws_the_parents_of_then(state: State) -> None:
+    from graph.charts import ChartFormat, org_chart
+
+    await state.apply([MoveOrganization("B1", "C2", ON)], "editor")
+
+    async def drawn(root: str, day: date) -> str:
+        chart = await org_chart(state.pinned(), root, ChartFormat.MERMAID, 3, False, day)
+        return chart.content if isinstance(chart.content, str) else chart.content.decode()
+
+    assert "企业1党支部" in await drawn("C1", BEFORE)
+    assert "企业1党支部" not in await drawn("C2", BEFORE)
+    assert "企业1党支部" not in await drawn("C1", AFTER)
+    assert "企业1党支部" in await drawn("C2", AFTER)
