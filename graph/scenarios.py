@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import replace as dataclass_replace
 from datetime import UTC, datetime
+from enum import Enum
+from itertools import count
 from pathlib import Path
+from typing import Any
 
-from graph.changes import Change, describe, restore
+from graph.changes import Change, CreateOrganization, describe, restore
 from graph.errors import ChainorgError, InvalidArgument, NotFound
 
 MAX_NAME = 200
@@ -45,6 +49,41 @@ class Scenario:
     who: str
     changes: list[Change]
     applied_change_set: int | None  # the change set that applied it, once it is applied
+    renumbered: dict[str, str] = field(default_factory=dict)  # ids it creates that were taken since: their new ids
+
+
+def renumbered(changes: Sequence[Change], taken: Callable[[str], bool]) -> tuple[list[Change], dict[str, str]]:
+    """The changes with each organization they create under an id that is `taken` now given
+    a free one (`ID-2`, `ID-3` …), and every change naming it following it; and what moved.
+
+    A plan proposes ids when it is made; another plan applied since may have used them.
+
+    >>> from graph.changes import CoverEnterprises, CreateOrganization
+    >>> from graph.model import Organization, OrgKind
+    >>> plan = [CreateOrganization(Organization("J1", "联合党支部", OrgKind.JOINT_BRANCH, "C1")),
+    ...         CoverEnterprises("J1", ("91430100MA4L0001X1",))]
+    >>> changes, moved = renumbered(plan, {"J1"}.__contains__)
+    >>> moved, changes[1].org_id
+    ({'J1': 'J1-2'}, 'J1-2')
+    """
+    named = {c.organization.id for c in changes if isinstance(c, CreateOrganization)}
+    moved: dict[str, str] = {}
+    for old in [c.organization.id for c in changes if isinstance(c, CreateOrganization) and taken(c.organization.id)]:
+        new = next(f"{old}-{n}" for n in count(2) if not taken(f"{old}-{n}") and f"{old}-{n}" not in named)
+        moved[old] = new
+        named.add(new)
+    return ([_renamed(c, moved) for c in changes] if moved else list(changes)), moved
+
+
+def _renamed(value: Any, moved: dict[str, str]) -> Any:
+    """`value` with every id in `moved` replaced, in its fields and its records' fields."""
+    if isinstance(value, str) and not isinstance(value, Enum):
+        return moved.get(value, value)
+    if isinstance(value, tuple):
+        return tuple(_renamed(item, moved) for item in value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return dataclass_replace(value, **{f.name: _renamed(getattr(value, f.name), moved) for f in fields(value)})
+    return value
 
 
 @contextmanager

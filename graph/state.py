@@ -21,13 +21,22 @@ import queue
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace  # `replace` is save_scenario's flag
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from graph import scenarios
-from graph.changes import SCENARIO_REQUESTS, Change, ChangeConflict, Receipt, apply_changes, digest
+from graph.changes import (
+    SCENARIO_REQUESTS,
+    Change,
+    ChangeConflict,
+    CreateOrganization,
+    Receipt,
+    apply_changes,
+    digest,
+)
 from graph.deadline import DEADLINE, TimedOut, past
 from graph.durable import AuditEntry, Commit, DurableState, audit_log, state_file
 from graph.errors import StateProblem
@@ -122,14 +131,37 @@ class State:
     # -- scenarios ---------------------------------------------------------------
 
     async def save_scenario(self, name: str, changes: Sequence[Change], who: str, replace: bool) -> Scenario:
-        """Keep a scenario; its changes are checked by the caller (a simulation) first."""
-        return await offload(scenarios.save, self.durable.path, name, changes, who, replace)
+        """Keep a scenario; its changes are checked by the caller (a simulation) first. The
+        organizations it creates take ids no other scenario proposes (`renumbered` says which moved)."""
+        proposed = {
+            c.organization.id
+            for kept in await self.scenarios() if kept.name != name.strip() and kept.applied_change_set is None
+            for c in kept.changes if isinstance(c, CreateOrganization)
+        }  # fmt: skip
+        with self._records_lock:
+            changes, moved = scenarios.renumbered(changes, lambda i: i in proposed or self._id_taken(i))
+        kept = await offload(scenarios.save, self.durable.path, name, changes, who, replace)
+        return dataclass_replace(kept, renumbered=moved)
 
     async def scenarios(self) -> list[Scenario]:
         return await offload(scenarios.listed, self.durable.path)
 
     async def scenario(self, name: str) -> Scenario:
-        return await offload(scenarios.named, self.durable.path, name)
+        """The scenario `name`; one not yet applied with the ids it creates that were taken since renumbered."""
+        found = await offload(scenarios.named, self.durable.path, name)
+        if found.applied_change_set is not None:
+            return found
+        with self._records_lock:
+            changes, moved = scenarios.renumbered(found.changes, self._id_taken)
+        return dataclass_replace(found, changes=changes, renumbered=moved) if moved else found
+
+    def _id_taken(self, some_id: str) -> bool:
+        """Whether a record of any kind an edge can name has `some_id` (rules.id_taken)."""
+        records = self.records
+        return (
+            some_id in records.organizations or some_id in records.departments or some_id in records.instructors
+            or records.enterprise(some_id) is not None
+        )  # fmt: skip
 
     async def apply_scenario(self, name: str, who: str) -> tuple[Scenario, Receipt]:
         """Apply a scenario's changes as one change set, all or nothing, once: its request id is
@@ -242,7 +274,7 @@ class State:
             if (failed := first.done.exception()) is not None:
                 repeat.done.set_exception(failed)
             else:
-                repeat.done.set_result(replace(first.done.result(), repeated=True))
+                repeat.done.set_result(dataclass_replace(first.done.result(), repeated=True))
 
     def _repeated(
         self, pending: _Pending, firsts: dict[str, _Pending], repeats: list[tuple[_Pending, _Pending]]

@@ -207,19 +207,32 @@ class Scenario:
     change_count: int = strawberry.field(description="How many changes it holds.")
     changes: JSON = strawberry.field(description="Its changes, as ChangeInputs.")
     applied_change_set: int | None = strawberry.field(description="The change set that applied it; empty until then.")
+    renumbered: list[RenumberedId] = strawberry.field(
+        description="Organizations it creates whose proposed ids were taken since it was saved, with the ids "
+        "they take instead; its changes (and what it simulates and applies) use those."
+    )
     kept: strawberry.Private[KeptScenario]
 
     @classmethod
     def of(cls, kept: KeptScenario) -> Scenario:
         return cls(
             name=kept.name, saved_at=kept.saved_at, who=kept.who, change_count=len(kept.changes),
-            changes=_as_inputs(kept.changes), applied_change_set=kept.applied_change_set, kept=kept,
+            changes=_as_inputs(kept.changes), applied_change_set=kept.applied_change_set,
+            renumbered=[RenumberedId(proposed=strawberry.ID(old), now=strawberry.ID(new))
+                        for old, new in kept.renumbered.items()],
+            kept=kept,
         )  # fmt: skip
 
     @strawberry.field(description="What it would do now, nothing written.", metadata=cost(own=50))
     async def simulation(self, info: ChainorgInfo, scope: Scope = None, as_of: AsOf = None) -> SimulationResult:
         found = await info.context.store.simulate(self.kept.changes, scope_of(scope), as_of, info.context.rules)
         return SimulationResult.of(found)
+
+
+@strawberry.type(description="An id a scenario proposed, taken since, and the one it takes instead.")
+class RenumberedId:
+    proposed: strawberry.ID = strawberry.field(description="The id it proposed.")
+    now: strawberry.ID = strawberry.field(description="The id it takes instead.")
 
 
 @strawberry.type(description="Two scenarios simulated side by side.")

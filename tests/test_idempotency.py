@@ -1,5 +1,6 @@
 """Retries are safe: a request id writes its change set once, a write the writer took is
-answered with what became of it, and a scenario is applied once however many ask at once."""
+answered with what became of it, and a scenario is applied once however many ask at once,
+under ids of its own."""
 
 from __future__ import annotations
 
@@ -12,12 +13,22 @@ from pathlib import Path
 
 import pytest
 
-from graph.changes import ChangeConflict, ChangeRejected, SetOrganizationDetails, check_request_id
+from graph.changes import (
+    Change,
+    ChangeConflict,
+    ChangeRejected,
+    CoverEnterprises,
+    CreateOrganization,
+    SetOrganizationDetails,
+    check_request_id,
+)
 from graph.dataset import Dataset
 from graph.deadline import DEADLINE, TimedOut
 from graph.durable import audit_log, create_state
+from graph.model import Organization, OrgKind
 from graph.scenarios import ScenarioExists
 from graph.state import State
+from tests.conftest import credit_code
 
 TODAY = date(2024, 1, 1)
 pytestmark = pytest.mark.anyio
@@ -104,3 +115,30 @@ def test_a_request_id_is_visible_text_of_its_own(request_id: str) -> None:
     with pytest.raises(ChangeRejected) as refused:
         check_request_id(request_id)
     assert refused.value.field == "request_id"
+
+
+def joint_branch_plan(org_id: str, code: int) -> list[Change]:
+    return [
+        CreateOrganization(Organization(org_id, f"{org_id}联合党支部", OrgKind.JOINT_BRANCH, parent_id="C2")),
+        CoverEnterprises(org_id, (credit_code(code),)),
+    ]
+
+
+async def test_plans_proposing_one_id_each_apply_under_their_own(folder: Path, state: State) -> None:
+    """Two plans made apart propose JB-1; the second is saved under JB-1-2, and a third whose
+    JB-1 was taken by a write since still applies, renumbered, and says so."""
+    first = await state.save_scenario("east", joint_branch_plan("JB-1", 5), "planner", replace=False)
+    second = await state.save_scenario("west", joint_branch_plan("JB-1", 8), "planner", replace=False)
+    assert (first.renumbered, second.renumbered) == ({}, {"JB-1": "JB-1-2"})
+    await state.apply_scenario("east", "editor")
+    await state.apply_scenario("west", "editor")
+    assert [c.org_id for c in state.records.covers.values() if c.org_id.startswith("JB-")] == ["JB-1", "JB-1-2"]
+
+    await state.save_scenario("later", joint_branch_plan("JB-9", 8), "planner", replace=False)
+    await state.apply(joint_branch_plan("JB-9", 5), "editor")
+    kept = await state.scenario("later")
+    assert kept.renumbered == {"JB-9": "JB-9-2"}
+    assert [type(c).__name__ for c in kept.changes] == ["CreateOrganization", "CoverEnterprises"]
+    await state.apply_scenario("later", "editor")
+    assert state.organization("JB-9-2") is not None
+    assert (await state.scenario("later")).applied_change_set is not None
