@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Self
 
@@ -16,7 +17,9 @@ import uvicorn
 
 from graph.credit_code import check_character
 from graph.dataset import Dataset
+from graph.durable import create_state
 from graph.networkx_store import NetworkxStore
+from graph.state import State
 from graph.store import OrgStore
 from loaders.demo import demo_dataset
 from loaders.ledger import load_ledger
@@ -124,6 +127,21 @@ def hand_dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
 @pytest.fixture(scope="session")
 def hand_store(hand_dataset: Dataset) -> NetworkxStore:
     return NetworkxStore(hand_dataset)
+
+
+@pytest.fixture
+def folder(tmp_path: Path, hand_dataset: Dataset) -> Path:
+    """A state made from the hand ledger."""
+    create_state(tmp_path / "state", hand_dataset)
+    return tmp_path / "state"
+
+
+@pytest.fixture
+def state(folder: Path) -> Iterator[State]:
+    """The hand ledger's state served, on 2024-01-01."""
+    served = State(folder, today=lambda: date(2024, 1, 1))
+    yield served
+    served.close()
 
 
 @pytest.fixture

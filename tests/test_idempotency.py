@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -22,9 +21,8 @@ from graph.changes import (
     SetOrganizationDetails,
     check_request_id,
 )
-from graph.dataset import Dataset
 from graph.deadline import DEADLINE, TimedOut
-from graph.durable import audit_log, create_state
+from graph.durable import audit_log
 from graph.model import Organization, OrgKind
 from graph.scenarios import ScenarioExists
 from graph.state import State
@@ -32,19 +30,6 @@ from tests.conftest import credit_code
 
 TODAY = date(2024, 1, 1)
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def folder(tmp_path: Path, hand_dataset: Dataset) -> Path:
-    create_state(tmp_path / "state", hand_dataset)
-    return tmp_path / "state"
-
-
-@pytest.fixture
-def state(folder: Path) -> Iterator[State]:
-    served = State(folder, today=lambda: TODAY)
-    yield served
-    served.close()
 
 
 def change_sets(folder: Path) -> list[int]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -33,19 +32,6 @@ TODAY = date(2024, 1, 1)
 BEFORE, ON, AFTER = date(2022, 12, 31), date(2023, 1, 1), date(2023, 6, 1)
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def folder(tmp_path: Path, hand_dataset: Dataset) -> Path:
-    create_state(tmp_path / "state", hand_dataset)
-    return tmp_path / "state"
-
-
-@pytest.fixture
-def state(folder: Path) -> Iterator[State]:
-    served = State(folder, today=lambda: TODAY)
-    yield served
-    served.close()
 
 
 def file_bytes(folder: Path) -> dict[str, bytes]:
