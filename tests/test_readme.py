@@ -1,0 +1,87 @@
+"""The README is a test: every GraphQL example in it runs, as written and in order, against
+the Changsha demo served from a state (as `make run` serves it), and answers without an
+error; every command-line example that ends by itself runs and exits 0."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from graphql import OperationDefinitionNode, parse, print_ast
+
+from graph.durable import create_state
+from graph.state import State
+from loaders.demo import demo_dataset
+from tests.conftest import LiveServer
+
+README = Path(__file__).parent.parent / "README.md"
+BLOCK = re.compile(r"```graphql\n(.*?)```", re.DOTALL)
+
+
+def operations() -> list[tuple[int, str]]:
+    """(block number, operation) for every operation of every ```graphql block, in order."""
+    found = []
+    for number, block in enumerate(BLOCK.findall(README.read_text(encoding="utf-8")), start=1):
+        for definition in parse(block).definitions:
+            assert isinstance(definition, OperationDefinitionNode)
+            found.append((number, print_ast(definition)))
+    return found
+
+
+@pytest.fixture(scope="module")
+def demo_state_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    folder = tmp_path_factory.mktemp("readme") / "state"
+    create_state(folder, demo_dataset())
+    state = State(folder, today=date.today)
+    try:
+        with LiveServer(state) as server:  # type: ignore[arg-type]
+            yield server
+    finally:
+        state.close()
+
+
+def test_the_readme_has_examples() -> None:
+    assert len(operations()) >= 20
+
+
+def test_every_graphql_example_runs_against_the_demo(demo_state_server: LiveServer) -> None:
+    failed = []
+    for number, operation in operations():
+        answer = demo_state_server.query(operation)
+        if answer.get("errors"):
+            failed.append((number, operation.splitlines()[0], answer["errors"][0]["message"]))
+    assert failed == []
+
+
+COMMANDS = re.compile(r"```sh\n(.*?)```", re.DOTALL)
+LONG_RUNNING = (" serve", "uvicorn", "curl ", "make ")  # servers and set-up: run by the tests that start servers
+
+
+def commands() -> list[str]:
+    """Every `chainorg` command line of the README's shell blocks that ends by itself, in order."""
+    found = []
+    for block in COMMANDS.findall(README.read_text(encoding="utf-8")):
+        for line in block.splitlines():
+            command = line.split("  #")[0].strip()
+            if command.startswith(".venv/bin/chainorg") and not any(word in command for word in LONG_RUNNING):
+                found.append(command)
+    return found
+
+
+def test_every_command_line_example_runs(tmp_path: Path) -> None:
+    """In a fresh folder, in order: the demo ledger written, loaded, imported, exported, audited, charted."""
+    chainorg = str(Path(sys.executable).parent / "chainorg")
+    ran = commands()
+    assert len(ran) >= 15
+    for command in ran:
+        words = shlex.split(command)
+        done = subprocess.run([chainorg, *words[1:]], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "COLUMNS": "200"}, check=False)  # fmt: skip
+        assert done.returncode == 0, f"{command}\n{done.stderr[-2000:]}"
