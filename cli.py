@@ -3,31 +3,34 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import socket
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from config import CONFIG_FILE, Config, read_config
-from graph.compliance import ConfigInvalid, Finding, RuleCode
-from graph.errors import ChainorgError, StateProblem
-from graph.query import Scope
-from graph.store import OrgStore
+from graph.compliance import RuleCode
+from graph.errors import ChainorgError, ConfigInvalid, StateProblem
 from loaders.errors import LedgerInvalid, LedgerIssue
-from loaders.reports import FINDING_HEADERS, Cell, bulletin_table, finding_rows, write_csv, write_xlsx
-from schema.limits import DEFAULT_LIMITS, Limits
+from schema.settings import DEFAULT_LIMITS, Limits
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # what a command needs is imported when it runs: `--help` and `--version` stay quick
+    from graph.compliance import Finding
+    from graph.query import Scope
     from graph.state import State
+    from graph.store import OrgStore
+    from loaders.reports import Cell
+
+
+T = TypeVar("T")
 
 
 class Defaults(argparse.ArgumentDefaultsHelpFormatter):
@@ -166,7 +169,16 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """Run a store's coroutine to its end (asyncio is imported by the commands that need it)."""
+    import asyncio
+
+    return asyncio.run(work)
+
+
 def _scope(args: argparse.Namespace) -> Scope:
+    from graph.query import Scope
+
     return Scope(park=args.park, chain=args.chain, cluster=args.cluster)
 
 
@@ -185,6 +197,8 @@ def _write(args: argparse.Namespace, title: str, headers: list[str], rows: list[
             table.add_row(*(Text(str(cell)) for cell in row))
         console.print(table)
         return
+    from loaders.reports import write_csv, write_xlsx
+
     if form == "csv":
         write_csv(out, headers, rows)
     elif form == "xlsx":
@@ -197,6 +211,8 @@ def _write(args: argparse.Namespace, title: str, headers: list[str], rows: list[
 
 def audit(args: argparse.Namespace) -> int:
     """The compliance findings of a ledger (or the demo), as a table, CSV or Excel."""
+    from loaders.reports import FINDING_HEADERS, finding_rows
+
     config, store = _config(args), _store(args, "auditing")
     rules = config.rules.only(args.rule)
 
@@ -205,7 +221,7 @@ def audit(args: argparse.Namespace) -> int:
         return (await store.findings(_scope(args), args.as_of, rules, 0, sum(c.count for c in counts))).items
 
     try:
-        findings = asyncio.run(every_finding())
+        findings = _run(every_finding())
     except ChainorgError as error:
         errors.print(Text(f"cannot audit: {error}"))
         return 1
@@ -216,10 +232,11 @@ def audit(args: argparse.Namespace) -> int:
 def bulletin(args: argparse.Namespace) -> int:
     """The ten-day bulletin (每旬情况通报): coverage and findings per park, chain and cluster at two dates."""
     from graph.bulletin import bulletin as make_bulletin
+    from loaders.reports import bulletin_table
 
     config, store = _config(args), _store(args, "reporting")
     try:
-        report = asyncio.run(make_bulletin(store, _scope(args), args.as_of, args.previous, config.rules))
+        report = _run(make_bulletin(store, _scope(args), args.as_of, args.previous, config.rules))
     except ChainorgError as error:
         errors.print(Text(f"cannot report: {error}"))
         return 1
@@ -240,7 +257,7 @@ def chart(args: argparse.Namespace) -> int:
         return 1
     store = _store(args, "charting")
     try:
-        drawn = asyncio.run(org_chart(store, args.root, form, args.depth, args.links, args.as_of))
+        drawn = _run(org_chart(store, args.root, form, args.depth, args.links, args.as_of))
     except ChainorgError as error:
         errors.print(Text(f"cannot chart: {error}"))
         return 1

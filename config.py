@@ -23,7 +23,7 @@ from pathlib import Path
 
 from connections import DEFAULT_CONNECTION_LIMITS, ConnectionLimits
 from graph.compliance import DEFAULT_RULES, ConfigInvalid, RuleConfig
-from schema.limits import DEFAULT_LIMITS, Limits
+from schema.settings import DEFAULT_LIMITS, Limits
 
 CONFIG_FILE = "chainorg.toml"
 SECTIONS = ("rules", "limits", "server")

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from graph.compliance import ConfigInvalid
+from graph.errors import ConfigInvalid
 
 
 @dataclass(frozen=True)

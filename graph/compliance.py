@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from graph.errors import ChainorgError
+from graph.errors import ConfigInvalid
 from graph.model import Enterprise, Organization, OrgKind, Status
 from graph.vocabulary import term
 
@@ -58,12 +58,6 @@ class Severity(StrEnum):
 class Subject(StrEnum):
     ENTERPRISE = "ENTERPRISE"
     ORGANIZATION = "ORGANIZATION"
-
-
-class ConfigInvalid(ChainorgError):
-    """A rules or limits setting that cannot be used; the message names the key and why."""
-
-    code = "CONFIG_INVALID"
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,3 +41,9 @@ class StateProblem(ChainorgError):
     """A state folder cannot be created or opened; the message says why and what to do."""
 
     code = "STATE_PROBLEM"
+
+
+class ConfigInvalid(ChainorgError):
+    """A rules, limits or server setting that cannot be used; the message names the key and why."""
+
+    code = "CONFIG_INVALID"

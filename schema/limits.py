@@ -15,9 +15,8 @@ does not depend on variables and a document is validated (and cached) once.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from datetime import date
 from functools import cache, lru_cache
 from typing import Any, cast
@@ -47,61 +46,14 @@ from graphql import (
     parse,
 )
 
-from graph.compliance import ConfigInvalid
+from schema.settings import DEFAULT_LIMITS, MAX_TIMEOUT, Limits
+
+__all__ = ["DEFAULT_LIMITS", "MAX_TIMEOUT", "Limits", "cost", "query_cost"]  # the settings, re-exported
 
 COST = "chainorg-cost"  # key of a field's Cost in strawberry field metadata
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 UNKNOWN = None  # an argument given by a variable
 Arguments = Mapping[str, Any]
-
-
-MAX_TIMEOUT = 3_600.0  # seconds: a request that may run longer is no request a person waits for
-
-
-@dataclass(frozen=True)
-class Limits:
-    """The most a query may ask for; `timeout` is the seconds one request may run, and an
-    operation costing over `heavy_cost` waits for its turn in the server's heavy lane."""
-
-    max_depth: int = 12
-    max_aliases: int = 50
-    max_cost: int = 20_000
-    max_tokens: int = 5_000
-    timeout: float = 30.0
-    heavy_cost: int = 1_000
-
-    def rule(self) -> type[ASTValidationRule]:
-        """A validation rule enforcing these limits (one class per Limits, so caches hit)."""
-        return _rule_for(self)
-
-    @classmethod
-    def from_mapping(cls, table: Mapping[str, Any], where: str = "limits") -> Limits:
-        """Limits from a `[limits]` table; what is absent keeps its default. Raises ConfigInvalid naming the key."""
-        names = [f.name for f in fields(cls)]
-        unknown = sorted(set(table) - set(names))
-        if unknown:
-            raise ConfigInvalid(f"{where}.{unknown[0]}: no such limit; the limits are {', '.join(names)}")
-        try:
-            checked: dict[str, Any] = {name: cls.checked(name, value) for name, value in table.items()}
-            return replace(cls(), **checked)
-        except ConfigInvalid as invalid:
-            raise ConfigInvalid(f"{where}.{invalid}") from None
-
-    @staticmethod
-    def checked(name: str, value: object) -> int | float:
-        """`value` for the limit `name`: a positive whole number, or for `timeout` a finite number
-        of seconds up to MAX_TIMEOUT. ConfigInvalid (naming the limit) otherwise."""
-        seconds = name == "timeout"
-        number = (int, float) if seconds else int
-        kind = f"number of seconds up to {MAX_TIMEOUT:g}" if seconds else "whole number"
-        if isinstance(value, bool) or not isinstance(value, number) or not math.isfinite(value) or value <= 0:
-            raise ConfigInvalid(f"{name}: must be a positive {kind}, got {value!r}")
-        if seconds and value > MAX_TIMEOUT:
-            raise ConfigInvalid(f"{name}: must be a positive {kind}, got {value!r}")
-        return value
-
-
-DEFAULT_LIMITS = Limits()
 
 
 @dataclass(frozen=True)
@@ -247,7 +199,7 @@ def parse_day(value: Any) -> date | None:
 
 
 @cache
-def _rule_for(limits: Limits) -> type[ASTValidationRule]:
+def rule_for(limits: Limits) -> type[ASTValidationRule]:
     class QueryLimits(ValidationRule):
         """Refuses an operation deeper, with more aliases, or costlier than `limits` allow."""
 
