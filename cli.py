@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import socket
+import sqlite3
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
@@ -276,7 +277,12 @@ def export(args: argparse.Namespace) -> int:
     from graph.durable import read_state
     from loaders.export import write_ledger
 
-    for path in write_ledger(read_state(args.state), args.out, args.xlsx):
+    out: Path = args.out
+    if out.suffix.lower() == ".xlsx":  # `--out park.xlsx` names the workbook itself
+        written = write_ledger(read_state(args.state), out.parent, xlsx=True, workbook=out.name)
+    else:
+        written = write_ledger(read_state(args.state), out, args.xlsx)
+    for path in written:
         console.print(Text(f"wrote {path}"))
     return 0
 
@@ -407,7 +413,7 @@ def parser() -> argparse.ArgumentParser:
 
     out = commands.add_parser("export", help=export.__doc__, description=export.__doc__, formatter_class=Defaults)
     out.add_argument("--state", type=Path, required=True, help="the state's folder")
-    out.add_argument("--out", type=Path, required=True, help="folder for the ledger's files")
+    out.add_argument("--out", type=Path, required=True, help="folder for the ledger's files, or a .xlsx file")
     out.add_argument("--xlsx", action="store_true", help="one workbook (ledger.xlsx) instead of CSV files")
     out.set_defaults(handler=export)
 
@@ -476,6 +482,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except StateProblem as problem:  # any command given --state: the message says what to do
         errors.print(Text(str(problem)))
+        return 1
+    except OSError as error:  # a file or folder named on the command line that cannot be read or written
+        where = f" {error.filename}" if error.filename else ""  # "cannot export afile: File exists"
+        errors.print(Text(f"cannot {args.command}{where}: {error.strerror or error}"))
+        return 1
+    except sqlite3.DatabaseError as error:  # a state file damaged in the middle
+        errors.print(Text(f"cannot {args.command}: the state file is damaged ({error}); restore it from a backup"))
         return 1
 
 

@@ -50,9 +50,9 @@ def _frame(rows: list[dict[str, object]]) -> pl.DataFrame:
     return pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
 
 
-def write_ledger(dataset: Dataset, folder: Path, xlsx: bool = False) -> list[Path]:
-    """The ledger in `folder`: one UTF-8 CSV per table, or with `xlsx` one workbook with a
-    sheet per table. Returns the files written."""
+def write_ledger(dataset: Dataset, folder: Path, xlsx: bool = False, workbook: str = WORKBOOK) -> list[Path]:
+    """The ledger in `folder`: one UTF-8 CSV per table, or with `xlsx` one workbook (named
+    `workbook`) with a sheet per table. Returns the files written."""
     folder.mkdir(parents=True, exist_ok=True)
     tables = ledger_tables(dataset)
     if not xlsx:
@@ -62,12 +62,12 @@ def write_ledger(dataset: Dataset, folder: Path, xlsx: bool = False) -> list[Pat
             frame.write_csv(path, include_bom=True)
             written.append(path)
         return written
-    workbook = Workbook(write_only=True)
+    book = Workbook(write_only=True)
     for name, frame in tables.items():
-        sheet = workbook.create_sheet(name)
+        sheet = book.create_sheet(name)
         sheet.append(frame.columns)
         for row in frame.iter_rows():
             sheet.append(list(row))
-    path = folder / WORKBOOK
-    workbook.save(path)
+    path = folder / workbook
+    book.save(path)
     return [path]

@@ -357,3 +357,24 @@ def test_serve_refuses_bad_server_settings(hand_ledger: Path, tmp_path: Path, te
     config.write_text(text, encoding="utf-8")
     result = run("serve", "--data", str(hand_ledger), "--port", str(free_port()), "--config", str(config))
     assert result.returncode == 1 and "server." in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("audit", "--demo", "--as-of", "2021-07-31", "--out", "/nonexistent/folder/f.csv"), "No such file or directory"),
+        (("audit", "--demo", "--as-of", "2021-07-31", "--format", "csv", "--out", "/dev/full"), "No space left"),
+    ],
+)  # fmt: skip
+def test_an_output_that_cannot_be_written_is_a_message(args: tuple[str, ...], message: str) -> None:
+    result = run(*args)
+    assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_export_names_a_workbook_or_refuses_a_file_for_a_folder(tmp_path: Path) -> None:
+    assert run("load", "--demo", "--state", str(tmp_path / "state")).returncode == 0
+    assert run("export", "--state", str(tmp_path / "state"), "--out", str(tmp_path / "park.xlsx")).returncode == 0
+    assert (tmp_path / "park.xlsx").is_file()
+    (tmp_path / "taken").write_text("", encoding="utf-8")
+    refused = run("export", "--state", str(tmp_path / "state"), "--out", str(tmp_path / "taken"))
+    assert refused.returncode == 1 and "File exists" in refused.stderr and "Traceback" not in refused.stderr
