@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import sqlite3
 import sys
@@ -32,6 +33,8 @@ if TYPE_CHECKING:  # what a command needs is imported when it runs: `--help` and
 
 
 T = TypeVar("T")
+PAGE_ROWS = 50  # rows a table shows on a terminal; --out writes them all
+NO_WRAP = {"对象编号", "subject", "编号"}  # ids and credit codes are never split across lines
 
 
 class Defaults(argparse.ArgumentDefaultsHelpFormatter):
@@ -191,12 +194,21 @@ def _write(args: argparse.Namespace, title: str, headers: list[str], rows: list[
         errors.print(Text(f"--format {form} writes a file: give --out FILE"))
         raise Refused
     if form == "table" or out is None:
+        if not console.is_terminal:  # piped: plain tab-separated lines, whole, for the next program
+            lines: list[Sequence[Cell]] = [headers, *rows]
+            for line in lines:
+                sys.stdout.write("\t".join(str(cell).replace("\t", " ").replace("\n", " ") for cell in line) + "\n")
+            return
         table = Table(title=title)
         for header in headers:
-            table.add_column(header, overflow="fold")
-        for row in rows:
+            table.add_column(header, overflow="fold", no_wrap=header in NO_WRAP)
+        for row in rows[:PAGE_ROWS]:
             table.add_row(*(Text(str(cell)) for cell in row))
         console.print(table)
+        if len(rows) > PAGE_ROWS:
+            console.print(
+                Text(f"{PAGE_ROWS} of {len(rows):,} rows shown; write them all with --out FILE.xlsx (or .csv)")
+            )
         return
     from loaders.reports import write_csv, write_xlsx
 
@@ -483,6 +495,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StateProblem as problem:  # any command given --state: the message says what to do
         errors.print(Text(str(problem)))
         return 1
+    except BrokenPipeError:  # the reader of a pipe (`| head`) has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as error:  # a file or folder named on the command line that cannot be read or written
         where = f" {error.filename}" if error.filename else ""  # "cannot export afile: File exists"
         errors.print(Text(f"cannot {args.command}{where}: {error.strerror or error}"))

@@ -1,5 +1,6 @@
 """The `chainorg` console script, run as a user runs it."""
 
+import csv
 import re
 import signal
 import socket
@@ -378,3 +379,16 @@ def test_export_names_a_workbook_or_refuses_a_file_for_a_folder(tmp_path: Path) 
     (tmp_path / "taken").write_text("", encoding="utf-8")
     refused = run("export", "--state", str(tmp_path / "state"), "--out", str(tmp_path / "taken"))
     assert refused.returncode == 1 and "File exists" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_a_long_report_is_a_page_on_a_terminal_and_whole_tab_separated_in_a_pipe(tmp_path: Path) -> None:
+    args = ("audit", "--demo", "--as-of", "2021-07-31")
+    assert run(*args, "--out", str(tmp_path / "all.csv")).returncode == 0
+    with (tmp_path / "all.csv").open(encoding="utf-8-sig", newline="") as file:
+        written = list(csv.reader(file))
+    piped = run(*args).stdout.splitlines()
+    assert [line.split("\t") for line in piped] == written  # every row, nothing cut or wrapped
+    shown = subprocess.run([CHAINORG, *args], capture_output=True, text=True, timeout=120, check=False,
+                           env={"COLUMNS": "200", "PATH": "", "FORCE_COLOR": "1"}).stdout  # fmt: skip
+    assert f"50 of {len(written) - 1:,} rows shown" in shown and "--out" in shown
+    assert shown.count("\n") < 200
