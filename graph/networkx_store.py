@@ -80,7 +80,7 @@ from graph.simulation import Simulation, simulate
 from graph.threads import offload
 
 Node = tuple[str, ...]
-NEIGHBOURS = 200  # neighbours a suggestion looks at, at most
+NEIGHBOURS_PER_KIND = 25  # neighbours of each kind of nearness a suggestion looks at (more than a branch takes)
 
 
 def organization_node(org_id: str) -> Node:
@@ -421,7 +421,12 @@ class NetworkxStore:
         flags = {r: Near(bool(same_building[r]), bool(same_cluster[r]), bool(supply[r])) for r in rows.tolist()}
         counted = counted_at(self.index.registered[rows], self.index.inactive[rows], position)
         organized = self.index.organized_at(position)[rows]
-        free = rows[counted & ~organized & (table.formal[rows] < max_formal)][:NEIGHBOURS]
+        free = rows[counted & ~organized & (table.formal[rows] < max_formal)]
+        # of each kind of nearness, the ones with most members: all a best option can take
+        kind = same_building[free] * 4 + same_cluster[free] * 2 + supply[free]
+        order = np.lexsort((-table.formal[free].astype(np.int64), kind))
+        first = np.searchsorted(kind[order], kind[order], side="left")
+        free = free[np.sort(order[np.arange(len(order)) - first < NEIGHBOURS_PER_KIND])]
         neighbours = [Neighbour(e, flags[r]) for e, r in zip(table.records(free), free.tolist(), strict=True)]
         formal, _ = self._members_at(day)
         joint: dict[int, Near] = {}

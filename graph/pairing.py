@@ -7,7 +7,7 @@ reasons, so a planner can see why an option ranks where it does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -154,17 +154,47 @@ def _score(reasons: Sequence[Reason]) -> float:
 
 
 def _neighbours_for(asked: Enterprise, pool: list[Neighbour], limits: Limits) -> list[Neighbour]:
-    """Neighbours for a new branch: the nearest with the most formal members first, until the
-    branch has enough members; none when the pool cannot give enough within the unit limit."""
-    ranked = sorted(pool, key=lambda n: (-_score(n.near.reasons(None, None)), -n.enterprise.formal_members))
+    """Neighbours for a new branch, the best by the documented score: a FORM option scores the
+    mean nearness of its neighbours (each reason by the share it holds for) plus enough members,
+    so this is the set of at most `max_units - 1` with enough formal members and the highest
+    mean nearness (then the most members, then the fewest units); none when no set has enough.
+
+    Neighbours of one nearness differ only by their members, so the best set takes, of each
+    nearness, the ones with most members: the search is over how many of each, not over sets."""
+    by_near: dict[Near, list[Neighbour]] = {}
+    for neighbour in sorted(pool, key=lambda n: -n.enterprise.formal_members):
+        by_near.setdefault(neighbour.near, []).append(neighbour)
+    kinds = list(by_near)
+    points = [_score(near.reasons(None, None)) for near in kinds]
+    room = limits.max_units - 1
+    best: tuple[float, int, int] | None = None
     chosen: list[Neighbour] = []
-    members = asked.formal_members
-    for neighbour in ranked:
-        if members >= limits.min_formal or len(chosen) + 1 >= limits.max_units:
-            break
-        chosen.append(neighbour)
-        members += neighbour.enterprise.formal_members
-    return chosen if members >= limits.min_formal else []
+    for taken in _counts([len(by_near[k]) for k in kinds], room):
+        units = sum(taken)
+        if units == 0:
+            continue
+        picked = [n for kind, count in zip(kinds, taken, strict=True) for n in by_near[kind][:count]]
+        members = asked.formal_members + sum(n.enterprise.formal_members for n in picked)
+        if members < limits.min_formal:
+            continue
+        key = (round(sum(p * c for p, c in zip(points, taken, strict=True)) / units, 2), members, -units)
+        if best is None or key > best:
+            best, chosen = key, picked
+    return chosen
+
+
+def _counts(most: list[int], room: int) -> Iterator[tuple[int, ...]]:
+    """Every way to take up to `most[i]` of each kind, `room` in all at most.
+
+    >>> sorted(_counts([2, 1], 2))
+    [(0, 0), (0, 1), (1, 0), (1, 1), (2, 0)]
+    """
+    if not most:
+        yield ()
+        return
+    for first in range(min(most[0], room) + 1):
+        for rest in _counts(most[1:], room - first):
+            yield (first, *rest)
 
 
 def _form(

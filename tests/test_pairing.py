@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from itertools import product
+from itertools import combinations, product
 
 import pytest
 
@@ -15,6 +15,8 @@ from graph.pairing import (
     Neighbour,
     Neighbourhood,
     OptionKind,
+    _form,
+    _neighbours_for,
     pair_departments,
     pair_weight,
     suggestions,
@@ -107,3 +109,43 @@ def test_suggestions_rank_joining_and_forming_with_their_reasons() -> None:
     assert building.changes[1] == CoverEnterprises("JB-NEW", ("E0", "E1"))
     assert [o.score for o in options] == sorted((o.score for o in options), reverse=True)
     assert suggestions(near, Limits(), 1, "JB-NEW") == options[:1]
+
+
+def best_form_by_brute_force(asked: Enterprise, pool: list[Neighbour], limits: Limits) -> tuple[float, int, int] | None:
+    """The best (score, members, -units) of forming a branch with any set of the pool's neighbours."""
+    best = None
+    for size in range(1, limits.max_units):
+        for chosen in combinations(pool, size):
+            members = asked.formal_members + sum(n.enterprise.formal_members for n in chosen)
+            if members >= limits.min_formal:
+                option = _form(asked, list(chosen), Neighbourhood(asked, "C1", "联组", [], list(pool)), limits, "JB")
+                key = (option.score, members, -size)
+                best = key if best is None or key > best else best
+    return best
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_a_new_branch_takes_the_best_neighbours_by_the_score(seed: int) -> None:
+    rng = random.Random(seed)
+    asked = enterprise("E0", rng.randint(0, 2))
+    pool = [Neighbour(enterprise(f"E{n}", rng.choice([0, 0, 0, 1, 2])),
+                      Near(*(rng.random() < 0.5 for _ in range(3)))) for n in range(1, rng.randint(2, 10))]  # fmt: skip
+    limits = Limits(max_units=rng.randint(2, 5))
+    chosen = _neighbours_for(asked, pool, limits)
+    expected = best_form_by_brute_force(asked, pool, limits)
+    if expected is None:
+        assert chosen == []
+    else:
+        option = _form(asked, chosen, Neighbourhood(asked, "C1", "联组", [], pool), limits, "JB")
+        assert (option.score, option.formal_members, -len(chosen)) == expected
+
+
+def test_many_members_less_neighbours_do_not_crowd_out_forming_a_branch() -> None:
+    """2 formal members, fifteen same-building neighbours: the 0-member ones are nearer (the
+    same cluster too), but only those with members make a branch of enough."""
+    asked = enterprise("E0", 2)
+    crowd = [Neighbour(enterprise(f"Z{n}", 0), Near(same_building=True, same_cluster=True)) for n in range(12)]
+    members = [Neighbour(enterprise(f"M{n}", 1), Near(same_building=True)) for n in range(3)]
+    near = Neighbourhood(asked, "C1", "联组", [], [*crowd, *members])
+    [form] = [o for o in suggestions(near, Limits(), 5, "JB-NEW") if o.kind is OptionKind.FORM][:1]
+    assert form.formal_members >= 3 and any(e.credit_code.startswith("M") for e in form.enterprises)
