@@ -11,8 +11,8 @@ from strawberry.scalars import JSON
 from graph import durable
 from schema.context import ChainorgInfo
 from schema.limits import cost
-from schema.pagination import DEFAULT_PAGE, After, First, offset_after, page_info, page_size
-from schema.types import PageInfo
+from schema.pagination import DEFAULT_PAGE, After, First, connection, offset_after, page_size
+from schema.types import Edge, PageInfo
 
 
 @strawberry.type(description="One change of a change set in the audit trail (审计日志).")
@@ -41,6 +41,9 @@ class AuditConnection:
     nodes: list[AuditEntry] = strawberry.field(
         description="This page's entries, oldest first.", metadata=cost(items=1)
     )  # counted `first` times by the connection
+    edges: list[Edge[AuditEntry]] = strawberry.field(
+        description="The same, each with its cursor.", metadata=cost(items=1)
+    )
     page_info: PageInfo = strawberry.field(description="Where the next page starts.")
 
 
@@ -55,6 +58,4 @@ async def audit_log(
 ) -> AuditConnection:
     """Who changed what and when, oldest first."""
     page = await info.context.writable().audit_log(since, subject, offset_after(after), page_size(first))
-    return AuditConnection(
-        total_count=page.total, nodes=[AuditEntry.of(e) for e in page.items], page_info=page_info(page)
-    )
+    return connection(AuditConnection, page, [AuditEntry.of(e) for e in page.items])

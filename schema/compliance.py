@@ -12,8 +12,8 @@ from graph import compliance
 from graph.query import Scope
 from schema.context import ChainorgInfo
 from schema.limits import cost
-from schema.pagination import DEFAULT_PAGE, offset_after, page_info, page_size
-from schema.types import Coverage, GroupBy, PageInfo, RuleCode, Severity, Subject
+from schema.pagination import DEFAULT_PAGE, connection, offset_after, page_size
+from schema.types import Coverage, Edge, GroupBy, PageInfo, RuleCode, Severity, Subject
 
 
 @strawberry.type(description="One thing wrong or due, about one enterprise or organization.")
@@ -54,6 +54,7 @@ class FindingConnection:
     nodes: list[Finding] = strawberry.field(
         description="This page's findings: by severity, then rule, then the ledger's order.", metadata=cost(items=1)
     )  # counted `first` times by the connection
+    edges: list[Edge[Finding]] = strawberry.field(description="The same, each with its cursor.", metadata=cost(items=1))
     page_info: PageInfo = strawberry.field(description="Where this page ends.")
 
 
@@ -77,9 +78,7 @@ class ComplianceReport:
     ) -> FindingConnection:
         offset = offset_after(after)
         page = await info.context.store.findings(self.scope, self.as_of, self.rules, offset, page_size(first))
-        return FindingConnection(
-            total_count=page.total, nodes=[Finding.of(f) for f in page.items], page_info=page_info(page)
-        )
+        return connection(FindingConnection, page, [Finding.of(f) for f in page.items])
 
 
 @strawberry.type(description="A rule as this server applies it: its thresholds and severity.")

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Any
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 
 from graph.errors import InvalidArgument
 from graph.query import Page
 from schema.limits import argument
-from schema.types import PageInfo
+from schema.types import Edge, PageInfo
 
 MAX_PAGE = 500
 DEFAULT_PAGE = 50
@@ -44,4 +45,14 @@ def cursor_at(offset: int) -> str:
 
 def page_info(page: Page[Any]) -> PageInfo:
     end = cursor_at(page.offset + len(page.items) - 1) if page.items else None
-    return PageInfo(has_next_page=page.has_next, end_cursor=end)
+    start = cursor_at(page.offset) if page.items else None
+    return PageInfo(has_next_page=page.has_next, end_cursor=end, has_previous_page=page.offset > 0, start_cursor=start)
+
+
+C = TypeVar("C")
+
+
+def connection(kind: Callable[..., C], page: Page[Any], nodes: Sequence[Any]) -> C:
+    """A page as a connection: `nodes`, the same as `edges` with their cursors, `pageInfo`, `totalCount`."""
+    edges = [Edge(cursor=cursor_at(page.offset + n), node=node) for n, node in enumerate(nodes)]
+    return kind(total_count=page.total, nodes=list(nodes), edges=edges, page_info=page_info(page))

@@ -22,7 +22,7 @@ from schema.context import ChainorgInfo
 from schema.inputs import ScopeInput, scope_of
 from schema.limits import cost
 from schema.mutations import ChangeInput, ChangeReceipt, as_input, as_named
-from schema.pagination import DEFAULT_PAGE, PAGE, After, First, offset_after, page_info, page_size
+from schema.pagination import DEFAULT_PAGE, PAGE, After, First, connection, offset_after, page_size
 from schema.types import AsOf, Category, Coverage, Enterprise, EnterpriseConnection, LinkKind, Organization, described
 
 PlanMethod = planner.PlanMethod
@@ -351,9 +351,7 @@ class PlannerQuery:
         self, info: ChainorgInfo, scope: Scope = None, first: First = DEFAULT_PAGE, after: After = None
     ) -> EnterpriseConnection:
         page = await info.context.store.unpaired_key_enterprises(scope_of(scope), offset_after(after), page_size(first))
-        return EnterpriseConnection(
-            total_count=page.total, nodes=[Enterprise.of(e) for e in page.items], page_info=page_info(page)
-        )
+        return connection(EnterpriseConnection, page, [Enterprise.of(e) for e in page.items])
 
     @strawberry.field(
         description="For an enterprise with no organization: ranked ways to be covered — join a joint branch "

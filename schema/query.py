@@ -21,7 +21,7 @@ from schema.context import ChainorgInfo
 from schema.inputs import EnterpriseFilter, OrganizationFilter, ScopeInput, scope_of
 from schema.limits import cost, parse_day
 from schema.lookahead import prefetch
-from schema.pagination import DEFAULT_PAGE, PAGE, After, First, offset_after, page_info, page_size
+from schema.pagination import DEFAULT_PAGE, PAGE, After, First, connection, offset_after, page_size
 from schema.planner import PlannerQuery
 from schema.types import (
     TODAY,
@@ -134,7 +134,7 @@ class Query(PlannerQuery):
         page = await info.context.store.find_organizations(where, offset_after(after), page_size(first))
         nodes = [Organization.of(o) for o in page.items]
         await prefetch(info, nodes, ("nodes",))
-        return OrganizationConnection(total_count=page.total, nodes=nodes, page_info=page_info(page))
+        return connection(OrganizationConnection, page, nodes)
 
     @strawberry.field(description="Enterprises in ledger order, filtered, a page at a time.", metadata=cost(items=PAGE))
     async def enterprises(
@@ -148,7 +148,7 @@ class Query(PlannerQuery):
         page = await info.context.store.find_enterprises(where, offset_after(after), page_size(first))
         nodes = [Enterprise.of(e) for e in page.items]
         await prefetch(info, nodes, ("nodes",))
-        return EnterpriseConnection(total_count=page.total, nodes=nodes, page_info=page_info(page))
+        return connection(EnterpriseConnection, page, nodes)
 
     @strawberry.field(description="Every park with enterprises, by name.", metadata=cost(items=20))
     async def parks(self, info: ChainorgInfo) -> list[Park]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Generic, TypeVar
 
 import strawberry
 from strawberry.types.enum import has_enum_definition
@@ -437,10 +437,21 @@ async def findings_about(
     return [Finding.of(f) for f in await info.context.loaders.findings.load((subject, asked))]
 
 
-@strawberry.type(description="Where a page ends, to ask for the next one.")
+@strawberry.type(description="Where a page starts and ends, to ask for the next one.")
 class PageInfo:
     has_next_page: bool = strawberry.field(description="Whether more items follow.")
     end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page; null when empty.")
+    has_previous_page: bool = strawberry.field(description="Whether items come before this page.")
+    start_cursor: str | None = strawberry.field(description="The cursor of this page's first item; null when empty.")
+
+
+N = TypeVar("N")
+
+
+@strawberry.type(description="An item of a page with its cursor, as Relay's connection convention has it.")
+class Edge(Generic[N]):
+    cursor: str = strawberry.field(description="Pass as `after` to go on after this item.")
+    node: N = strawberry.field(description="The item.")
 
 
 @strawberry.type(description="One page of enterprises.")
@@ -449,6 +460,9 @@ class EnterpriseConnection:
     nodes: list[Enterprise] = strawberry.field(
         description="This page's enterprises, in ledger order.", metadata=cost(items=1)
     )  # counted `first` times by the connection
+    edges: list[Edge[Enterprise]] = strawberry.field(
+        description="The same, each with its cursor.", metadata=cost(items=1)
+    )
     page_info: PageInfo = strawberry.field(description="Where this page ends.")
 
 
@@ -458,4 +472,7 @@ class OrganizationConnection:
     nodes: list[Organization] = strawberry.field(
         description="This page's organizations, in ledger order.", metadata=cost(items=1)
     )  # counted `first` times by the connection
+    edges: list[Edge[Organization]] = strawberry.field(
+        description="The same, each with its cursor.", metadata=cost(items=1)
+    )
     page_info: PageInfo = strawberry.field(description="Where this page ends.")
