@@ -25,6 +25,7 @@ SUBJECT_NAMES = {"ENTERPRISE": "企业", "ORGANIZATION": "党组织"}
 GROUPING_NAMES = {"PARK": "园区", "CHAIN": "产业链", "CLUSTER": "党群联组"}
 FINDING_HEADERS = ["规则", "规则名称", "严重程度", "对象类型", "对象编号", "对象名称", "说明"]
 MAX_WIDTH = 80
+RATE = "覆盖率"  # a column of coverage rates (fractions) and their changes
 
 
 def finding_rows(findings: Sequence[Finding]) -> list[list[Cell]]:
@@ -46,7 +47,7 @@ def bulletin_table(bulletin: Bulletin) -> tuple[list[str], list[list[Cell]]]:
         headers += [f"{RULES[code].term}({then})", f"{RULES[code].term}({now})", f"{RULES[code].term}变化"]
     rows: list[list[Cell]] = []
     for row in bulletin.rows:
-        cells: list[Cell] = [GROUPING_NAMES[row.by] if row.by else "合计", row.key, row.label]
+        cells: list[Cell] = [GROUPING_NAMES[row.by] if row.by else "合计", row.key, row.label if row.by else "全部"]
         cells.append(row.current.enterprises)
         cells += [round(row.previous.organization_rate, 4), round(row.current.organization_rate, 4),
                   round(row.organization_rate_change, 4)]  # fmt: skip
@@ -85,4 +86,7 @@ def write_xlsx(path: Path, title: str, headers: Sequence[str], rows: Sequence[Se
     for index, header in enumerate(headers):
         widest = max([display_width(header), *(display_width(str(row[index])) for row in rows)])
         sheet.column_dimensions[get_column_letter(index + 1)].width = min(widest + 2, MAX_WIDTH)
+        if RATE in header:  # a fraction shown as the charts show it: 1.6%
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index + 1, max_col=index + 1):
+                cell.number_format = "0.0%"
     workbook.save(path)

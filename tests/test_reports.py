@@ -42,4 +42,14 @@ async def test_the_bulletin_as_csv(demo_store: NetworkxStore, tmp_path: Path) ->
     read = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert read == [headers, *([str(cell) for cell in row] for row in rows)]
     assert headers[3] == "企业数(2021-07-31)" and "应建未建变化" in headers
-    assert rows[0][:3] == ["合计", "", "(all)"]
+    assert rows[0][:3] == ["合计", "", "全部"]
+
+
+async def test_a_bulletin_workbook_shows_rates_as_percentages(demo_store: NetworkxStore, tmp_path: Path) -> None:
+    headers, rows = bulletin_table(await bulletin(demo_store, Scope(), DAY, None, DEFAULT_RULES))
+    write_xlsx(tmp_path / "bulletin.xlsx", "情况通报", headers, rows)
+    sheet = openpyxl.load_workbook(tmp_path / "bulletin.xlsx").worksheets[0]
+    rate = headers.index(f"组织覆盖率({DAY.isoformat()})") + 1
+    cell = sheet.cell(row=2, column=rate)
+    assert cell.number_format == "0.0%" and cell.value == rows[0][rate - 1]  # the fraction, shown as a percentage
+    assert sheet.cell(row=2, column=4).number_format == "General"  # counts stay counts
