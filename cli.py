@@ -65,13 +65,15 @@ def _print_issues(title: str, issues: list[LedgerIssue], out: Console) -> None:
 def load(args: argparse.Namespace) -> int:
     """Validate a ledger (or the demo) and print its counts, or every error (exit 1);
     with --state, import it into a new state, all or nothing."""
-    from graph.durable import create_state
+    from graph.durable import check_new_state, create_state
     from loaders.demo import demo_dataset
     from loaders.ledger import LoadedLedger, load_ledger
 
     if (args.path is None) == (not args.demo):
         errors.print(Text("give a ledger (folder of CSVs or .xlsx workbook) or --demo, not both"))
         return 1
+    if args.state is not None:
+        check_new_state(args.state)  # refused before the ledger is read and its table printed
     name = "the Changsha demo" if args.demo else str(args.path)
     try:
         loaded = LoadedLedger(demo_dataset(), []) if args.demo else load_ledger(args.path, args.encoding)
@@ -493,7 +495,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Refused:
         return 1
     except StateProblem as problem:  # any command given --state: the message says what to do
-        errors.print(Text(str(problem)))
+        errors.print(Text(str(problem)), soft_wrap=True)  # paths in it stay whole
         return 1
     except BrokenPipeError:  # the reader of a pipe (`| head`) has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

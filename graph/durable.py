@@ -171,12 +171,22 @@ def enterprise_columns(table: EnterpriseTable) -> pa.Table:
     }) if len(rows) else pa.table({c: pa.array([], pa.string()) for c in KEPT["enterprises"].columns})  # fmt: skip
 
 
+def check_new_state(folder: Path) -> Path:
+    """Where a new state in `folder` goes; StateProblem when `folder` holds one already (asked
+    before a ledger is read, so a refusal comes at once)."""
+    target = folder / STATE_FILE
+    if target.exists():
+        raise StateProblem(
+            f"{folder} holds a state already; choose a new folder, or remove that folder whole "
+            f"(its state file, write-ahead log and lock go together: rm -r {folder})"
+        )
+    return target
+
+
 def create_state(folder: Path, dataset: Dataset) -> Path:
     """A new state in `folder` holding `dataset`; all or nothing: the file appears only
     once complete. Refused when `folder` already holds a state."""
-    target = folder / STATE_FILE
-    if target.exists():
-        raise StateProblem(f"{folder} holds a state already; choose a new folder, or remove {target} first")
+    target = check_new_state(folder)
     folder.mkdir(parents=True, exist_ok=True)
     building = folder / f"{STATE_FILE}.importing"
     for leftover in folder.glob(f"{STATE_FILE}.importing*"):

@@ -259,7 +259,8 @@ def test_load_into_a_state_serve_it_change_it_and_read_the_audit_log(hand_ledger
     assert result.returncode == 0, result.stderr
     assert f"serve it with `chainorg serve --state {state}`" in " ".join(result.stdout.split())
     again = run("load", str(hand_ledger), "--state", str(state))
-    assert again.returncode == 1 and "holds a state already" in again.stderr
+    assert again.returncode == 1 and "holds a state already" in again.stderr and f"rm -r {state}" in again.stderr
+    assert "valid" not in again.stdout and "enterprises" not in again.stdout  # refused before the ledger is read
 
     port = free_port()
     server = subprocess.Popen([CHAINORG, "serve", "--state", str(state), "--port", str(port)],
