@@ -38,7 +38,7 @@ from graph.model import (
     Status,
     Upgrade,
 )
-from graph.records import Draft
+from graph.records import Draft, id_holders
 
 UPGRADES = (OrgKind.BRANCH, OrgKind.GENERAL_BRANCH, OrgKind.COMMITTEE)  # 升格: each may become a later one
 
@@ -131,11 +131,7 @@ def _end_id_known(draft: Draft, some_id: str, field: str, day: date) -> None:
 
 def _id_taken(draft: Draft, some_id: str, field: str) -> None:
     """A new organization's, instructor's or enterprise's id is no other record's (rules.id_taken)."""
-    problem = rules.id_taken(some_id, {
-        "an organization": draft.organizations.__contains__, "a department": draft.departments.__contains__,
-        "an instructor": draft.instructors.__contains__, "an enterprise": lambda code: draft.enterprise(code) is not None,
-    })  # fmt: skip
-    if problem:
+    if problem := rules.id_taken(some_id, id_holders(draft)):
         raise ChangeConflict(problem, field)
 
 

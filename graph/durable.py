@@ -369,15 +369,16 @@ class DurableState:
         connection, done = self.connection, []
         connection.execute("BEGIN IMMEDIATE")
         try:
-            for draft, changes, who, request in ((c.draft, c.changes, c.who, c.request) for c in batch):
+            for entry in batch:
+                draft, changes, who = entry.draft, entry.changes, entry.who
                 at = datetime.now(UTC)
                 cursor = connection.execute(
                     "INSERT INTO change_sets (at, who, changes) VALUES (?, ?, ?)", (at.isoformat(), who, len(changes))
                 )
                 change_set = cursor.lastrowid
                 assert change_set is not None
-                if request is not None:
-                    request_id, fingerprint = request
+                if entry.request is not None:
+                    request_id, fingerprint = entry.request
                     connection.execute("INSERT INTO requests VALUES (?, ?, ?)", (request_id, change_set, fingerprint))
                 for write in draft.writes:
                     self._write(write)

@@ -10,7 +10,7 @@ was before, for the durable state and the audit trail.
 from __future__ import annotations
 
 from collections import ChainMap
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from operator import attrgetter
@@ -49,6 +49,15 @@ def _enterprise(changed: Mapping[str, Enterprise], table: EnterpriseTable, credi
         return found
     row = int(table.rows_of([credit_code])[0])
     return table.records([row])[0] if row >= 0 else None
+
+
+def id_holders(records: Records | Draft) -> dict[str, Callable[[str], bool]]:
+    """What may hold an id an edge can name, as `rules.id_taken` asks: organizations,
+    departments, instructors and enterprises' credit codes."""
+    return {
+        "an organization": records.organizations.__contains__, "a department": records.departments.__contains__,
+        "an instructor": records.instructors.__contains__, "an enterprise": lambda code: records.enterprise(code) is not None,
+    }  # fmt: skip
 
 
 def _ends(table: str, record: Any) -> tuple[str, ...]:

@@ -27,7 +27,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from graph import scenarios
+from graph import rules, scenarios
 from graph.changes import (
     SCENARIO_REQUESTS,
     Change,
@@ -43,7 +43,7 @@ from graph.errors import StateProblem
 from graph.model import Enterprise, Organization
 from graph.networkx_store import NetworkxStore
 from graph.query import Page
-from graph.records import Draft, Records
+from graph.records import Draft, Records, id_holders
 from graph.rules import Today
 from graph.scenarios import Scenario, ScenarioExists
 from graph.store import OrgStore
@@ -157,11 +157,7 @@ class State:
 
     def _id_taken(self, some_id: str) -> bool:
         """Whether a record of any kind an edge can name has `some_id` (rules.id_taken)."""
-        records = self.records
-        return (
-            some_id in records.organizations or some_id in records.departments or some_id in records.instructors
-            or records.enterprise(some_id) is not None
-        )  # fmt: skip
+        return rules.id_taken(some_id, id_holders(self.records)) is not None
 
     async def apply_scenario(self, name: str, who: str) -> tuple[Scenario, Receipt]:
         """Apply a scenario's changes as one change set, all or nothing, once: its request id is
