@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from graphql import OperationDefinitionNode, parse, print_ast
 
+from config import Config, read_config
 from graph.durable import create_state
 from graph.state import State
 from loaders.demo import demo_dataset
@@ -85,3 +86,13 @@ def test_every_command_line_example_runs(tmp_path: Path) -> None:
         done = subprocess.run([chainorg, *words[1:]], cwd=tmp_path, capture_output=True, text=True, timeout=300,
                               env={**os.environ, "COLUMNS": "200"}, check=False)  # fmt: skip
         assert done.returncode == 0, f"{command}\n{done.stderr[-2000:]}"
+
+
+def test_the_readme_configuration_is_read_as_it_is_written(tmp_path: Path) -> None:
+    """The `chainorg.toml` shown is accepted, and every section and key in it takes effect."""
+    [text] = re.findall(r"```toml\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
+    (tmp_path / "chainorg.toml").write_text(text, encoding="utf-8")
+    config = read_config(tmp_path / "chainorg.toml")
+    assert config.limits.max_cost == 5000
+    assert config.server.request_seconds == 15 != Config().server.request_seconds
+    assert (config.server.keep_alive_seconds, config.server.max_connections) == (5, 1000)

@@ -272,7 +272,7 @@ async def test_waiting_for_the_heavy_lane_counts_in_the_budget(demo_store: Netwo
             answered = await asyncio.gather(*(timed() for _ in range(20)))
     codes = [answer["errors"][0]["extensions"]["code"] for _, answer in answered if answer.get("errors")]
     assert codes and set(codes) == {"TIMEOUT"}, codes
-    assert max(seconds for seconds, _ in answered) < 1.5, sorted(seconds for seconds, _ in answered)
+    assert max(seconds for seconds, _ in answered) < 2.5, sorted(seconds for seconds, _ in answered)  # not 20 x 0.15 s
 
 
 @pytest.mark.anyio
