@@ -21,6 +21,7 @@ from rich.text import Text
 from config import CONFIG_FILE, Config, read_config
 from graph.compliance import RuleCode
 from graph.errors import ChainorgError, ConfigInvalid, StateProblem
+from loaders import DEMO_DAY
 from loaders.errors import LedgerInvalid, LedgerIssue
 from schema.settings import DEFAULT_LIMITS, Limits
 
@@ -94,7 +95,8 @@ def load(args: argparse.Namespace) -> int:
         summary.add_row(kind, f"{count:,}")
     console.print(summary)
     if args.state is not None:
-        path = create_state(args.state, dataset)
+        stands_on = args.stands_on or (DEMO_DAY if args.demo else None)
+        path = create_state(args.state, dataset, stands_on)
         console.print(Text(f"imported into {path}; serve it with `chainorg serve --state {args.state}`"))
     return 0
 
@@ -135,13 +137,12 @@ def _config(args: argparse.Namespace) -> Config:
 
 def _store(args: argparse.Namespace, doing: str) -> OrgStore:
     """The store of --state (read as it is now), --data or the demo."""
-    from graph.durable import read_state
-    from graph.networkx_store import NetworkxStore
+    from graph.state import snapshot
     from server import load_store
 
     try:
         if args.state is not None:
-            return NetworkxStore(read_state(args.state))
+            return snapshot(args.state)
         return load_store(None if args.demo else args.data, args.encoding)
     except LedgerInvalid as invalid:
         _print_issues(f"{args.data}: rejected; not {doing}", invalid.issues, errors)
@@ -412,7 +413,9 @@ def parser() -> argparse.ArgumentParser:
     _source_options(draw)
     draw.add_argument("--depth", type=int, default=3, help="tiers to draw under the root (0 to 6)")
     draw.add_argument("--links", action="store_true", help="draw joint-building and pairing links as dashed lines")
-    draw.add_argument("--as-of", type=_date, help="the date drawn, YYYY-MM-DD (default: today)")
+    draw.add_argument(
+        "--as-of", type=_date, help=f"the date drawn, YYYY-MM-DD (default: today; the demo's is {DEMO_DAY})"
+    )
     draw.add_argument("--format", type=_chart_format, metavar="{svg,png,pdf,dot,mermaid,graphml,json}",
                       help="default: by --out's suffix, else svg")  # fmt: skip
     draw.add_argument("--out", type=Path, help="file (or folder) to write; text formats print without it")
@@ -423,6 +426,10 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--demo", action="store_true", help="the Changsha demo instead of a ledger")
     check.add_argument("--encoding", help="encoding of the CSV files, e.g. big5 (default: detected)")
     check.add_argument("--state", type=Path, help="import into a new state in this folder (for `serve --state`)")
+    check.add_argument("--stands-on", type=_date, metavar="DATE",
+                       help="the new state's clock stands still on DATE: questions without a date are asked on it "
+                            "and changes without one happen on it (default: the calendar's day; the demo's "
+                            f"{DEMO_DAY})")  # fmt: skip
     check.set_defaults(handler=load)
 
     out = commands.add_parser("export", help=export.__doc__, description=export.__doc__, formatter_class=Defaults)
@@ -460,7 +467,9 @@ def _source_options(command: argparse.ArgumentParser) -> None:
 
 
 def _report_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--as-of", type=_date, help="the date reported on, YYYY-MM-DD (default: today)")
+    command.add_argument(
+        "--as-of", type=_date, help=f"the date reported on, YYYY-MM-DD (default: today; the demo's is {DEMO_DAY})"
+    )
     command.add_argument("--park", help="only this park")
     command.add_argument("--chain", help="only this industry chain")
     command.add_argument("--cluster", help="only this cluster, by id or exact name")
@@ -469,10 +478,15 @@ def _report_options(command: argparse.ArgumentParser) -> None:
 
 
 def _date(text: str) -> date:
+    from graph.rules import day_problem
+
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-23") from None
+    if problem := day_problem(day):
+        raise argparse.ArgumentTypeError(f"{text}: {problem}")
+    return day
 
 
 def _moment(text: str) -> datetime:

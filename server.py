@@ -44,8 +44,10 @@ from graph.compliance import DEFAULT_RULES, RuleConfig
 from graph.deadline import DEADLINE, remaining
 from graph.errors import ChainorgError, InvalidArgument, NotFound, StateProblem
 from graph.networkx_store import NetworkxStore
+from graph.rules import clock
 from graph.state import State
 from graph.store import OrgStore
+from loaders import DEMO_DAY
 from loaders.demo import demo_dataset
 from loaders.errors import LedgerInvalid
 from loaders.ledger import load_ledger
@@ -185,7 +187,10 @@ def load_store(data: Path | None, encoding: str | None = None) -> OrgStore:
     The loaded data lives as long as the process, so it is moved out of the garbage
     collector's sight: collections while serving then walk only per-request objects.
     """
-    store = NetworkxStore(load_ledger(data, encoding).dataset if data else demo_dataset())
+    if data is None:  # the demo stands on the day its figures were published
+        store = NetworkxStore(demo_dataset(), clock(DEMO_DAY))
+    else:
+        store = NetworkxStore(load_ledger(data, encoding).dataset)
     settle()
     return store
 

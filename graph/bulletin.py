@@ -62,7 +62,7 @@ async def bulletin(
     Rows: the whole scope, then each park, chain and cluster with enterprises in the scope
     at either date; a group absent at one date shows zeros there.
     """
-    as_of = as_of if as_of is not None else date.today()
+    as_of = as_of if as_of is not None else store.today()
     before = previous if previous is not None else as_of - TEN_DAYS
     now, then = await asyncio.gather(store.coverage(scope, as_of), store.coverage(scope, before))
     counts_now, counts_then = await asyncio.gather(

@@ -183,9 +183,10 @@ def check_new_state(folder: Path) -> Path:
     return target
 
 
-def create_state(folder: Path, dataset: Dataset) -> Path:
+def create_state(folder: Path, dataset: Dataset, stands_on: date | None = None) -> Path:
     """A new state in `folder` holding `dataset`; all or nothing: the file appears only
-    once complete. Refused when `folder` already holds a state."""
+    once complete. Refused when `folder` already holds a state. With `stands_on` the state's
+    clock stands still on that day (graph.rules.clock); without, it follows the calendar."""
     target = check_new_state(folder)
     folder.mkdir(parents=True, exist_ok=True)
     building = folder / f"{STATE_FILE}.importing"
@@ -200,6 +201,8 @@ def create_state(folder: Path, dataset: Dataset) -> Path:
             ("departments", dataset.departments), ("part_of", dataset.past_parents), ("upgrades", dataset.upgrades),
         ):  # fmt: skip
             _insert(connection, table, records)
+        if stands_on is not None:
+            connection.execute("INSERT INTO meta VALUES ('stands_on', ?)", (stands_on.isoformat(),))
         connection.commit()
     finally:
         connection.close()
@@ -294,6 +297,12 @@ class DurableState:
 
     def close(self) -> None:
         self.connection.close()
+
+    @property
+    def stands_on(self) -> date | None:
+        """The day the state's clock stands on, if it was made to stand still."""
+        found = self.connection.execute("SELECT value FROM meta WHERE key = 'stands_on'").fetchone()
+        return date.fromisoformat(found[0]) if found is not None else None
 
     @contextmanager
     def checkpointer(self) -> Iterator[Callable[[], None]]:

@@ -35,6 +35,20 @@ STATUSES: list[Status] = list(Status)  # a status column holds positions in this
 Today = Callable[[], date]
 
 
+def clock(stands_on: date | None) -> Today:
+    """What "today" is for a store: the calendar's day, or `stands_on` for a dataset that
+    stands still on one day (the demo stands on the day its figures were published).
+
+    >>> clock(date(2021, 7, 31))()
+    datetime.date(2021, 7, 31)
+    >>> clock(None) is date.today
+    True
+    """
+    if stands_on is None:
+        return date.today
+    return lambda: stands_on
+
+
 def day_number(day: date | None, missing: int = ALWAYS) -> int:
     """The day number of `day`; `missing` when there is no date."""
     return day.toordinal() if day is not None else missing

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from dataclasses import replace as dataclass_replace  # `replace` is save_scenario's flag
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -66,13 +66,24 @@ class _Pending:
         return None if self.request_id is None else (self.request_id, digest(self.changes))
 
 
+def snapshot(folder: Path) -> NetworkxStore:
+    """A read-only store of the state in `folder` as it is now (also while a server writes
+    to it), on the state's clock."""
+    durable = DurableState(folder)
+    try:
+        return NetworkxStore(durable.read(), rules.clock(durable.stands_on))
+    finally:
+        durable.close()
+
+
 class State:
     """A state folder being served: see the module docstring."""
 
-    def __init__(self, folder: Path, today: Today = date.today):
+    def __init__(self, folder: Path, today: Today | None = None):
+        """Serve the state in `folder`; "today" is `today()`, else the state's own clock."""
         self._lock_file = _lock(folder)
         self.durable = DurableState(folder)
-        self.today = today
+        self.today = today = today or rules.clock(self.durable.stands_on)
         dataset = self.durable.read()
         self.records = Records.of(dataset)
         self.version = 0

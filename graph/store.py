@@ -8,7 +8,7 @@ Batch methods return one answer per key, in key order (None or [] where unknown)
 Methods are coroutines: a store backed by a server awaits its driver, and the
 embedded store runs whatever grows with the data off the event loop, so a cheap
 question is answered while a heavy one runs. A question without `as_of` is asked as
-of today.
+of the store's `today()`.
 """
 
 from __future__ import annotations
@@ -44,10 +44,14 @@ from graph.query import (
     Page,
     Scope,
 )
+from graph.rules import Today
 from graph.simulation import Simulation
 
 
 class OrgStore(Protocol):
+    today: Today
+    """The day a question without a date is asked on (graph.rules.clock)."""
+
     async def summary(self) -> dict[str, int]:
         """Counts per node and edge kind."""
 

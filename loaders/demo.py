@@ -18,12 +18,13 @@ from datetime import date, timedelta
 from graph.credit_code import ALPHABET, check_character
 from graph.dataset import Dataset
 from graph.model import Category, OrgKind
+from loaders import DEMO_DAY
 from loaders.ledger import dataset_from_tables
 from loaders.tables import table_from_records
 
 PARK = "长沙高新区"
 CHAIN = "移动互联网"
-AS_OF = date(2021, 7, 31)
+
 ACTIVE_ENTERPRISES = 13_151
 ZOMBIE_ENTERPRISES = 37
 CLOSED_ENTERPRISES = 24
@@ -227,7 +228,7 @@ class _Generator:
                     category=category,
                     cluster=rng.choice(self.clusters_of[category]),
                     building=rng.choice(BUILDINGS) if rng.random() < 0.7 else None,
-                    registered_on=_day_between(rng, date(2003, 1, 1), AS_OF),
+                    registered_on=_day_between(rng, date(2003, 1, 1), DEMO_DAY),
                     employees=int(rng.lognormvariate(3.0, 1.0)) + 3,
                 )
             )
@@ -272,7 +273,7 @@ class _Generator:
         self, index: int, kind: OrgKind, cluster: str, companies: list[_Company], new: bool, secretary: str | None
     ) -> _Org:
         rng = self.rng
-        first, last = (date(2019, 1, 1), AS_OF) if new else (date(2008, 1, 1), date(2018, 12, 31))
+        first, last = (date(2019, 1, 1), DEMO_DAY) if new else (date(2008, 1, 1), date(2018, 12, 31))
         established = _day_between(rng, first, last)
         suffix = {OrgKind.COMMITTEE: "党委", OrgKind.GENERAL_BRANCH: "党总支", OrgKind.BRANCH: "党支部"}.get(kind, "")
         for company in companies:
@@ -382,7 +383,7 @@ def demo_records(seed: int = 2021) -> dict[str, list[dict[str, str]]]:
     for org in orgs:
         term = TERM_YEARS[org.kind]
         ends = org.established_on
-        while ends <= AS_OF:
+        while ends <= DEMO_DAY:
             ends = ends.replace(year=ends.year + term, day=min(ends.day, 28))
         organizations.append(
             {
@@ -447,7 +448,7 @@ def _instructors(rng: random.Random, companies: list[_Company]) -> list[dict[str
         name = surnames[n] + rng.choice(["建华", "丽娟", "志强", "晓燕", "国庆", "海燕", "卫东", "红梅"])
         reached = rng.sample(with_members, 8) + rng.sample(uncovered, rng.randint(4, 12))
         for company in {c.code: c for c in reached}.values():
-            since = _day_between(rng, date(2019, 6, 1), AS_OF)
+            since = _day_between(rng, date(2019, 6, 1), DEMO_DAY)
             rows.append(
                 {"id": f"ZDY-{n + 1:02d}", "name": name, "credit_code": company.code, "since": since.isoformat()}
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -57,6 +58,8 @@ def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Pat
 
 
 # A hand-made ledger: two parks, two clusters, a joint branch, instructors, a zombie.
+CHAINORG = str(Path(sys.executable).parent / "chainorg")  # the console script of this environment
+
 HEADER = [
     "credit_code",
     "name",

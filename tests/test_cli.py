@@ -5,7 +5,6 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,9 +13,7 @@ import httpx
 import pytest
 from python_calamine import CalamineWorkbook
 
-from tests.conftest import HAND_TABLES, credit_code, free_port, write_csv
-
-CHAINORG = str(Path(sys.executable).parent / "chainorg")
+from tests.conftest import CHAINORG, HAND_TABLES, credit_code, free_port, write_csv
 
 
 def run(*args: str, path: str = "") -> subprocess.CompletedProcess:

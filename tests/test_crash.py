@@ -7,7 +7,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -17,9 +16,8 @@ import pytest
 
 from graph.dataset import Dataset
 from graph.durable import create_state
-from tests.conftest import free_port
+from tests.conftest import CHAINORG, free_port
 
-CHAINORG = str(Path(sys.executable).parent / "chainorg")
 CLIENTS, ROUNDS = 4, 4
 MUTATION = """mutation($id: ID!, $name: String!, $stars: Int!) {
   applyChanges(changes: [

@@ -1,19 +1,26 @@
 """The demo reproduces the Changsha seed's figures (seeds/002)."""
 
+import subprocess
 from collections import Counter
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from graph.changes import CreateOrganization
+from graph.compliance import DEFAULT_RULES
 from graph.credit_code import validate_credit_code
-from graph.model import OrgKind, Status
+from graph.durable import create_state
+from graph.model import Organization, OrgKind, Status
 from graph.networkx_store import NetworkxStore
 from graph.query import GroupBy, Scope
-from loaders import demo
+from graph.state import State
+from loaders import DEMO_DAY, demo
 from loaders.ledger import load_ledger
 from loaders.writer import write_csv_ledger
-from tests.conftest import contents
+from server import load_store
+from tests.conftest import CHAINORG, contents
 
 pytestmark = pytest.mark.anyio
 
@@ -88,3 +95,52 @@ async def test_it_is_deterministic_and_another_seed_keeps_the_figures() -> None:
 def test_written_csvs_load_back_to_the_same_dataset(tmp_path: Path) -> None:
     write_csv_ledger(demo.demo_records(), tmp_path)
     assert contents(load_ledger(tmp_path).dataset) == contents(demo.demo_dataset())
+
+
+@pytest.fixture
+def demo_state_folder(tmp_path: Path) -> Path:
+    """A demo state made as `make run` makes it."""
+    folder = tmp_path / "demo"
+    subprocess.run([CHAINORG, "load", "--demo", "--state", str(folder)], check=True, capture_output=True)
+    return folder
+
+
+async def test_the_demo_state_stands_on_its_day_whatever_the_calendar_says(demo_state_folder: Path) -> None:
+    """The demo state's clock stands on 2021-07-31, also after a restart: a question without a
+    date is asked on that day, and a change without a date happens on it."""
+    folder = demo_state_folder
+    for new_id in ("DEMO-NEW-1", "DEMO-NEW-2"):  # the second time after a restart
+        state = State(folder)
+        try:
+            store = await state.current()
+            undated = await store.compliance(Scope(), None, DEFAULT_RULES)
+            assert undated == await store.compliance(Scope(), DEMO_DAY, DEFAULT_RULES)
+            assert undated != await store.compliance(Scope(), date.today(), DEFAULT_RULES)  # terms expired since
+            tree = await store.organization_tree(demo.CHAIN_COMMITTEE_ID, 1, None, False)
+            assert tree.as_of == DEMO_DAY
+            cluster = next(o.id for o in state.records.organizations.values() if o.kind is OrgKind.CLUSTER)
+            branch = Organization(new_id, "新支部", OrgKind.BRANCH, parent_id=cluster)
+            await state.apply([CreateOrganization(branch)], "test")
+            assert state.organization(new_id) == replace(branch, established_on=DEMO_DAY)
+        finally:
+            state.close()
+
+
+async def test_a_ledger_state_follows_the_calendar(tmp_path: Path) -> None:
+    create_state(tmp_path / "park", demo.demo_dataset())
+    state = State(tmp_path / "park")
+    try:
+        assert state.today() == (await state.current()).today() == date.today()
+    finally:
+        state.close()
+
+
+async def test_the_read_only_demo_stands_on_its_day_too() -> None:
+    assert load_store(None).today() == DEMO_DAY
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "1899-12-31", "2021-02-30"])
+def test_a_clock_outside_the_calendar_is_refused(tmp_path: Path, day: str) -> None:
+    done = subprocess.run([CHAINORG, "load", "--demo", "--state", str(tmp_path / "s"), "--stands-on", day],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert done.returncode == 2 and day in done.stderr and not (tmp_path / "s").exists()

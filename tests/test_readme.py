@@ -8,19 +8,15 @@ import os
 import re
 import shlex
 import subprocess
-import sys
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
 from graphql import OperationDefinitionNode, parse, print_ast
 
 from config import Config, read_config
-from graph.durable import create_state
 from graph.state import State
-from loaders.demo import demo_dataset
-from tests.conftest import LiveServer
+from tests.conftest import CHAINORG, LiveServer
 
 README = Path(__file__).parent.parent / "README.md"
 BLOCK = re.compile(r"```graphql\n(.*?)```", re.DOTALL)
@@ -39,8 +35,8 @@ def operations() -> list[tuple[int, str]]:
 @pytest.fixture(scope="module")
 def demo_state_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp("readme") / "state"
-    create_state(folder, demo_dataset())
-    state = State(folder, today=date.today)
+    subprocess.run([CHAINORG, "load", "--demo", "--state", str(folder)], check=True, capture_output=True)
+    state = State(folder)  # as `make run` makes and serves it
     try:
         with LiveServer(state) as server:  # type: ignore[arg-type]
             yield server
@@ -78,12 +74,11 @@ def commands() -> list[str]:
 
 def test_every_command_line_example_runs(tmp_path: Path) -> None:
     """In a fresh folder, in order: the demo ledger written, loaded, imported, exported, audited, charted."""
-    chainorg = str(Path(sys.executable).parent / "chainorg")
     ran = commands()
     assert len(ran) >= 15
     for command in ran:
         words = shlex.split(command)
-        done = subprocess.run([chainorg, *words[1:]], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        done = subprocess.run([CHAINORG, *words[1:]], cwd=tmp_path, capture_output=True, text=True, timeout=300,
                               env={**os.environ, "COLUMNS": "200"}, check=False)  # fmt: skip
         assert done.returncode == 0, f"{command}\n{done.stderr[-2000:]}"
 

@@ -17,13 +17,14 @@ from graph.charts import Chart, ChartFormat, build_chart
 from graph.charts.dot import FONT, to_dot
 from graph.charts.render import RenderFailed, graphviz, render
 from graph.networkx_store import NetworkxStore
-from loaders.demo import AS_OF, CHAIN_COMMITTEE_ID, CLUSTERS
+from loaders import DEMO_DAY
+from loaders.demo import CHAIN_COMMITTEE_ID, CLUSTERS
 
 
 @pytest.fixture(scope="module")
 def chain_chart(demo_store: NetworkxStore) -> Chart:
     """The demo's chain committee: 11 clusters, 168 enterprise organizations, with links."""
-    tree = anyio.run(demo_store.organization_tree, CHAIN_COMMITTEE_ID, 3, AS_OF, True)
+    tree = anyio.run(demo_store.organization_tree, CHAIN_COMMITTEE_ID, 3, DEMO_DAY, True)
     return build_chart(tree)
 
 
@@ -101,7 +102,7 @@ def test_data_formats_round_trip_through_networkx(chain_chart: Chart, format: Ch
     assert set(graph.edges(data="kind")) == expected
     root = graph.nodes[CHAIN_COMMITTEE_ID]
     assert (root["name"], root["members"], root["kind"]) == ("移动互联网行业(产业链)党委", 3_677, "CHAIN_COMMITTEE")
-    assert graph.graph["as_of"] == AS_OF.isoformat()
+    assert graph.graph["as_of"] == DEMO_DAY.isoformat()
 
 
 def test_a_missing_graphviz_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -118,7 +119,7 @@ def test_graphviz_past_its_time_is_stopped() -> None:
 
 def test_a_date_before_a_branch_existed_leaves_it_out(demo_store: NetworkxStore) -> None:
     before = anyio.run(demo_store.organization_tree, CHAIN_COMMITTEE_ID, 3, date(2019, 6, 1))
-    after = anyio.run(demo_store.organization_tree, CHAIN_COMMITTEE_ID, 3, AS_OF)
+    after = anyio.run(demo_store.organization_tree, CHAIN_COMMITTEE_ID, 3, DEMO_DAY)
     assert len(before.organizations) < len(after.organizations)
     assert all(i.organization.established_on is None or i.organization.established_on <= date(2019, 6, 1)
                for i in before.organizations)  # fmt: skip
