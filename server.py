@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import date
 from importlib.resources import files
 from pathlib import Path
@@ -65,6 +66,9 @@ CONTENT_SECURITY_POLICY = (
 
 
 MAX_BODY_BYTES = 1 << 20
+LARGE_BODY_BYTES = 32 << 10  # a body this large is parsed and run off the event loop
+LARGE_LANE = 4  # large requests taken in at once
+BODY_BYTES: ContextVar[int] = ContextVar("chainorg_body_bytes", default=0)
 BAD_REQUEST = "BAD_REQUEST"
 
 
@@ -104,6 +108,7 @@ class ChainorgGraphQL(GraphQL[Context, None]):
         self.graphql_schema = schema._schema
         self.limits = schema.limits
         self.heavy_lane = anyio.CapacityLimiter(1)
+        self.large_lane = anyio.CapacityLimiter(LARGE_LANE)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":
@@ -115,6 +120,7 @@ class ChainorgGraphQL(GraphQL[Context, None]):
                 await refusal(400, problem)(scope, receive, send)
                 return
             receive = _replay(body)
+            BODY_BYTES.set(len(body))
         await super().__call__(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
@@ -124,31 +130,43 @@ class ChainorgGraphQL(GraphQL[Context, None]):
         return HTMLResponse(EXPLORER_PAGE, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
 
     async def execute_single(self, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
-        """Run the operation within the time budget; a costly one in the heavy lane.
+        """Run the operation within the time budget; a costly or large one off the server's loop.
 
-        graphql-core completes values in Python without yielding, so one large page on the
-        server's loop would hold up every request. Operations costing more than
-        `Limits.heavy_cost` therefore run one at a time on their own event loop in a worker
-        thread, while cheap ones and `/healthz` go on answering on the server's loop.
+        graphql-core parses, coerces inputs and completes values in Python without yielding,
+        so one large page or one 10,000-change mutation on the server's loop would hold up
+        every request. Operations costing more than `Limits.heavy_cost` therefore run one at
+        a time on their own event loop in a worker thread (the heavy lane), and so do
+        bodies over LARGE_BODY_BYTES (the large lane, a few at once; their cost is reckoned
+        off the loop too), while small cheap ones and `/healthz` go on answering.
 
-        The budget starts when the request arrives: waiting for the heavy lane counts in
-        it, and a request still waiting when it runs out is refused without running. The
-        deadline goes with the request (graph.deadline), so the writer and the planner
-        refuse work that would begin too late."""
+        The budget starts when the request arrives: waiting for a lane counts in it, and a
+        request still waiting when it runs out is refused without running. The deadline
+        goes with the request (graph.deadline), so the writer and the planner refuse work
+        that would begin too late."""
         deadline = time.monotonic() + self.limits.timeout
         DEADLINE.set(deadline)
+        query = kwargs["request_data"].query or ""
+        large = BODY_BYTES.get() > LARGE_BODY_BYTES or len(query) > LARGE_BODY_BYTES
         try:
             async with asyncio.timeout(self.limits.timeout):
-                if query_cost(self.graphql_schema, kwargs["request_data"].query or "") <= self.limits.heavy_cost:
+                if large:
+                    cost = await anyio.to_thread.run_sync(query_cost, self.graphql_schema, query)
+                else:
+                    cost = query_cost(self.graphql_schema, query)
+                if cost > self.limits.heavy_cost:
+                    lane = self.heavy_lane
+                elif large:
+                    lane = self.large_lane
+                else:
                     return await super().execute_single(**kwargs)
-                async with self.heavy_lane:
+                async with lane:
                     return await anyio.to_thread.run_sync(asyncio.run, self._within(deadline, **kwargs))
         except TimeoutError:
             message = f"the query ran past its time budget of {self.limits.timeout:g} s"
             return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": TIMEOUT})])
 
     async def _within(self, deadline: float, **kwargs: Any) -> ExecutionResult:
-        """The operation on the heavy lane's own loop, cut off at the request's deadline."""
+        """The operation on a lane's own loop, cut off at the request's deadline."""
         async with asyncio.timeout_at(asyncio.get_running_loop().time() + (remaining(deadline) or 0.0)):
             return await super().execute_single(**kwargs)
 
