@@ -38,7 +38,7 @@ from graph.changes import (
     digest,
 )
 from graph.deadline import DEADLINE, TimedOut, past
-from graph.durable import AuditEntry, Commit, DurableState, audit_log, state_file
+from graph.durable import STATE_FILE, AuditEntry, Commit, DurableState, audit_log, state_file
 from graph.errors import StateProblem
 from graph.model import Enterprise, Organization
 from graph.networkx_store import NetworkxStore
@@ -312,7 +312,13 @@ class State:
 def _lock(folder: Path) -> IO[str]:
     """Hold the state for this process: two servers writing one state would each keep
     records the other does not see. The lock goes with the process, however it ends."""
-    state_file(folder)
+    unwritable = [path for path in (folder, state_file(folder), *folder.glob(f"{STATE_FILE}-*"), folder / LOCK_FILE)
+                  if path.exists() and not os.access(path, os.W_OK)]  # fmt: skip
+    if unwritable:
+        raise StateProblem(
+            f"{unwritable[0]} cannot be written by this user; a served state keeps every change, so its "
+            f"folder and files must be writable (or read it as it is: `chainorg export --state {folder} --out DIR`)"
+        )
     held = (folder / LOCK_FILE).open("a+")
     try:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)

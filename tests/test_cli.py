@@ -1,12 +1,15 @@
 """The `chainorg` console script, run as a user runs it."""
 
 import csv
+import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -390,3 +393,36 @@ def test_a_long_report_is_a_page_on_a_terminal_and_whole_tab_separated_in_a_pipe
                            env={"COLUMNS": "200", "PATH": "", "FORCE_COLOR": "1"}).stdout  # fmt: skip
     assert f"50 of {len(written) - 1:,} rows shown" in shown and "--out" in shown
     assert shown.count("\n") < 200
+
+
+NOBODY = 65534
+
+
+@pytest.fixture
+def shared_state(hand_ledger: Path) -> Iterator[Path]:
+    """A state made by this user in a folder every user can read (for a run as `nobody`)."""
+    folder = Path(tempfile.mkdtemp(prefix="chainorg-shared-"))
+    try:
+        folder.chmod(0o755)
+        assert run("load", str(hand_ledger), "--state", str(folder / "s")).returncode == 0
+        (folder / "s").chmod(0o755)
+        (folder / "s" / "chainorg.sqlite").chmod(0o644)
+        yield folder / "s"
+    finally:
+        shutil.rmtree(folder)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="runs the server as another user, which needs root")
+@pytest.mark.parametrize("writable", ["", "folder"])
+def test_serve_a_state_this_user_cannot_write_is_refused_with_a_reason(shared_state: Path, writable: str) -> None:
+    if writable == "folder":
+        shared_state.chmod(0o777)  # the folder may be written, the state file still not
+    served = subprocess.run(
+        ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", CHAINORG, "serve",
+         "--state", str(shared_state), "--port", str(free_port())],
+        capture_output=True, text=True, timeout=60, check=False, env={"COLUMNS": "200"},
+    )  # fmt: skip
+    unwritable = shared_state / "chainorg.sqlite" if writable else shared_state
+    assert served.returncode == 1 and "Traceback" not in served.stderr
+    assert f"{unwritable} cannot be written by this user" in served.stderr
+    assert not (shared_state / "chainorg.lock").exists()  # refused before anything was touched
