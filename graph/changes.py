@@ -48,20 +48,20 @@ class ChangeRejected(ChainorgError):
 
     code = "INVALID_CHANGE"
 
-    def __init__(self, message: str, field: str | None = None, index: int | None = None):
+    def __init__(self, message: str, field: str | None = None, position: int | None = None):
         super().__init__(message)
         self.field = field
-        self.index = index
+        self.position = position  # of the change in its set, from 1
 
     def extensions(self) -> dict[str, object]:
-        return {"change": self.index, "field": self.field}
+        return {"change": self.position, "field": self.field}
 
-    def at(self, index: int) -> ChangeRejected:
-        self.index = index
+    def at(self, position: int) -> ChangeRejected:
+        self.position = position
         return self
 
     def __str__(self) -> str:
-        where = f"change {self.index}" if self.index is not None else ""
+        where = f"change {self.position}" if self.position is not None else ""
         if self.field:
             where = f"{where}, {self.field}" if where else self.field
         return f"{where}: {self.args[0]}" if where else str(self.args[0])
@@ -599,14 +599,14 @@ def apply_changes(draft: Draft, changes: Sequence[Change]) -> Draft:
         raise ChangeRejected("a change set needs at least one change")
     if len(changes) > MAX_CHANGES:
         raise ChangeRejected(f"{len(changes):,} changes in one set; at most {MAX_CHANGES:,}")
-    for index, change in enumerate(changes):
+    for position, change in enumerate(changes, 1):  # change 1 is the first, as people count
         draft.marks.append(len(draft.writes))
         try:
             if problem := _values_problem(change):
                 raise problem
             change.apply(draft)
         except ChangeRejected as rejected:
-            raise rejected.at(index) from None
+            raise rejected.at(position) from None
     return draft
 
 

@@ -38,9 +38,9 @@ from graph.records import KEYS, Draft, Record, Write
 from graph.rules import ALWAYS, STATUSES
 
 STATE_FILE = "chainorg.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: request ids; audit positions count from 1, as error messages do
 # A client's request id for each change set that named one: a repeat returns that change set's receipt.
-REQUESTS = """CREATE TABLE IF NOT EXISTS requests (
+REQUESTS = """CREATE TABLE requests (
     request_id TEXT PRIMARY KEY, change_set INTEGER NOT NULL REFERENCES change_sets(id), digest TEXT NOT NULL)"""
 
 
@@ -281,7 +281,7 @@ class DurableState:
         except sqlite3.DatabaseError as error:
             self.connection.close()
             raise StateProblem(f"{self.path} is not a chainorg state: {error}") from None
-        if found is None or int(found[0]) != SCHEMA_VERSION:
+        if found is None or int(found[0]) not in (1, SCHEMA_VERSION):
             self.connection.close()
             raise StateProblem(
                 f"{self.path} has schema version {found and found[0]}; this chainorg reads {SCHEMA_VERSION}"
@@ -293,7 +293,22 @@ class DurableState:
         self.connection.execute("PRAGMA synchronous=FULL")
         self.connection.execute("PRAGMA busy_timeout=10000")
         self.connection.execute("PRAGMA wal_autocheckpoint=0")  # the State checkpoints between commits
-        self.connection.execute(REQUESTS)  # states made before request ids gain the table
+        if int(found[0]) == 1:
+            self._upgrade_from_1()
+
+    def _upgrade_from_1(self) -> None:
+        """A state of schema 1, brought to 2 in one transaction: it gains the request ids'
+        table, and its audit positions, which counted from 0, count from 1."""
+        connection = self.connection
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.execute(REQUESTS)
+            connection.execute("UPDATE audit SET position = position + 1")
+            connection.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self.connection.close()
@@ -392,7 +407,7 @@ class DurableState:
                 for write in draft.writes:
                     self._write(write)
                 ends = [*draft.marks[1:], len(draft.writes)]
-                for position, (change, start, end) in enumerate(zip(changes, draft.marks, ends, strict=True)):
+                for position, (change, start, end) in enumerate(zip(changes, draft.marks, ends, strict=True), 1):
                     touched = draft.writes[start:end]
                     connection.execute(
                         "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -20,7 +20,9 @@ class AuditEntry:
     change_set: int = strawberry.field(description="The change set it belongs to.")
     at: datetime = strawberry.field(description="When the change set was committed (UTC).")
     who: str = strawberry.field(description="Who made it.")
-    position: int = strawberry.field(description="Its place in the change set, from 0.")
+    position: int = strawberry.field(
+        description="Its place in the change set: 1 for the first change, as error messages count."
+    )
     kind: str = strawberry.field(description="Which change: the name of its mutation.")
     subject: strawberry.ID = strawberry.field(description="The id or credit code it is about.")
     change: JSON = strawberry.field(description="The change as asked.")

@@ -300,11 +300,11 @@ def as_named(named: list[tuple[str, Change]]) -> Iterator[None]:
     try:
         yield
     except ChangeRejected as rejected:
-        index = rejected.index or 0
+        position = rejected.position or 1
         if rejected.field == "request_id":  # about the set, not one of its changes
             rejected.field = "requestId"
-        elif rejected.field is not None and len(named) > index:
-            rejected.field = f"{named[index][0]}.{_camel_path(rejected.field)}"
+        elif rejected.field is not None and len(named) >= position:
+            rejected.field = f"{named[position - 1][0]}.{_camel_path(rejected.field)}"
         raise
 
 

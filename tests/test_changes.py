@@ -170,7 +170,7 @@ def test_what_stands_no_longer_or_not_yet_takes_nothing(
     records = Records.of(hand_dataset)
     with pytest.raises(ChangeRejected, match=reason) as refused:
         apply_changes(records.draft(TODAY), changes)
-    assert (refused.value.field, refused.value.index) == (field, 1)
+    assert (refused.value.field, refused.value.position) == (field, 2)
 
 
 def test_an_enterprise_is_put_under_a_standing_cluster_only(hand_dataset: Dataset) -> None:
@@ -180,7 +180,7 @@ def test_an_enterprise_is_put_under_a_standing_cluster_only(hand_dataset: Datase
     apply_changes(records.draft(TODAY), [*dissolved, UpdateEnterprise(credit_code(5), employees=9)])
     with pytest.raises(ChangeRejected, match="dissolved") as refused:
         apply_changes(records.draft(TODAY), [*dissolved, UpdateEnterprise(credit_code(1), cluster_id="C2")])
-    assert (refused.value.field, refused.value.index) == ("cluster_id", 2)
+    assert (refused.value.field, refused.value.position) == ("cluster_id", 3)
 
 
 def test_dissolving_an_organization_ends_its_own_edges_only(hand_dataset: Dataset) -> None:
@@ -201,7 +201,7 @@ def test_each_rule_refuses_with_a_code_and_a_field(
     records = Records.of(hand_dataset)
     with pytest.raises(ChangeRejected, match=reason) as refused:
         apply_changes(records.draft(TODAY), [change])
-    assert (refused.value.code, refused.value.field, refused.value.index) == (code, field, 0)
+    assert (refused.value.code, refused.value.field, refused.value.position) == (code, field, 1)
     assert contents(records.dataset()) == contents(hand_dataset)
 
 
@@ -227,8 +227,8 @@ def test_one_bad_change_writes_nothing_and_names_its_position(hand_dataset: Data
     ]
     with pytest.raises(ChangeRejected) as refused:
         apply_changes(records.draft(TODAY), changes)
-    assert refused.value.index == 2
-    assert str(refused.value).startswith("change 2, parent_id: a CLUSTER cannot be part of a BRANCH")
+    assert refused.value.position == 3  # the third change, counted from 1 as people count
+    assert str(refused.value).startswith("change 3, parent_id: a CLUSTER cannot be part of a BRANCH")
     assert contents(records.dataset()) == contents(hand_dataset)
 
 

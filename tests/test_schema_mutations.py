@@ -51,7 +51,7 @@ def test_a_rejected_change_names_its_position_and_field_and_writes_nothing(serve
         {"codes": [credit_code(5), "91430100MA4L99999X"]},
     )
     [error] = answer["errors"]
-    assert error["extensions"] == {"code": "NOT_FOUND", "change": 1, "field": "coverEnterprises.creditCodes[1]"}
+    assert error["extensions"] == {"code": "NOT_FOUND", "change": 2, "field": "coverEnterprises.creditCodes[1]"}
     assert "no enterprise has the credit code" in error["message"]
     assert server.query('{ organization(id: "B9") { id } }')["data"]["organization"] is None
     assert server.query("{ auditLog { totalCount } }")["data"]["auditLog"]["totalCount"] == 0
@@ -64,7 +64,7 @@ def test_a_change_set_gets_a_receipt_and_an_audit_trail(server: LiveServer) -> N
     assert (receipt["changeSet"], receipt["who"], receipt["changes"]) == (1, "anonymous", 2)
     log = server.query("""{ auditLog(subject: "B1") { totalCount nodes { changeSet position kind before after } } }""")
     entries = log["data"]["auditLog"]["nodes"]
-    assert [(e["position"], e["kind"]) for e in entries] == [(0, "upgradeOrganization"), (1, "setOrganizationDetails")]
+    assert [(e["position"], e["kind"]) for e in entries] == [(1, "upgradeOrganization"), (2, "setOrganizationDetails")]
     assert [record["table"] for record in entries[0]["before"]] == ["organizations"]
     assert (entries[0]["before"][0]["kind"], entries[0]["after"][-1]["kind"]) == ("BRANCH", "GENERAL_BRANCH")
     assert {"table": "upgrades", "org_id": "B1", "before": "BRANCH", "after": "GENERAL_BRANCH", "on": "2023-01-01"} in (

@@ -78,7 +78,7 @@ def test_an_invalid_simulation_is_refused_by_name_and_writes_nothing(server: Liv
         {createOrganization: {id: "SIM-1", name: "模拟支部", kind: JOINT_BRANCH}},
         {coverEnterprises: {orgId: "SIM-1", creditCodes: ["91430100MA4L99999X"]}}]) { changes } }""")
     [error] = answer["errors"]
-    assert error["extensions"] == {"code": "NOT_FOUND", "change": 1, "field": "coverEnterprises.creditCodes[0]"}
+    assert error["extensions"] == {"code": "NOT_FOUND", "change": 2, "field": "coverEnterprises.creditCodes[0]"}
     assert server.query(f"{{ coverage {COVERAGE} auditLog {{ totalCount }} scenarios {{ name }} }}")["data"] == before
     assert server.query('{ organization(id: "SIM-1") { id } }')["data"]["organization"] is None
 

@@ -153,7 +153,7 @@ async def test_the_store_is_untouched_by_simulations_good_and_bad(store: Network
     with pytest.raises(ChangeRejected) as refused:
         await store.simulate([*sets["new joint branch"], CoverEnterprises("SIM-J1", (free[0],))], Scope(), None,
                              DEFAULT_RULES)  # fmt: skip
-    assert refused.value.index == 2 and refused.value.code == "CONFLICT"
+    assert refused.value.position == 3 and refused.value.code == "CONFLICT"
     assert fingerprint(store) == before
     assert await store.coverage(Scope(), TODAY) == coverage
     assert np.array_equal(store.table.formal, demo_dataset().enterprises.formal)

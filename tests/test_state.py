@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -65,7 +66,7 @@ async def test_a_rejected_set_leaves_the_state_byte_identical(folder: Path, stat
     before = file_bytes(folder)
     with pytest.raises(ChangeRejected) as refused:
         await state.apply([SetOrganizationDetails("B1", stars=4), CoverEnterprises("C1", (credit_code(5),))], "x")
-    assert (refused.value.index, refused.value.field) == (1, "org_id")
+    assert (refused.value.position, refused.value.field) == (2, "org_id")
     assert file_bytes(folder) == before
     assert state.organization("B1").stars == 3
 
@@ -233,3 +234,27 @@ async def test_a_chart_of_a_past_date_draws_the_parents_of_then(state: State) ->
     assert "企业1党支部" not in await drawn("C2", BEFORE)
     assert "企业1党支部" not in await drawn("C1", AFTER)
     assert "企业1党支部" in await drawn("C2", AFTER)
+
+
+async def test_a_state_of_schema_1_is_upgraded_once_when_opened(folder: Path) -> None:
+    """States written before request ids counted audit positions from 0; opened now they gain the
+    requests table and count from 1, as error messages do, and keep every change."""
+    served = State(folder, today=lambda: date(2024, 1, 1))
+    try:
+        await served.apply([SetOrganizationDetails("B1", stars=1), SetOrganizationDetails("B1", stars=2)], "t")
+    finally:
+        served.close()
+    with sqlite3.connect(folder / STATE_FILE) as old:  # back to how schema 1 left it
+        old.execute("DROP TABLE requests")
+        old.execute("UPDATE audit SET position = position - 1")
+        old.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    old.close()
+    for _opening in range(2):  # upgraded the first time, unchanged the second
+        served = State(folder, today=lambda: date(2024, 1, 1))
+        try:
+            await served.apply([SetOrganizationDetails("B1", stars=3)], "t", request_id="after-upgrade")
+            assert served.organization("B1").stars == 3  # type: ignore[union-attr]
+        finally:
+            served.close()
+        log = audit_log(folder, None, "B1", 0, 10)
+        assert [(e.change_set, e.position) for e in log.items] == [(1, 1), (1, 2), (2, 1)]
