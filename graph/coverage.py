@@ -139,10 +139,13 @@ class Spans:
 
 
 def merged_intervals(owner: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Union of each owner's intervals, as (starts, ends) of disjoint intervals.
+    """Union of each owner's intervals, as (starts, ends) of disjoint intervals; half-open
+    intervals that touch join into one ([0, 3) and [3, 5) are [0, 5)).
 
     >>> merged_intervals(np.array([1, 1, 2]), np.array([0, 2, 5]), np.array([3, 4, 6]))
     (array([0, 5]), array([4, 6]))
+    >>> merged_intervals(np.array([1, 1, 1]), np.array([3, 0, 7]), np.array([5, 3, 9]))
+    (array([0, 7]), array([5, 9]))
     """
     keep = starts < ends
     owner, starts, ends = owner[keep].astype(np.int64), starts[keep].astype(np.int64), ends[keep].astype(np.int64)
