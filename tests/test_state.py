@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -258,3 +259,30 @@ async def test_a_state_of_schema_1_is_upgraded_once_when_opened(folder: Path) ->
             served.close()
         log = audit_log(folder, None, "B1", 0, 10)
         assert [(e.change_set, e.position) for e in log.items] == [(1, 1), (1, 2), (2, 1)]
+
+
+def test_a_commit_waits_for_the_disk(state: State) -> None:
+    """Every connection that commits or checkpoints syncs in full (a commit that returned is on
+    the platter, not in the page cache), and the log is folded in by the State, not by SQLite."""
+    connection = state.durable.connection
+    assert connection.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+    assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert connection.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+
+
+def test_a_new_state_is_synced_before_it_is_named_and_its_folder_after(
+    tmp_path: Path, hand_dataset: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file is synced under its temporary name, renamed, then the folder is synced: after a
+    power cut there is either no state or the whole one."""
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    folder = tmp_path / "new"
+    create_state(folder, hand_dataset)
+    assert synced[-2:] == [str(folder / f"{STATE_FILE}.importing"), str(folder)]
