@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 
-from graph.durable import create_state
+from graph.durable import STATE_FILE, create_state
 from graph.state import State
 from loaders.demo import demo_dataset
 from tests.conftest import LiveServer
@@ -22,13 +24,24 @@ PLAN = """query($scope: ScopeInput, $method: PlanMethod!) {
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def demo_state_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo as a state, made once; each test serves a copy of its own."""
     folder = tmp_path_factory.mktemp("planner") / "state"
     create_state(folder, demo_dataset())
-    state = State(folder, today=lambda: TODAY)
-    with LiveServer(state) as live:  # type: ignore[arg-type]
-        yield live
-    state.close()
+    return folder / STATE_FILE
+
+
+@pytest.fixture
+def server(demo_state_file: Path, tmp_path: Path) -> Iterator[LiveServer]:
+    """A fresh demo state served, so no test sees what another one wrote."""
+    (tmp_path / "state").mkdir()
+    shutil.copyfile(demo_state_file, tmp_path / "state" / STATE_FILE)
+    state = State(tmp_path / "state", today=lambda: TODAY)
+    try:
+        with LiveServer(state) as live:  # type: ignore[arg-type]
+            yield live
+    finally:
+        state.close()
 
 
 def park(server: LiveServer) -> str:
