@@ -286,6 +286,7 @@ async def test_a_cheap_request_is_answered_while_the_heaviest_allowed_ones_run(d
             (await request).raise_for_status()
             return time.perf_counter() - start, time.perf_counter()
 
+        began = time.perf_counter()
         heavies = [asyncio.create_task(timed(client.post("/graphql", json={"query": heavy}))) for _ in range(8)]
         cheap = []
         while not all(task.done() for task in heavies):  # cheap questions for as long as the heavy ones run
@@ -294,6 +295,6 @@ async def test_a_cheap_request_is_answered_while_the_heaviest_allowed_ones_run(d
         answered = [await task for task in heavies]
     last_heavy = max(at for _, at in answered)  # they run one at a time: until then one is running
     during = [spent for spent, at in cheap if at < last_heavy]
-    assert len(during) >= 4, "no cheap question was answered while the heavy ones ran"
-    # blocked behind one, a cheap question would wait as long as a heavy one takes
-    assert statistics.median(during) < min(spent for spent, _ in answered) / 4, (during, answered)
+    assert len(during) >= 8, f"{len(during)} cheap questions answered while the heavy ones ran"
+    # on the loop with them, a cheap question would wait most of the time they take together
+    assert max(during) < (last_heavy - began) / 4, (sorted(during), last_heavy - began)
