@@ -1,5 +1,6 @@
-"""Random change sets of every kind on a ledger-made state: after a clean restart and after
-an export loaded back as a ledger, every record and every answer is as it was.
+"""Random change sets of every kind on a ledger-made state: after a clean restart, after the
+served state is killed with SIGKILL and served again on the same port, and after an export
+loaded back as a ledger, every record and every answer is as it was.
 
 The oracle is the state itself before it restarts: what the running server answers is
 what the disk must hold. A fixed seed runs in `make test`; `CHAINORG_MODEL_ROUNDS` runs
@@ -8,12 +9,17 @@ longer (the `slow` marker runs 400 rounds).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
+import signal
+import subprocess
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from graph.changes import (
@@ -43,7 +49,7 @@ from graph.records import Records
 from graph.state import State
 from loaders.export import write_ledger
 from loaders.ledger import load_ledger
-from tests.conftest import contents, credit_code
+from tests.conftest import CHAINORG, contents, credit_code, free_port
 
 TODAY = date(2024, 6, 1)
 PAST = [date(2020, 1, 1), date(2023, 1, 1), date(2024, 1, 1)]
@@ -167,8 +173,8 @@ def everything(dataset: Dataset) -> tuple[object, ...]:
 
 async def run_model(tmp_path: Path, hand_dataset: Dataset, seed: int, rounds: int) -> None:
     folder = tmp_path / "state"
-    create_state(folder, hand_dataset)
-    state = State(folder, today=lambda: TODAY)
+    create_state(folder, hand_dataset, stands_on=TODAY)  # the served state's "today" too
+    state = State(folder)
     generator = Generator(random.Random(seed), state.records)
     kinds_written: set[str] = set()
     try:
@@ -188,11 +194,19 @@ async def run_model(tmp_path: Path, hand_dataset: Dataset, seed: int, rounds: in
     assert kinds_written == set(CHANGES), f"kinds never accepted: {set(CHANGES) - kinds_written}"
 
     assert everything(read_state(folder)) == everything(dataset)  # the disk holds what was answered
-    again = State(folder, today=lambda: TODAY)
+    again = State(folder)
     try:
         assert await answers(again.store(), again.records.dataset()) == before
         assert audit_log(folder, None, None, 0, 100_000) == audit
         assert all(entry.before for entry in audit.items if entry.kind == "updateEnterprise")
+    finally:
+        again.close()
+
+    await asyncio.to_thread(killed_and_served_again, folder, generator.rng)
+    dataset = read_state(folder)
+    again = State(folder)
+    try:
+        before = await answers(again.store(), again.records.dataset())
     finally:
         again.close()
 
@@ -202,6 +216,72 @@ async def run_model(tmp_path: Path, hand_dataset: Dataset, seed: int, rounds: in
     assert {k: v for k, v in exported.items() if k != "histories"} == {
         k: v for k, v in before.items() if k != "histories"
     }
+
+
+SERVED = """{
+  organizations(first: 500) { totalCount nodes { id name kind mode establishedOn termEndsOn secretary stars points
+                                                   dissolvedOn } }
+  enterprises(first: 500) { totalCount nodes { creditCode name status coverageState organizations { id }
+                                                 instructors { id } } }
+  today: coverage { enterprises organizationCovered workCovered formalMembers organizations }
+  past: coverage(asOf: "2023-01-01") { enterprises organizationCovered workCovered formalMembers organizations }
+  byCluster: coverageBy(by: CLUSTER) { key coverage { enterprises organizationCovered organizations } }
+  auditLog(first: 500) { totalCount nodes { changeSet at who position kind subject change before after } }
+}"""
+MORE = "mutation($id: String!, $changes: [ChangeInput!]!) { applyChanges(changes: $changes, requestId: $id) { changeSet repeated } }"
+
+
+def killed_and_served_again(folder: Path, rng: random.Random) -> None:
+    """Serve the state, write over HTTP, SIGKILL the server just after its last answer, serve it
+    again on the same port at once: every answer as before the kill, and a retry writes nothing."""
+    port = free_port()
+    server = serve(folder, port)
+    try:
+        url = f"http://127.0.0.1:{port}/graphql"
+        clusters = [o["id"] for o in httpx.post(url, json={"query": "{ organizations(filter: {kinds: [CLUSTER]}) "
+                                                          "{ nodes { id } } }"}).json()["data"]["organizations"]["nodes"]]  # fmt: skip
+        for n in range(3):
+            branch = f"KILL-{n}"
+            changes = [
+                {"createOrganization": {"id": branch, "name": f"重启支部{n}", "kind": "BRANCH",
+                                        "parentId": rng.choice(clusters)}},
+                {"setOrganizationDetails": {"orgId": branch, "stars": rng.randrange(6), "secretary": f"书记{n}"}},
+            ]  # fmt: skip
+            done = httpx.post(url, json={"query": MORE, "variables": {"id": f"kill-{n}", "changes": changes}}).json()
+            assert not done.get("errors"), done["errors"]
+            assert done["data"]["applyChanges"]["repeated"] is False
+        served = httpx.post(url, json={"query": SERVED}, timeout=60).json()
+        assert "errors" not in served, served["errors"]
+        ids = {o["id"] for o in served["data"]["organizations"]["nodes"]}
+        assert {"KILL-0", "KILL-1", "KILL-2"} <= ids
+        for listed in ("organizations", "enterprises"):  # on one page: the whole state is compared
+            assert served["data"][listed]["totalCount"] == len(served["data"][listed]["nodes"])
+    finally:
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait()
+    server = serve(folder, port)  # the same port, at once
+    try:
+        assert httpx.post(url, json={"query": SERVED}, timeout=60).json() == served
+        retried = httpx.post(url, json={"query": MORE, "variables": {"id": "kill-2", "changes": changes}}).json()
+        assert retried["data"]["applyChanges"] == {**done["data"]["applyChanges"], "repeated": True}
+        assert httpx.post(url, json={"query": SERVED}, timeout=60).json() == served
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def serve(folder: Path, port: int) -> subprocess.Popen[bytes]:
+    """`chainorg serve --state` on `port`, once it answers; refused at once if the port is not free."""
+    server = subprocess.Popen([CHAINORG, "serve", "--state", str(folder), "--port", str(port), "--no-access-log"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            if server.poll() is not None:
+                raise AssertionError(f"the server did not start: {server.stderr.read().decode()}") from None  # type: ignore[union-attr]
+            time.sleep(0.05)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
