@@ -41,7 +41,7 @@ def clock(stands_on: date | None) -> Today:
 
     >>> clock(date(2021, 7, 31))()
     datetime.date(2021, 7, 31)
-    >>> clock(None) is date.today
+    >>> clock(None)() == date.today()
     True
     """
     if stands_on is None:

@@ -280,7 +280,7 @@ def test_load_into_a_state_serve_it_change_it_and_read_the_audit_log(hand_ledger
     assert log.returncode == 0, log.stderr
     rows = (tmp_path / "log.csv").read_text(encoding="utf-8-sig").splitlines()
     assert rows[0] == "change_set,at,who,position,kind,subject,change,before,after"
-    assert rows[1].startswith("1,") and ",anonymous,0,setOrganizationDetails,B1," in rows[1] and "王五" in rows[1]
+    assert rows[1].startswith("1,") and ",anonymous,1,setOrganizationDetails,B1," in rows[1] and "王五" in rows[1]
 
     exported = run("export", "--state", str(state), "--out", str(tmp_path / "ledger"))
     assert exported.returncode == 0, exported.stderr
