@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # what a command needs is imported when it runs: `--help` and
 
 T = TypeVar("T")
 PAGE_ROWS = 50  # rows a table shows on a terminal; --out writes them all
-NO_WRAP = {"对象编号", "subject", "编号"}  # ids and credit codes are never split across lines
+NO_WRAP = {"对象编号", "编号"}  # ids and credit codes are never split across lines
 
 
 class Defaults(argparse.ArgumentDefaultsHelpFormatter):
@@ -302,7 +302,7 @@ def export(args: argparse.Namespace) -> int:
     return 0
 
 
-AUDIT_HEADERS = ["change_set", "at", "who", "position", "kind", "subject", "change", "before", "after"]
+AUDIT_HEADERS = ["变更集", "时间", "操作人", "序号", "变更类型", "对象编号", "变更内容", "变更前", "变更后"]
 
 
 def audit_log(args: argparse.Namespace) -> int:

@@ -55,7 +55,7 @@ PARKS, BUILDINGS_PER_PARK, CHAINS, CLUSTERS_PER_CHAIN = 10, 200, 10, 2
 COMMITTEES, UNDER_COMMITTEE, GENERAL, UNDER_GENERAL, BRANCHES, JOINT = 10, 30, 10, 12, 40, 18
 INSTRUCTORS, PER_INSTRUCTOR = 2_000, 20
 CATEGORIES = ["NEWS", "SOCIAL", "GAMES", "ECOMMERCE", "FINANCE", "DATA", "OTHER"]
-SIZES = {"13k": 0, "100k": 100_000, "1m": 1_000_000}
+SIZES = {"13k": 0, "100k": 100_000, "300k": 300_000, "1m": 1_000_000}
 
 
 def credit_codes(count: int, rng: np.random.Generator) -> np.ndarray:
@@ -361,7 +361,7 @@ def measure(label: str, folder: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="13k,100k,1m", help="comma-separated: 13k (the demo), 100k, 1m")
+    parser.add_argument("--sizes", default="13k,100k,1m", help="comma-separated: 13k (the demo), 100k, 300k, 1m")
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "bench", help="where generated ledgers are kept")
     args = parser.parse_args()
     for label in args.sizes.split(","):

@@ -158,21 +158,18 @@ def _must_build(facts: EnterpriseFacts, setting: Setting) -> np.ndarray:
 def _explain_must_build(enterprise: Enterprise, own: bool, covered: bool, setting: Setting) -> str:
     reasons = []
     if enterprise.formal_members >= setting["min_formal_members"] and not own:
-        covering = "only a joint branch covers it" if covered else "no organization covers it"
+        covering = "仅由联合党支部覆盖" if covered else "未被任何党组织覆盖"
         reasons.append(
-            f"has {enterprise.formal_members} formal members and no party organization of its own ({covering}); "
-            f"with {setting['min_formal_members']} or more it must form its own (单独组建)"
+            f"有正式党员{enterprise.formal_members}名，没有本企业的党组织（{covering}）；"
+            f"正式党员{setting['min_formal_members']}名以上应单独组建"
         )
     if not covered:
         employees = enterprise.employees if enterprise.employees is not None else -1
         if employees >= setting["min_employees"]:
-            reasons.append(
-                f"has {employees} employees, at or over the threshold of {setting['min_employees']}, "
-                "and no party organization covers it"
-            )
+            reasons.append(f"有职工{employees}名，达到{setting['min_employees']}名的标准，未被任何党组织覆盖")
         if setting["above_scale"] and enterprise.above_scale:
-            reasons.append("is above scale (规上) and no party organization covers it")
-    return f"{enterprise.name} " + "; it also ".join(reasons)
+            reasons.append("为规上企业，未被任何党组织覆盖")
+    return enterprise.name + "；另".join(reasons)
 
 
 def _joinable(facts: EnterpriseFacts, setting: Setting) -> np.ndarray:
@@ -182,8 +179,8 @@ def _joinable(facts: EnterpriseFacts, setting: Setting) -> np.ndarray:
 
 def _explain_joinable(enterprise: Enterprise, own: bool, covered: bool, setting: Setting) -> str:
     return (
-        f"{enterprise.name} has {enterprise.formal_members} formal members and no party organization; "
-        f"with {setting['max_formal_members']} or fewer it can join or form a joint branch (联合组建)"
+        f"{enterprise.name}有正式党员{enterprise.formal_members}名，没有党组织；"
+        f"正式党员{setting['max_formal_members']}名及以下的企业可加入或组建联合党支部（联合组建）"
     )
 
 
@@ -191,7 +188,7 @@ def _joint_too_wide(facts: OrganizationFacts, setting: Setting, day: date) -> st
     org = facts.organization
     if org.kind is not OrgKind.JOINT_BRANCH or facts.units <= setting["max_units"]:
         return None
-    return f"{_named(org)} covers {facts.units} units; the limit is {setting['max_units']}"
+    return f"{_named(org)}覆盖{facts.units}个单位，上限为{setting['max_units']}个"
 
 
 BRANCHES = frozenset({OrgKind.BRANCH, OrgKind.JOINT_BRANCH})
@@ -202,8 +199,8 @@ def _needs_branch_committee(facts: OrganizationFacts, setting: Setting, day: dat
     if org.kind not in BRANCHES or org.has_committee or facts.formal < setting["min_formal_members"]:
         return None
     return (
-        f"{_named(org)} has {facts.formal} formal members and no branch committee recorded; "
-        f"a branch of {setting['min_formal_members']} or more elects one (支部委员会)"
+        f"{_named(org)}有正式党员{facts.formal}名，未记录支部委员会；"
+        f"正式党员{setting['min_formal_members']}名以上的支部应设立支部委员会"
     )
 
 
@@ -211,20 +208,14 @@ def _oversize_branch(facts: OrganizationFacts, setting: Setting, day: date) -> s
     org = facts.organization
     if org.kind not in BRANCHES or facts.members <= setting["max_members"]:
         return None
-    return (
-        f"{_named(org)} has {facts.members} members; the limit is {setting['max_members']}: "
-        "split it, or make it a general branch (党总支)"
-    )
+    return f"{_named(org)}有党员{facts.members}名，上限为{setting['max_members']}名：应拆分，或改设党总支"
 
 
 def _upgrade(facts: OrganizationFacts, setting: Setting, day: date) -> str | None:
     org = facts.organization
     if not org.kind.is_enterprise_level or org.kind is OrgKind.COMMITTEE or facts.members < setting["min_members"]:
         return None
-    return (
-        f"{_named(org)} has {facts.members} members; at {setting['min_members']} or more "
-        "it may become a committee (升格为党委)"
-    )
+    return f"{_named(org)}有党员{facts.members}名，达到{setting['min_members']}名，可升格为党委"
 
 
 def _term_ending(facts: OrganizationFacts, setting: Setting, day: date) -> str | None:
@@ -233,8 +224,8 @@ def _term_ending(facts: OrganizationFacts, setting: Setting, day: date) -> str |
         return None
     left = (ends - day).days
     return (
-        f"{_named(facts.organization)}'s term ends on {ends.isoformat()}, in {left} days "
-        f"(flagged within {setting['within_days']}): prepare the election (换届)"
+        f"{_named(facts.organization)}的任期于{ends.isoformat()}届满，还有{left}天"
+        f"（提前{setting['within_days']}天提示）：请做好换届准备"
     )
 
 
@@ -243,27 +234,25 @@ def _term_expired(facts: OrganizationFacts, setting: Setting, day: date) -> str 
     if ends is None or ends >= day:
         return None
     return (
-        f"{_named(facts.organization)}'s term ended on {ends.isoformat()}, {(day - ends).days} days before "
-        f"{day.isoformat()}, and no new term is recorded"
+        f"{_named(facts.organization)}的任期已于{ends.isoformat()}届满，至{day.isoformat()}已过"
+        f"{(day - ends).days}天，未记录新一届任期"
     )
 
 
 def _covers_inactive(facts: OrganizationFacts, setting: Setting, day: date) -> str | None:
     if not facts.inactive:
         return None
-    shown = ", ".join(f"{name} ({term(status) or status.value})" for name, status in facts.inactive[:5])
-    more = f" and {len(facts.inactive) - 5} more" if len(facts.inactive) > 5 else ""
-    count = len(facts.inactive)
-    noun = "enterprise that is" if count == 1 else "enterprises that are"
-    return f"{_named(facts.organization)} covers {count} {noun} not active: {shown}{more}"
+    shown = "、".join(f"{name}（{term(status) or status.value}）" for name, status in facts.inactive[:5])
+    more = f"等{len(facts.inactive)}家" if len(facts.inactive) > 5 else ""
+    return f"{_named(facts.organization)}覆盖{len(facts.inactive)}家非在营企业：{shown}{more}"
 
 
 def _orphan(facts: OrganizationFacts, setting: Setting, day: date) -> str | None:
     org = facts.organization
     if not org.kind.is_enterprise_level or facts.attached:
         return None
-    above = f"its parent is {org.parent_id}" if org.parent_id else "it has no parent"
-    return f"{_named(org)} is not part of a cluster, a chain committee or the park committee ({above})"
+    above = f"上级为{org.parent_id}" if org.parent_id else "没有上级组织"
+    return f"{_named(org)}未纳入联组、产业链党委或园区党工委（{above}）"
 
 
 RULES: dict[RuleCode, Rule] = {
@@ -436,7 +425,7 @@ def organization_findings(facts: OrganizationFacts, config: RuleConfig, day: dat
     >>> org = Organization("J1", "X楼联合党支部", OrgKind.JOINT_BRANCH, parent_id="C1")
     >>> facts = OrganizationFacts(org, formal=6, members=8, units=7, inactive=(), attached=True)
     >>> [f.message for f in organization_findings(facts, DEFAULT_RULES, date(2026, 1, 1))]
-    ['联合党支部 X楼联合党支部 covers 7 units; the limit is 5']
+    ['联合党支部 X楼联合党支部覆盖7个单位，上限为5个']
     """
     org, found = facts.organization, []
     for rule, setting in config.organization_rules:

@@ -23,7 +23,9 @@ class Finding:
     subject_kind: Subject = strawberry.field(description="Whether it is about an enterprise or an organization.")
     subject_id: strawberry.ID = strawberry.field(description="The organization's id or the enterprise's credit code.")
     subject_name: str = strawberry.field(description="The organization's or enterprise's name.")
-    message: str = strawberry.field(description="What is wrong, in plain words, with the threshold and the value.")
+    message: str = strawberry.field(
+        description="What is wrong, in plain Chinese words as reports print it, with the value and the threshold."
+    )
 
     @classmethod
     def of(cls, finding: compliance.Finding) -> Finding:

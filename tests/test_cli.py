@@ -279,7 +279,7 @@ def test_load_into_a_state_serve_it_change_it_and_read_the_audit_log(hand_ledger
     log = run("audit-log", "--state", str(state), "--out", str(tmp_path / "log.csv"))
     assert log.returncode == 0, log.stderr
     rows = (tmp_path / "log.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert rows[0] == "change_set,at,who,position,kind,subject,change,before,after"
+    assert rows[0] == "变更集,时间,操作人,序号,变更类型,对象编号,变更内容,变更前,变更后"
     assert rows[1].startswith("1,") and ",anonymous,1,setOrganizationDetails,B1," in rows[1] and "王五" in rows[1]
 
     exported = run("export", "--state", str(state), "--out", str(tmp_path / "ledger"))

@@ -121,7 +121,7 @@ def test_organization_rules(facts: OrganizationFacts, code: RuleCode, expected: 
 
 def test_a_message_gives_the_value_and_the_threshold() -> None:
     [finding] = organization_findings(organization(members=63), DEFAULT_RULES.only([RuleCode.OVERSIZE_BRANCH]), DAY)
-    assert "63 members" in finding.message and "limit is 50" in finding.message
+    assert finding.message == "党支部 某党支部有党员63名，上限为50名：应拆分，或改设党总支"
     assert finding.subject_id == "O1" and finding.subject_name == "某党支部"
 
 
@@ -171,7 +171,7 @@ async def test_the_hand_ledger_audit(hand_store: NetworkxStore) -> None:
         (RuleCode.MUST_BUILD, credit_code(5)),
         (RuleCode.COVERS_INACTIVE, "B2"),
     ]
-    assert page.items[1].message == "党支部 企业7党支部 covers 1 enterprise that is not active: 企业6 (僵尸)"
+    assert page.items[1].message == "党支部 企业7党支部覆盖1家非在营企业：企业6（僵尸）"
 
 
 async def test_findings_about_subjects(hand_store: NetworkxStore) -> None:

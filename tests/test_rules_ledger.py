@@ -109,6 +109,19 @@ async def test_the_findings_are_the_ones_worked_out_by_hand(
 async def test_a_message_gives_the_counted_figures(rule_store: NetworkxStore) -> None:
     about = await rule_store.findings_about(["B1", "G1", "J2"], DAY, CONFIG)
     messages = {f.rule: f.message for each in about for f in each}
-    assert "11" in messages[RuleCode.OVERSIZE_BRANCH] and "10" in messages[RuleCode.OVERSIZE_BRANCH]
-    assert "21" in messages[RuleCode.UPGRADE_TO_COMMITTEE]
-    assert "3" in messages[RuleCode.JOINT_TOO_WIDE] and "2" in messages[RuleCode.JOINT_TOO_WIDE]
+    assert messages == {
+        RuleCode.OVERSIZE_BRANCH: "党支部 企业1党支部有党员11名，上限为10名：应拆分，或改设党总支",
+        RuleCode.TERM_ENDING: "党支部 企业1党支部的任期于2024-07-30届满，还有30天（提前90天提示）：请做好换届准备",
+        RuleCode.UPGRADE_TO_COMMITTEE: "党总支 企业3党总支有党员21名，达到20名，可升格为党委",
+        RuleCode.JOINT_TOO_WIDE: "联合党支部 乙楼联合党支部覆盖3个单位，上限为2个",
+        RuleCode.COVERS_INACTIVE: "联合党支部 乙楼联合党支部覆盖1家非在营企业：企业9（注销）",
+    }
+    [[must_build], [orphan], branch] = await rule_store.findings_about([credit_code(7), "O1", "B2"], DAY, CONFIG)
+    assert (
+        must_build.message == "企业7有正式党员3名，没有本企业的党组织（仅由联合党支部覆盖）；正式党员3名以上应单独组建"
+    )
+    assert orphan.message == "党支部 企业10党支部未纳入联组、产业链党委或园区党工委（没有上级组织）"
+    assert {f.rule: f.message for f in branch} == {
+        RuleCode.NEEDS_BRANCH_COMMITTEE: "党支部 企业2党支部有正式党员8名，未记录支部委员会；正式党员7名以上的支部应设立支部委员会",
+        RuleCode.TERM_EXPIRED: "党支部 企业2党支部的任期已于2024-06-20届满，至2024-06-30已过10天，未记录新一届任期",
+    }
