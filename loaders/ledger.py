@@ -260,9 +260,15 @@ def _clean_cells(cells: pl.DataFrame, position: Mapping[str, int]) -> pl.DataFra
     parser should see (`_CLEAN`: the fit ones)."""
     names = list(position)
     too_big = f"a cell over {MAX_CELL_BYTES // 1024} KB"
+    quoted = cells.select(pl.col(str(position[name])).str.contains("'", literal=True).any() for name in names).row(0)
+
+    def stripped(name: str, apostrophe: bool) -> pl.Expr:  # a column with no apostrophe has nothing to restore
+        cell = pl.col(str(position[name])).str.strip_chars()
+        return (restored_column(cell) if apostrophe else cell).alias(name)
+
     return (
         cells.lazy()
-        .select(restored_column(pl.col(str(position[name])).str.strip_chars()).alias(name) for name in names)
+        .select(stripped(name, apostrophe) for name, apostrophe in zip(names, quoted, strict=True))
         .with_columns(pl.when(~pl.col(name).str.contains(rules.INVISIBLE)).then(pl.col(name)).alias(name) for name in names)
         .with_columns(
             pl.when(pl.col(name).str.len_bytes() > MAX_CELL_BYTES).then(pl.lit(too_big))
