@@ -15,6 +15,7 @@ import gc
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -40,6 +41,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
+from graph import solver
 from graph.charts import DEFAULT_DEPTH, ChartFormat, RenderFailed, org_chart
 from graph.compliance import DEFAULT_RULES, RuleConfig
 from graph.deadline import DEADLINE, remaining
@@ -331,6 +333,7 @@ def create_app(
                 raise StartupRefused(f"CHAINORG_STATE={folder} cannot be served: {error}") from None
             except LedgerInvalid as error:
                 raise StartupRefused(f"CHAINORG_DATA={data} cannot be served: {error.first_line()}") from None
+        threading.Thread(target=solver.start, name="chainorg-solver-start", daemon=True).start()
         try:
             yield
         finally:

@@ -29,8 +29,8 @@ from math import comb, prod
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 
+from graph import solver
 from graph.changes import Change, CoverEnterprises, CreateOrganization
 from graph.deadline import TimedOut, remaining
 from graph.errors import ChainorgError, InvalidArgument
@@ -263,12 +263,17 @@ def _variables(classes: Sequence[Sequence[int]], limits: Limits) -> int:
 def _optimal(classes: Sequence[Sequence[int]], limits: Limits, seconds: float) -> list[list[list[int]]]:
     """The optimum per class. Classes with the same member counts share one solution, and
     each is an integer programme of how many branches of each pattern to form within the
-    class's items of each member count (the classes are independent, so one programme each)."""
-    ends = time.monotonic() + seconds
-    solution = {
-        signature: _best_patterns(dict(signature), limits, ends - time.monotonic())
-        for signature in {tuple(sorted(Counter(formal).items())) for formal in classes}
-    }
+    class's items of each member count (the classes are independent, so one programme each).
+    The programmes are solved together in one child process, proven within `seconds`."""
+    signatures = sorted({tuple(sorted(Counter(formal).items())) for formal in classes})
+    listed = {signature: _patterns(Counter(dict(signature)), limits) for signature in signatures}
+    posed = [signature for signature in signatures if listed[signature]]
+    results = _solved([_programme(dict(signature), listed[signature]) for signature in posed], seconds)
+    solution: dict[tuple[tuple[int, int], ...], list[tuple[tuple[int, ...], int]]] = {s: [] for s in signatures}
+    for signature, result in zip(posed, results, strict=True):
+        assert result.x is not None  # _solved refused any programme without a solution
+        chosen = np.rint(result.x).astype(np.int64).tolist()
+        solution[signature] = [(p, n) for p, n in zip(listed[signature], chosen, strict=True) if n]
     found = []
     for formal in classes:
         by_kind: dict[int, list[int]] = {}
@@ -282,30 +287,40 @@ def _optimal(classes: Sequence[Sequence[int]], limits: Limits, seconds: float) -
     return found
 
 
-def _best_patterns(counts: dict[int, int], limits: Limits, seconds: float) -> list[tuple[tuple[int, ...], int]]:
-    """How many branches of each pattern the best plan of one class forms, proven within `seconds`."""
-    patterns = _patterns(Counter(counts), limits)
-    if not patterns:
-        return []
-    if seconds <= 0:
-        raise TimedOut("the request's time budget ran out before the exact planner had its proof")
+def _programme(counts: dict[int, int], patterns: list[tuple[int, ...]]) -> solver.Programme:
+    """How many branches of each pattern to form within a class's items of each member count,
+    covering the most enterprises and, among plans covering as many, forming fewest branches."""
     kinds = sorted(counts)
     weight = 1 + sum(counts.values())  # one more enterprise covered outweighs any number of branches saved
-    cost = np.array([-(len(p) * weight - 1) for p in patterns], dtype=np.float64)
-    matrix = np.array([[p.count(kind) for p in patterns] for kind in kinds], dtype=np.float64)
-    result = milp(
-        cost,
-        integrality=np.ones(len(patterns), dtype=np.int64),
-        bounds=Bounds(0, np.inf),
-        constraints=LinearConstraint(matrix, -np.inf, np.array([counts[k] for k in kinds], dtype=np.float64)),
-        options={"time_limit": seconds, "mip_rel_gap": 0.0},
+    return solver.Programme(
+        cost=np.array([-(len(p) * weight - 1) for p in patterns], dtype=np.float64),
+        matrix=np.array([[p.count(kind) for p in patterns] for kind in kinds], dtype=np.float64),
+        upper=np.array([counts[k] for k in kinds], dtype=np.float64),
     )
-    if result.status == 1 and seconds < OPTIMAL_SECONDS:  # the request's time ran out, not the solver's
-        raise TimedOut("the request's time budget ran out before the exact planner had its proof")
-    if result.status != 0 or result.x is None:
-        raise PlanTooLarge(f"the exact planner found no proven optimum ({result.message}); ask for GREEDY or AUTO")
-    chosen = np.rint(result.x).astype(np.int64).tolist()
-    return [(p, n) for p, n in zip(patterns, chosen, strict=True) if n]
+
+
+def _solved(programmes: list[solver.Programme], seconds: float) -> list[solver.Solved]:
+    """Each programme's proven optimum within `seconds` (the request's time left when under
+    OPTIMAL_SECONDS: then running out is TimedOut, else the plan is too large)."""
+    request_bound = seconds < OPTIMAL_SECONDS
+    try:
+        results = solver.solve(programmes, time.monotonic() + seconds) if programmes else []
+    except solver.OutOfTime:
+        if request_bound:
+            raise TimedOut("the request's time budget ran out before the exact planner had its proof") from None
+        raise PlanTooLarge(
+            f"the exact planner found no proven optimum within {OPTIMAL_SECONDS:g} s; ask for GREEDY or AUTO"
+        ) from None
+    except solver.OutOfMemory:
+        raise PlanTooLarge(
+            f"the exact planner needed more than {solver.MEMORY_BYTES >> 30} GB; ask for GREEDY or AUTO"
+        ) from None
+    for result in results:
+        if result.status == 1 and request_bound:  # the request's time ran out, not the solver's
+            raise TimedOut("the request's time budget ran out before the exact planner had its proof")
+        if result.status != 0 or result.x is None:
+            raise PlanTooLarge(f"the exact planner found no proven optimum ({result.message}); ask for GREEDY or AUTO")
+    return results
 
 
 # -- a plan for a store's enterprises ---------------------------------------------------

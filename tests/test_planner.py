@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import pytest
 
-from graph import planner
+from graph import planner, solver
 from graph.deadline import TimedOut
 from graph.errors import InvalidArgument
 from graph.planner import Limits, Plan, PlanMethod, PlanTooLarge, coverage_bound, greedy, plan
@@ -135,3 +137,36 @@ def test_limits_out_of_range_are_refused(units: int, formal: int) -> None:
 
 def test_greedy_fills_branches_with_members_less_enterprises() -> None:
     assert greedy([2, 1, 0, 0, 0, 0, 0, 0], Limits()) == [[0, 1, 2, 3, 4]]
+
+
+HARD = [[0] * 12_564 + [1] * 185 + [2] * 175]  # the demo park's candidates: 23,375 patterns of up to 50
+
+
+def solving_processes() -> list[int]:
+    """Processes the solver's fork server has forked and that are still there."""
+    from multiprocessing import forkserver
+
+    server = forkserver._forkserver._forkserver_pid  # type: ignore[attr-defined]
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+        except OSError:
+            continue
+        if server is not None and fields.get("PPid", "").strip() == str(server):
+            found.append(int(status.parent.name))
+    return found
+
+
+def test_an_exact_solve_is_killed_when_its_time_is_up() -> None:
+    """HiGHS overruns its own time limit on this programme (9.6 s for 5 s); the solve is a child
+    process, killed at the deadline, so nothing goes on solving after the request's answer."""
+    with pytest.raises(TimedOut, match="time budget"):
+        plan(HARD, Limits(max_units=50, min_formal=1), PlanMethod.OPTIMAL, seconds=1.0)
+    assert solving_processes() == []
+    [programme] = [planner._programme(dict(Counter(HARD[0])), planner._patterns(Counter(HARD[0]), Limits(50, 1)))]
+    with pytest.raises(solver.OutOfTime):
+        solver.solve([programme], time.monotonic() + 0.5)
+    assert solving_processes() == []
+    [small] = solver.solve([planner._programme({2: 3}, [(2, 2)])], time.monotonic() + 30)
+    assert small.status == 0 and small.x is not None and small.x.tolist() == [1.0]
