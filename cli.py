@@ -66,18 +66,23 @@ def _print_issues(title: str, issues: list[LedgerIssue], out: Console) -> None:
 def load(args: argparse.Namespace) -> int:
     """Validate a ledger (or the demo) and print its counts, or every error (exit 1);
     with --state, import it into a new state, all or nothing."""
-    from graph.durable import check_new_state, create_state
-    from loaders.demo import demo_dataset
     from loaders.ledger import LoadedLedger, load_ledger
 
     if (args.path is None) == (not args.demo):
         errors.print(Text("give a ledger (folder of CSVs or .xlsx workbook) or --demo, not both"))
         return 1
-    if args.state is not None:
+    if args.state is not None:  # only then the state's libraries (SQLite, ADBC, Arrow) are loaded
+        from graph.durable import check_new_state
+
         check_new_state(args.state)  # refused before the ledger is read and its table printed
     name = "the Changsha demo" if args.demo else str(args.path)
     try:
-        loaded = LoadedLedger(demo_dataset(), []) if args.demo else load_ledger(args.path, args.encoding)
+        if args.demo:
+            from loaders.demo import demo_dataset
+
+            loaded = LoadedLedger(demo_dataset(), [])
+        else:
+            loaded = load_ledger(args.path, args.encoding)
     except LedgerInvalid as invalid:
         _print_issues(f"{name}: rejected, {len(invalid.issues)} error(s); nothing loaded", invalid.issues, errors)
         return 1
@@ -95,6 +100,8 @@ def load(args: argparse.Namespace) -> int:
         summary.add_row(kind, f"{count:,}")
     console.print(summary)
     if args.state is not None:
+        from graph.durable import create_state
+
         stands_on = args.stands_on or (DEMO_DAY if args.demo else None)
         path = create_state(args.state, dataset, stands_on)
         console.print(Text(f"imported into {path}; serve it with `chainorg serve --state {args.state}`"))
