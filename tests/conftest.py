@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -171,6 +172,22 @@ def store_of(write_ledger: Callable[..., Path]) -> Callable[[Tables], NetworkxSt
 @pytest.fixture(scope="session")
 def demo_store() -> NetworkxStore:
     return NetworkxStore(demo_dataset())
+
+
+def serve_state(folder: Path, port: int) -> subprocess.Popen[bytes]:
+    """`chainorg serve --state` on `port`, returned once it answers; AssertionError with its
+    message if it stops first (a port another program holds, say)."""
+    server = subprocess.Popen([CHAINORG, "serve", "--state", str(folder), "--port", str(port), "--no-access-log"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            if server.poll() is not None:
+                assert server.stderr is not None
+                raise AssertionError(f"the server did not start: {server.stderr.read().decode()}") from None
+            time.sleep(0.05)
 
 
 def free_port() -> int:

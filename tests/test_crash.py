@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 
 from graph.dataset import Dataset
 from graph.durable import create_state
-from tests.conftest import CHAINORG, free_port
+from tests.conftest import CHAINORG, free_port, serve_state
 
 CLIENTS, ROUNDS = 4, 4
 MUTATION = """mutation($id: ID!, $name: String!, $stars: Int!) {
@@ -25,22 +24,6 @@ MUTATION = """mutation($id: ID!, $name: String!, $stars: Int!) {
     {setOrganizationDetails: {orgId: $id, stars: $stars, secretary: $name}}
   ]) { changeSet }
 }"""
-
-
-def start(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    server = subprocess.Popen([CHAINORG, "serve", "--state", str(folder), "--port", str(port), "--no-access-log"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return server, url
-        except httpx.TransportError:
-            time.sleep(0.05)
-    server.kill()
-    raise RuntimeError("the server did not start")
 
 
 def write_until_refused(url: str, client: int, acknowledged: list[str], counter: list[int]) -> None:
@@ -65,7 +48,8 @@ def test_sigkill_loses_no_acknowledged_change_and_leaves_no_part_of_one(tmp_path
     counters = [[0] for _ in range(CLIENTS)]
     chance = random.Random(20261123)
     for _ in range(ROUNDS):
-        server, url = start(folder)
+        port = free_port()
+        server, url = serve_state(folder, port), f"http://127.0.0.1:{port}"
         clients = [
             threading.Thread(target=write_until_refused, args=(url, n, acknowledged, counters[n]))
             for n in range(CLIENTS)
@@ -79,7 +63,8 @@ def test_sigkill_loses_no_acknowledged_change_and_leaves_no_part_of_one(tmp_path
             client.join(timeout=30)
     assert len(acknowledged) > 10 * ROUNDS, "too few writes got through to test anything"
 
-    server, url = start(folder)
+    port = free_port()
+    server, url = serve_state(folder, port), f"http://127.0.0.1:{port}"
     try:
         present, total, changes = every_test_organization(url)
     finally:

@@ -13,8 +13,6 @@ import asyncio
 import os
 import random
 import signal
-import subprocess
-import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -49,7 +47,7 @@ from graph.records import Records
 from graph.state import State
 from loaders.export import write_ledger
 from loaders.ledger import load_ledger
-from tests.conftest import CHAINORG, contents, credit_code, free_port
+from tests.conftest import contents, credit_code, free_port, serve_state
 
 TODAY = date(2024, 6, 1)
 PAST = [date(2020, 1, 1), date(2023, 1, 1), date(2024, 1, 1)]
@@ -235,7 +233,7 @@ def killed_and_served_again(folder: Path, rng: random.Random) -> None:
     """Serve the state, write over HTTP, SIGKILL the server just after its last answer, serve it
     again on the same port at once: every answer as before the kill, and a retry writes nothing."""
     port = free_port()
-    server = serve(folder, port)
+    server = serve_state(folder, port)
     try:
         url = f"http://127.0.0.1:{port}/graphql"
         clusters = [o["id"] for o in httpx.post(url, json={"query": "{ organizations(filter: {kinds: [CLUSTER]}) "
@@ -259,7 +257,7 @@ def killed_and_served_again(folder: Path, rng: random.Random) -> None:
     finally:
         os.kill(server.pid, signal.SIGKILL)
         server.wait()
-    server = serve(folder, port)  # the same port, at once
+    server = serve_state(folder, port)  # the same port, at once
     try:
         assert httpx.post(url, json={"query": SERVED}, timeout=60).json() == served
         retried = httpx.post(url, json={"query": MORE, "variables": {"id": "kill-2", "changes": changes}}).json()
@@ -268,20 +266,6 @@ def killed_and_served_again(folder: Path, rng: random.Random) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-
-
-def serve(folder: Path, port: int) -> subprocess.Popen[bytes]:
-    """`chainorg serve --state` on `port`, once it answers; refused at once if the port is not free."""
-    server = subprocess.Popen([CHAINORG, "serve", "--state", str(folder), "--port", str(port), "--no-access-log"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            if server.poll() is not None:
-                raise AssertionError(f"the server did not start: {server.stderr.read().decode()}") from None  # type: ignore[union-attr]
-            time.sleep(0.05)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
