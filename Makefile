@@ -11,7 +11,7 @@ PORT ?= 8000
 DEBIAN_PACKAGES := graphviz fonts-wqy-microhei poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint system bench bench-scale bench-compliance bench-charts bench-writes bench-planner clean clean-state
+.PHONY: run test lint system docs bench bench-hostile bench-scale bench-compliance bench-charts bench-writes bench-planner clean clean-state
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "chainorg needs Python 3.11 or newer")'
@@ -62,6 +62,13 @@ bench-writes: $(STAMP)
 
 bench-planner: $(STAMP)
 	$(BIN)/python bench/planner.py
+
+# The API's schema as SDL, for client code generators; the suite fails when it is out of date.
+docs: $(STAMP)
+	$(BIN)/python -c 'from schema import build_schema; print(build_schema().as_str())' > docs/schema.graphql
+
+bench-hostile: $(STAMP)
+	$(BIN)/python bench/hostile.py
 
 clean-state:
 	rm -rf $(STATE)

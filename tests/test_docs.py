@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLObjectType, GraphQLScalarType
 
 from schema import build_schema
@@ -35,3 +37,9 @@ def test_every_element_of_the_schema_is_described() -> None:
 def test_enum_values_give_the_chinese_term() -> None:
     kinds = build_schema()._schema.type_map["OrganizationKind"]
     assert "联合党支部" in kinds.values["JOINT_BRANCH"].description
+
+
+def test_the_published_schema_is_the_served_one() -> None:
+    """docs/schema.graphql is what client generators read: `make docs` writes it anew."""
+    published = (Path(__file__).parent.parent / "docs" / "schema.graphql").read_text(encoding="utf-8")
+    assert published == build_schema().as_str() + "\n", "docs/schema.graphql is out of date: run `make docs`"
