@@ -40,7 +40,7 @@ from graph.rules import ALWAYS, STATUSES
 STATE_FILE = "chainorg.sqlite"
 SCHEMA_VERSION = 2  # 2: request ids; audit positions count from 1, as error messages do
 # A client's request id for each change set that named one: a repeat returns that change set's receipt.
-REQUESTS = """CREATE TABLE requests (
+REQUESTS = """CREATE TABLE IF NOT EXISTS requests (
     request_id TEXT PRIMARY KEY, change_set INTEGER NOT NULL REFERENCES change_sets(id), digest TEXT NOT NULL)"""
 
 
@@ -302,7 +302,7 @@ class DurableState:
         connection = self.connection
         connection.execute("BEGIN IMMEDIATE")
         try:
-            connection.execute(REQUESTS)
+            connection.execute(REQUESTS)  # states made before request ids were kept have none
             connection.execute("UPDATE audit SET position = position + 1")
             connection.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
             connection.execute("COMMIT")
