@@ -169,11 +169,15 @@ def serve(args: argparse.Namespace) -> int:
     if args.state is not None:
         from server import open_state
 
-        served: OrgStore | State = open_state(args.state)
-        what = f"the state in {args.state} (changes are kept)"
+        state = open_state(args.state)
+        stands_on = state.durable.stands_on
+        clock = f"; it stands on {stands_on}: questions without a date are asked on that day" if stands_on else ""
+        served: OrgStore | State = state
+        what = f"the state in {args.state} (changes are kept{clock})"
     else:
         served = _store(args, "serving")
-        what = f"{args.data or 'the Changsha demo'} read-only (serve a state with --state to keep changes)"
+        name = args.data or f"the Changsha demo (standing on {DEMO_DAY})"
+        what = f"{name} read-only (serve a state with --state to keep changes)"
     console.print(Text(f"serving {what} on http://{args.host}:{args.port}/graphql"))
     given = {name: getattr(args, name) for name in ("max_depth", "max_aliases", "max_cost", "timeout")}
     limits = replace(config.limits, **{name: value for name, value in given.items() if value is not None})

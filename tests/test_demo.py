@@ -20,7 +20,7 @@ from loaders import DEMO_DAY, demo
 from loaders.ledger import load_ledger
 from loaders.writer import write_csv_ledger
 from server import load_store
-from tests.conftest import CHAINORG, contents
+from tests.conftest import CHAINORG, contents, free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -144,3 +144,15 @@ def test_a_clock_outside_the_calendar_is_refused(tmp_path: Path, day: str) -> No
     done = subprocess.run([CHAINORG, "load", "--demo", "--state", str(tmp_path / "s"), "--stands-on", day],
                           capture_output=True, text=True, check=False)  # fmt: skip
     assert done.returncode == 2 and day in done.stderr and not (tmp_path / "s").exists()
+
+
+def test_serving_the_demo_state_says_which_day_it_stands_on(demo_state_folder: Path) -> None:
+    server = subprocess.Popen([CHAINORG, "serve", "--state", str(demo_state_folder), "--port", str(free_port())],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert f"it stands on {DEMO_DAY}: questions without a date are asked on that day" in first
