@@ -47,13 +47,15 @@ class Defaults(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
+# soft_wrap: a message is one line however narrow the terminal or pipe, so paths and credit
+# codes stay whole (a terminal folds it for the eye; a pipe gets it as written)
+console = Console(highlight=False, soft_wrap=True)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _print_issues(title: str, issues: list[LedgerIssue], out: Console) -> None:
     """A table of issues; ledger text is shown as itself, never read as markup."""
-    out.print(Text(title), soft_wrap=True)
+    out.print(Text(title))
     table = Table()
     for column in ("file", "row", "column", "value", "reason"):
         table.add_column(column, overflow="fold")
@@ -92,13 +94,13 @@ def load(args: argparse.Namespace) -> int:
     dataset = loaded.dataset
     if loaded.warnings:
         _print_issues("warnings", loaded.warnings, errors)
-    console.print(Text(f"{name}: valid"), soft_wrap=True)
+    console.print(Text(f"{name}: valid"))
     summary = Table()
     summary.add_column("kind")
     summary.add_column("count", justify="right")
     for kind, count in dataset.summary().items():
         summary.add_row(kind, f"{count:,}")
-    console.print(summary)
+    console.print(summary, soft_wrap=False)
     if args.state is not None:
         from graph.durable import create_state
 
@@ -218,7 +220,7 @@ def _write(args: argparse.Namespace, title: str, headers: list[str], rows: list[
             table.add_column(header, overflow="fold", no_wrap=header in NO_WRAP)
         for row in rows[:PAGE_ROWS]:
             table.add_row(*(Text(str(cell)) for cell in row))
-        console.print(table)
+        console.print(table, soft_wrap=False)  # laid out to the terminal, title centred
         if len(rows) > PAGE_ROWS:
             console.print(
                 Text(f"{PAGE_ROWS} of {len(rows):,} rows shown; write them all with --out FILE.xlsx (or .csv)")
@@ -520,7 +522,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Refused:
         return 1
     except StateProblem as problem:  # any command given --state: the message says what to do
-        errors.print(Text(str(problem)), soft_wrap=True)  # paths in it stay whole
+        errors.print(Text(str(problem)))
         return 1
     except BrokenPipeError:  # the reader of a pipe (`| head`) has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
