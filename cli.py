@@ -183,7 +183,12 @@ def serve(args: argparse.Namespace) -> int:
     console.print(Text(f"serving {what} on http://{args.host}:{args.port}/graphql"))
     given = {name: getattr(args, name) for name in ("max_depth", "max_aliases", "max_cost", "timeout")}
     limits = replace(config.limits, **{name: value for name, value in given.items() if value is not None})
-    app = create_app(served, limits, config.rules)
+    exposure = replace(
+        config.http,
+        **({} if args.explorer is None else {"explorer": args.explorer}),
+        **({} if args.cors_origin is None else {"cors_origins": args.cors_origin}),
+    )
+    app = create_app(served, limits, config.rules, exposure)
     uvicorn.run(app, host=args.host, port=args.port, access_log=args.access_log, log_level="info",
                 **config.server.uvicorn())  # fmt: skip
     return 0
@@ -405,6 +410,16 @@ def parser() -> argparse.ArgumentParser:
         run.add_argument(flag, type=_limit(flag[2:].replace("-", "_")),
                          help=f"{what} (default: the config's [limits], else {default:g})")  # fmt: skip
     run.add_argument("--no-access-log", dest="access_log", action="store_false", help="do not log each request")
+    run.add_argument(
+        "--no-explorer",
+        dest="explorer",
+        action="store_false",
+        default=None,
+        help="serve no GraphiQL page and refuse introspection (default: the config's [http])",
+    )
+    run.add_argument("--cors-origin", action="append", metavar="ORIGIN", type=_origin,
+                     help="a web origin (https://host[:port]) whose pages may call the API; repeat for several "
+                          "(default: the config's [http], else none)")  # fmt: skip
     run.set_defaults(handler=serve)
 
     check_rules = commands.add_parser("audit", help=audit.__doc__, description=audit.__doc__, formatter_class=Defaults)
@@ -488,6 +503,14 @@ def _report_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--cluster", help="only this cluster, by id or exact name")
     command.add_argument("--format", choices=["table", "csv", "xlsx"], help="default: by --out's suffix, else table")
     command.add_argument("--out", type=Path, help="file to write (default: print a table)")
+
+
+def _origin(text: str) -> str:
+    from exposure import origin_problem
+
+    if problem := origin_problem(text):
+        raise argparse.ArgumentTypeError(problem)
+    return text
 
 
 def _date(text: str) -> date:

@@ -9,6 +9,9 @@ enabled = false
 max_cost = 5000
 [server]
 request_seconds = 10        # a request must arrive whole within this (slow clients are cut off)
+[http]
+explorer = false            # no GraphiQL page and no introspection, for production
+cors_origins = ["https://dash.park.cn"]   # pages that may call the API from a browser
 ```
 
 Everything absent keeps its default; anything unknown, of the wrong type or negative is
@@ -22,11 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connections import DEFAULT_CONNECTION_LIMITS, ConnectionLimits
+from exposure import DEFAULT_EXPOSURE, Exposure
 from graph.compliance import DEFAULT_RULES, ConfigInvalid, RuleConfig
 from schema.settings import DEFAULT_LIMITS, Limits
 
 CONFIG_FILE = "chainorg.toml"
-SECTIONS = ("rules", "limits", "server")
+SECTIONS = ("rules", "limits", "server", "http")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class Config:
     rules: RuleConfig = DEFAULT_RULES
     limits: Limits = DEFAULT_LIMITS
     server: ConnectionLimits = DEFAULT_CONNECTION_LIMITS
+    http: Exposure = DEFAULT_EXPOSURE
 
 
 def read_config(path: Path) -> Config:
@@ -57,6 +62,7 @@ def read_config(path: Path) -> Config:
             RuleConfig.from_mapping(table.get("rules", {})),
             Limits.from_mapping(table.get("limits", {})),
             ConnectionLimits.from_mapping(table.get("server", {})),
+            Exposure.from_mapping(table.get("http", {})),
         )
     except ConfigInvalid as invalid:
         raise ConfigInvalid(f"{path}: {invalid}") from None

@@ -30,7 +30,9 @@ import anyio
 import anyio.to_thread
 from graphql import GraphQLError
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -41,6 +43,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
+from exposure import DEFAULT_EXPOSURE, Exposure
 from graph import solver
 from graph.charts import DEFAULT_DEPTH, ChartFormat, RenderFailed, org_chart
 from graph.compliance import DEFAULT_RULES, RuleConfig
@@ -72,6 +75,7 @@ LARGE_BODY_BYTES = 32 << 10  # a body this large is parsed and run off the event
 LARGE_LANE = 4  # large requests taken in at once
 BODY_BYTES: ContextVar[int] = ContextVar("chainorg_body_bytes", default=0)
 BAD_REQUEST = "BAD_REQUEST"
+UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
 
 
 def body_problem(body: bytes) -> str | None:
@@ -105,8 +109,8 @@ class ChainorgGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app with our context, the offline explorer page, bodies checked
     before parsing (a bad one is a coded 400, never a 500), and a time budget per request."""
 
-    def __init__(self, schema: ChainorgSchema):
-        super().__init__(schema)
+    def __init__(self, schema: ChainorgSchema, explorer: bool = True):
+        super().__init__(schema, graphql_ide="graphiql" if explorer else None)
         self.graphql_schema = schema._schema
         self.limits = schema.limits
         self.heavy_lane = anyio.CapacityLimiter(1)
@@ -114,6 +118,11 @@ class ChainorgGraphQL(GraphQL[Context, None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":
+            media = Headers(scope=scope).get("content-type", "").split(";")[0].strip().lower()
+            if media != "application/json":  # a form, multipart or text/plain POST: a page may send those
+                message = "a request is a POST of Content-Type: application/json; nothing was run"
+                await refusal(415, message, UNSUPPORTED_MEDIA_TYPE)(scope, receive, send)
+                return
             body = await _read_body(receive)
             if body is None:
                 await refusal(413, "the body is over 1 MB")(scope, receive, send)
@@ -314,11 +323,14 @@ class OneLineStartupFailure:
 
 
 def create_app(
-    store: OrgStore | State | None = None, limits: Limits = DEFAULT_LIMITS, rules: RuleConfig = DEFAULT_RULES
+    store: OrgStore | State | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    rules: RuleConfig = DEFAULT_RULES,
+    exposure: Exposure = DEFAULT_EXPOSURE,
 ) -> Starlette:
-    """The app over a read-only `store` or a `State` that takes changes, with query `limits`
-    and compliance `rules`; without either, one is opened at start-up: the state in
-    CHAINORG_STATE, else the ledger in CHAINORG_DATA, else the demo."""
+    """The app over a read-only `store` or a `State` that takes changes, with query `limits`,
+    compliance `rules` and what it `exposure` shows; without a store, one is opened at
+    start-up: the state in CHAINORG_STATE, else the ledger in CHAINORG_DATA, else the demo."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -340,16 +352,23 @@ def create_app(
             if app.state.state is not None:
                 app.state.state.close()
 
-    graphql = ChainorgGraphQL(build_schema(limits))
+    graphql = ChainorgGraphQL(build_schema(limits, introspection=exposure.explorer), exposure.explorer)
+    explorer_files = [Mount("/static", StaticFiles(directory=STATIC), name="static")] if exposure.explorer else []
+    cross_origin = []
+    if exposure.cors_origins:  # pages of these origins may call the API; of any other, not
+        cross_origin.append(Middleware(
+            CORSMiddleware, allow_origins=list(exposure.cors_origins), allow_methods=["GET", "POST"],
+            allow_headers=["content-type", "authorization"], max_age=600,
+        ))  # fmt: skip
     app = Starlette(
         routes=[
             Route("/", lambda request: RedirectResponse("/graphql")),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", health),
             Route("/charts/{name}", chart_download),
-            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+            *explorer_files,
         ],
-        middleware=[Middleware(OneLineStartupFailure), Middleware(GZipMiddleware, minimum_size=2048)],
+        middleware=[Middleware(OneLineStartupFailure), *cross_origin, Middleware(GZipMiddleware, minimum_size=2048)],
         lifespan=lifespan,
     )
     app.state.store = store if not isinstance(store, State) else None

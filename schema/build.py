@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graphql import GraphQLError
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry import Schema
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.tools import merge_types
@@ -27,9 +27,10 @@ class ChainorgSchema(Schema):
         add_codes(errors)  # logs only the unexpected ones: the others are the client's business
 
 
-def build_schema(limits: Limits = DEFAULT_LIMITS) -> ChainorgSchema:
-    """The schema with error codes, caches and the limits that keep one query from hogging the server."""
-    rule = limits.rule()
+def build_schema(limits: Limits = DEFAULT_LIMITS, introspection: bool = True) -> ChainorgSchema:
+    """The schema with error codes, caches and the limits that keep one query from hogging the
+    server; without `introspection`, a query about the schema itself is refused."""
+    rules = [limits.rule(), *([] if introspection else [NoSchemaIntrospectionCustomRule])]
     return ChainorgSchema(
         limits,
         query=Query,
@@ -38,6 +39,6 @@ def build_schema(limits: Limits = DEFAULT_LIMITS) -> ChainorgSchema:
             lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
-            lambda: AddValidationRules([rule]),
+            lambda: AddValidationRules(rules),
         ],
     )

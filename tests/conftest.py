@@ -17,6 +17,7 @@ import httpx
 import pytest
 import uvicorn
 
+from exposure import DEFAULT_EXPOSURE, Exposure
 from graph.credit_code import check_character
 from graph.dataset import Dataset
 from graph.durable import create_state
@@ -199,10 +200,11 @@ def free_port() -> int:
 class LiveServer:
     """A real uvicorn server on a free loopback port, run in a thread."""
 
-    def __init__(self, store: OrgStore, limits: Limits = DEFAULT_LIMITS):
+    def __init__(self, store: OrgStore, limits: Limits = DEFAULT_LIMITS, exposure: Exposure = DEFAULT_EXPOSURE):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(store, limits), host="127.0.0.1", port=self.port, log_level="warning")
+        app = create_app(store, limits, exposure=exposure)
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -91,3 +91,4 @@ def test_the_readme_configuration_is_read_as_it_is_written(tmp_path: Path) -> No
     assert config.limits.max_cost == 5000
     assert config.server.request_seconds == 15 != Config().server.request_seconds
     assert (config.server.keep_alive_seconds, config.server.max_connections) == (5, 1000)
+    assert config.http.cors_origins == ("https://dash.park.cn",) != Config().http.cors_origins
