@@ -11,6 +11,7 @@ them load in about a second.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import sqlite3
@@ -37,6 +38,7 @@ from graph.query import Page
 from graph.records import KEYS, Draft, Record, Write
 from graph.rules import ALWAYS, STATUSES
 
+log = logging.getLogger("chainorg.state")
 STATE_FILE = "chainorg.sqlite"
 SCHEMA_VERSION = 2  # 2: request ids; audit positions count from 1, as error messages do
 # A client's request id for each change set that named one: a repeat returns that change set's receipt.
@@ -420,8 +422,9 @@ class DurableState:
         except BaseException as error:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
-            if isinstance(error, sqlite3.Error):
-                raise WriteFailed(f"not written, nothing of it kept: {error}") from error
+            if isinstance(error, sqlite3.Error):  # the detail (SQL, paths) goes to the log, not the client
+                log.error("a change set was not written to %s", self.path, exc_info=error)
+                raise WriteFailed(f"not written, nothing of it kept: {_written_problem(error)}") from error
             raise
         return done
 
@@ -436,6 +439,20 @@ class DurableState:
         matched = " AND ".join(f'"{_COLUMN.get(k, k)}" IS ?' for k in kept.key)
         keys = [_sql(getattr(write.before, k)) for k in kept.key]
         self.connection.execute(f"UPDATE {kept.table} SET {assigned} WHERE {matched}", [*values, *keys])
+
+
+def _written_problem(error: sqlite3.Error) -> str:
+    """What a client is told of a failed commit: the cause in a few words, never SQL or paths.
+
+    >>> _written_problem(sqlite3.OperationalError("database or disk is full"))
+    'the disk is full'
+    """
+    code = getattr(error, "sqlite_errorcode", None)
+    if code == sqlite3.SQLITE_FULL or "full" in str(error):
+        return "the disk is full"
+    if code == sqlite3.SQLITE_READONLY or "readonly" in str(error):
+        return "the state cannot be written (read-only)"
+    return "the state file could not be written (the server's log says why)"
 
 
 def audit_log(folder: Path, since: datetime | None, subject: str | None, offset: int, limit: int) -> Page[AuditEntry]:
