@@ -162,11 +162,17 @@ def serve(args: argparse.Namespace) -> int:
     """Load the ledger (or the demo), then serve GraphQL until interrupted."""
     import uvicorn
 
+    from access_log import AccessLog
     from server import create_app
 
     config = _config(args)
     if problem := port_problem(args.host, args.port):
         errors.print(Text(problem))
+        return 1
+    try:
+        requests_log = AccessLog(args.access_log_file) if args.access_log_file is not None else None
+    except ConfigInvalid as invalid:
+        errors.print(Text(str(invalid)))
         return 1
     if args.state is not None:
         from server import open_state
@@ -188,9 +194,13 @@ def serve(args: argparse.Namespace) -> int:
         **({} if args.explorer is None else {"explorer": args.explorer}),
         **({} if args.cors_origin is None else {"cors_origins": args.cors_origin}),
     )
-    app = create_app(served, limits, config.rules, exposure)
-    uvicorn.run(app, host=args.host, port=args.port, access_log=args.access_log, log_level="info",
-                **config.server.uvicorn())  # fmt: skip
+    app = create_app(served, limits, config.rules, exposure, requests_log)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, access_log=args.access_log, log_level="info",
+                    **config.server.uvicorn())  # fmt: skip
+    finally:
+        if requests_log is not None:
+            requests_log.close()
     return 0
 
 
@@ -409,7 +419,12 @@ def parser() -> argparse.ArgumentParser:
         default = getattr(DEFAULT_LIMITS, flag[2:].replace("-", "_"))
         run.add_argument(flag, type=_limit(flag[2:].replace("-", "_")),
                          help=f"{what} (default: the config's [limits], else {default:g})")  # fmt: skip
-    run.add_argument("--no-access-log", dest="access_log", action="store_false", help="do not log each request")
+    run.add_argument(
+        "--no-access-log", dest="access_log", action="store_false", help="no console line per request (uvicorn's)"
+    )
+    run.add_argument("--access-log", dest="access_log_file", type=Path, metavar="FILE",
+                     help="append one JSON line per GraphQL request to FILE: time, who, operation, cost, ms, "
+                          "outcome (never a token or a variable's value)")  # fmt: skip
     run.add_argument(
         "--no-explorer",
         dest="explorer",

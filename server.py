@@ -43,6 +43,8 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
+import access_log
+from access_log import AccessLog
 from exposure import DEFAULT_EXPOSURE, Exposure
 from graph import solver
 from graph.charts import DEFAULT_DEPTH, ChartFormat, RenderFailed, org_chart
@@ -109,8 +111,9 @@ class ChainorgGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app with our context, the offline explorer page, bodies checked
     before parsing (a bad one is a coded 400, never a 500), and a time budget per request."""
 
-    def __init__(self, schema: ChainorgSchema, explorer: bool = True):
+    def __init__(self, schema: ChainorgSchema, explorer: bool = True, access_log: AccessLog | None = None):
         super().__init__(schema, graphql_ide="graphiql" if explorer else None)
+        self.access_log = access_log
         self.graphql_schema = schema._schema
         self.limits = schema.limits
         self.heavy_lane = anyio.CapacityLimiter(1)
@@ -141,7 +144,23 @@ class ChainorgGraphQL(GraphQL[Context, None]):
         return HTMLResponse(EXPLORER_PAGE, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
 
     async def execute_single(self, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
+        """Run the operation (see `_run`), and note it in the access log if there is one."""
+        if self.access_log is None:
+            return (await self._run(**kwargs))[0]
+        arrived, started = access_log.now(), time.monotonic()
+        result, cost = await self._run(**kwargs)
+        request = kwargs["request_data"]
+        kind, name = access_log.operation_of(request.query or "", request.operation_name)
+        codes = [(error.extensions or {}).get("code", "ERROR") for error in result.errors or []]
+        self.access_log.write(access_log.AccessEntry(
+            arrived, kwargs["context"].who, kind, name, cost, (time.monotonic() - started) * 1000,
+            str(codes[0]) if codes else "ok",
+        ))  # fmt: skip
+        return result
+
+    async def _run(self, **kwargs: Any) -> tuple[ExecutionResult, int | None]:
         """Run the operation within the time budget; a costly or large one off the server's loop.
+        Its answer, and its cost once reckoned.
 
         graphql-core parses, coerces inputs and completes values in Python without yielding,
         so one large page or one 10,000-change mutation on the server's loop would hold up
@@ -158,6 +177,7 @@ class ChainorgGraphQL(GraphQL[Context, None]):
         DEADLINE.set(deadline)
         query = kwargs["request_data"].query or ""
         large = BODY_BYTES.get() > LARGE_BODY_BYTES or len(query) > LARGE_BODY_BYTES
+        cost: int | None = None
         try:
             async with asyncio.timeout(self.limits.timeout):
                 if large:
@@ -169,12 +189,12 @@ class ChainorgGraphQL(GraphQL[Context, None]):
                 elif large:
                     lane = self.large_lane
                 else:
-                    return await super().execute_single(**kwargs)
+                    return await super().execute_single(**kwargs), cost
                 async with lane:
-                    return await anyio.to_thread.run_sync(asyncio.run, self._within(deadline, **kwargs))
+                    return await anyio.to_thread.run_sync(asyncio.run, self._within(deadline, **kwargs)), cost
         except TimeoutError:
             message = f"the query ran past its time budget of {self.limits.timeout:g} s"
-            return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": TIMEOUT})])
+            return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": TIMEOUT})]), cost
 
     async def _within(self, deadline: float, **kwargs: Any) -> ExecutionResult:
         """The operation on a lane's own loop, cut off at the request's deadline."""
@@ -327,9 +347,11 @@ def create_app(
     limits: Limits = DEFAULT_LIMITS,
     rules: RuleConfig = DEFAULT_RULES,
     exposure: Exposure = DEFAULT_EXPOSURE,
+    requests_log: AccessLog | None = None,
 ) -> Starlette:
     """The app over a read-only `store` or a `State` that takes changes, with query `limits`,
-    compliance `rules` and what it `exposure` shows; without a store, one is opened at
+    compliance `rules`, what it `exposure` shows, and an access log of its requests (one JSON
+    line each) if given; without a store, one is opened at
     start-up: the state in CHAINORG_STATE, else the ledger in CHAINORG_DATA, else the demo."""
 
     @asynccontextmanager
@@ -352,7 +374,7 @@ def create_app(
             if app.state.state is not None:
                 app.state.state.close()
 
-    graphql = ChainorgGraphQL(build_schema(limits, introspection=exposure.explorer), exposure.explorer)
+    graphql = ChainorgGraphQL(build_schema(limits, introspection=exposure.explorer), exposure.explorer, requests_log)
     explorer_files = [Mount("/static", StaticFiles(directory=STATIC), name="static")] if exposure.explorer else []
     cross_origin = []
     if exposure.cors_origins:  # pages of these origins may call the API; of any other, not

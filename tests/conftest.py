@@ -17,6 +17,7 @@ import httpx
 import pytest
 import uvicorn
 
+from access_log import AccessLog
 from exposure import DEFAULT_EXPOSURE, Exposure
 from graph.credit_code import check_character
 from graph.dataset import Dataset
@@ -200,10 +201,16 @@ def free_port() -> int:
 class LiveServer:
     """A real uvicorn server on a free loopback port, run in a thread."""
 
-    def __init__(self, store: OrgStore, limits: Limits = DEFAULT_LIMITS, exposure: Exposure = DEFAULT_EXPOSURE):
+    def __init__(
+        self,
+        store: OrgStore,
+        limits: Limits = DEFAULT_LIMITS,
+        exposure: Exposure = DEFAULT_EXPOSURE,
+        requests_log: AccessLog | None = None,
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        app = create_app(store, limits, exposure=exposure)
+        app = create_app(store, limits, exposure=exposure, requests_log=requests_log)
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
