@@ -190,8 +190,8 @@ class ChainorgGraphQL(GraphQL[Context, None]):
                     lane = self.large_lane
                 else:
                     return await super().execute_single(**kwargs), cost
-                async with lane:
-                    return await anyio.to_thread.run_sync(asyncio.run, self._within(deadline, **kwargs)), cost
+                async with lane:  # the coroutine is made in the thread: a request refused first leaves none behind
+                    return await anyio.to_thread.run_sync(lambda: asyncio.run(self._within(deadline, **kwargs))), cost
         except TimeoutError:
             message = f"the query ran past its time budget of {self.limits.timeout:g} s"
             return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": TIMEOUT})]), cost
