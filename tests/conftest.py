@@ -177,9 +177,14 @@ def demo_store() -> NetworkxStore:
 
 
 def serve_state(folder: Path, port: int) -> subprocess.Popen[bytes]:
-    """`chainorg serve --state` on `port`, returned once it answers; AssertionError with its
-    message if it stops first (a port another program holds, say)."""
-    server = subprocess.Popen([CHAINORG, "serve", "--state", str(folder), "--port", str(port), "--no-access-log"],
+    """`chainorg serve --state` on `port`, returned once it answers."""
+    return serve("--state", str(folder), port=port)
+
+
+def serve(*options: str, port: int) -> subprocess.Popen[bytes]:
+    """`chainorg serve` with `options` on `port`, returned once it answers; AssertionError with
+    its message if it stops first (a port another program holds, say)."""
+    server = subprocess.Popen([CHAINORG, "serve", *options, "--port", str(port), "--no-access-log"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
     while True:
         try:

@@ -5,8 +5,6 @@ introspection."""
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 from pathlib import Path
 
 import httpx
@@ -16,7 +14,7 @@ from config import read_config
 from exposure import Exposure
 from graph.errors import ConfigInvalid
 from graph.state import State
-from tests.conftest import CHAINORG, LiveServer, free_port
+from tests.conftest import LiveServer, free_port, serve
 
 WRITE = 'mutation { applyChanges(changes: [{setOrganizationDetails: {orgId: "B1", stars: 5}}]) { changeSet } }'
 BODY = json.dumps({"query": WRITE})
@@ -118,18 +116,9 @@ def test_a_bad_http_section_is_refused_with_its_key(tmp_path: Path, text: str, m
 
 def test_the_serve_flags_reach_the_server() -> None:
     port = free_port()
-    server = subprocess.Popen([CHAINORG, "serve", "--demo", "--port", str(port), "--no-explorer", "--no-access-log",
-                               "--cors-origin", "https://dash.park.cn"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    server = serve("--demo", "--no-explorer", "--cors-origin", "https://dash.park.cn", port=port)
     url = f"http://127.0.0.1:{port}"
     try:
-        while True:
-            try:
-                httpx.get(f"{url}/healthz", timeout=1).raise_for_status()
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, "the server did not start"
-                time.sleep(0.1)
         assert httpx.get(f"{url}/graphql", headers={"Accept": "text/html"}).status_code == 404
         allowed = httpx.options(f"{url}/graphql", headers={"Origin": "https://dash.park.cn",
                                                            "Access-Control-Request-Method": "POST"})  # fmt: skip
