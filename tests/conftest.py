@@ -181,11 +181,11 @@ def serve_state(folder: Path, port: int) -> subprocess.Popen[bytes]:
     return serve("--state", str(folder), port=port)
 
 
-def serve(*options: str, port: int) -> subprocess.Popen[bytes]:
-    """`chainorg serve` with `options` on `port`, returned once it answers; AssertionError with
-    its message if it stops first (a port another program holds, say)."""
+def serve(*options: str, port: int, cwd: Path | None = None) -> subprocess.Popen[bytes]:
+    """`chainorg serve` with `options` on `port` (in folder `cwd`), returned once it answers;
+    AssertionError with its message if it stops first (a port another program holds, say)."""
     server = subprocess.Popen([CHAINORG, "serve", *options, "--port", str(port), "--no-access-log"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)  # fmt: skip
     while True:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:

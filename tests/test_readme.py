@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from graphql import OperationDefinitionNode, parse, print_ast
 
 from config import Config, read_config
 from graph.state import State
-from tests.conftest import CHAINORG, LiveServer
+from tests.conftest import CHAINORG, LiveServer, free_port, serve
 
 README = Path(__file__).parent.parent / "README.md"
 BLOCK = re.compile(r"```graphql\n(.*?)```", re.DOTALL)
@@ -58,26 +59,32 @@ def test_every_graphql_example_runs_against_the_demo(demo_state_server: LiveServ
 
 
 COMMANDS = re.compile(r"```sh\n(.*?)```", re.DOTALL)
-LONG_RUNNING = (" serve", "uvicorn", "curl ", "make ")  # servers and set-up: run by the tests that start servers
+OTHER_PROGRAMS = ("uvicorn", "curl ", "make ")  # ASGI servers, downloads and set-up: run by the tests of servers
 
 
 def commands() -> list[str]:
-    """Every `chainorg` command line of the README's shell blocks that ends by itself, in order."""
+    """Every `chainorg` command line of the README's shell blocks, in order."""
     found = []
     for block in COMMANDS.findall(README.read_text(encoding="utf-8")):
         for line in block.splitlines():
             command = line.split("  #")[0].strip()
-            if command.startswith(".venv/bin/chainorg") and not any(word in command for word in LONG_RUNNING):
+            if command.startswith(".venv/bin/chainorg") and not any(word in command for word in OTHER_PROGRAMS):
                 found.append(command)
     return found
 
 
 def test_every_command_line_example_runs(tmp_path: Path) -> None:
-    """In a fresh folder, in order: the demo ledger written, loaded, imported, exported, audited, charted."""
+    """In a fresh folder, in order: the demo ledger written, loaded, served, imported, exported,
+    audited, charted. A `serve` line runs until it answers /healthz (on a free port), then stops."""
     ran = commands()
-    assert len(ran) >= 15
+    assert len(ran) >= 15 and sum(" serve " in command for command in ran) >= 6
     for command in ran:
         words = shlex.split(command)
+        if words[1:2] == ["serve"]:
+            served = serve(*words[2:], port=free_port(), cwd=tmp_path)  # --port given last wins
+            served.terminate()
+            assert served.wait(timeout=30) in (0, -signal.SIGTERM), command  # uvicorn re-raises the signal
+            continue
         done = subprocess.run([CHAINORG, *words[1:]], cwd=tmp_path, capture_output=True, text=True, timeout=300,
                               env={**os.environ, "COLUMNS": "200"}, check=False)  # fmt: skip
         assert done.returncode == 0, f"{command}\n{done.stderr[-2000:]}"
