@@ -12,6 +12,7 @@ a variable: the log can be read by those who may not read the data.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from typing import IO
 
 from graph.errors import ConfigInvalid
 
+log = logging.getLogger("chainorg.access")
 _OPERATION = re.compile(r"^\s*(query|mutation|subscription)\b\s*([_A-Za-z][_0-9A-Za-z]*)?")
 
 
@@ -66,15 +68,28 @@ class AccessLog:
         except OSError as error:
             raise ConfigInvalid(f"--access-log {path}: cannot be written: {error.strerror}") from None
         self._lock = threading.Lock()
+        self._failing = False
 
     def write(self, entry: AccessEntry) -> None:
+        """Append `entry`; a log that cannot be written (a full disk) is reported to the server's
+        log once and never fails the request it describes."""
         with self._lock:
-            self._file.write(entry.line() + "\n")
-            self._file.flush()
+            try:
+                self._file.write(entry.line() + "\n")
+                self._file.flush()
+            except OSError as error:
+                if not self._failing:
+                    log.error("the access log cannot be written: %s", error.strerror)
+                self._failing = True
+            else:
+                self._failing = False
 
     def close(self) -> None:
         with self._lock:
-            self._file.close()
+            try:
+                self._file.close()
+            except OSError:  # what could not be written was reported when it was not
+                pass
 
 
 def now() -> datetime:

@@ -73,7 +73,7 @@ def load(args: argparse.Namespace) -> int:
     if (args.path is None) == (not args.demo):
         errors.print(Text("give a ledger (folder of CSVs or .xlsx workbook) or --demo, not both"))
         return 1
-    if args.state is not None:  # only then the state's libraries (SQLite, ADBC, Arrow) are loaded
+    if args.state is not None:  # only then the state's libraries (SQLite, ADBC) are loaded
         from graph.durable import check_new_state
 
         check_new_state(args.state)  # refused before the ledger is read and its table printed

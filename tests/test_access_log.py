@@ -57,3 +57,11 @@ def test_an_access_log_that_cannot_be_written_stops_serve_with_a_reason(tmp_path
                           capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert f"--access-log {target}:" in done.stderr
+
+
+def test_a_full_disk_under_the_access_log_fails_no_request(state: State) -> None:
+    requests_log = AccessLog(Path("/dev/full"))  # every write: no space left on device
+    with LiveServer(state, requests_log=requests_log) as server:
+        for _ in range(2):
+            assert server.query("{ coverage { enterprises } }")["data"]["coverage"]["enterprises"] > 0
+    requests_log.close()

@@ -86,7 +86,7 @@ def rule_store(store_of: Callable[[Tables], NetworkxStore]) -> NetworkxStore:
 
 
 def test_every_rule_fires_on_the_ledger() -> None:
-    assert set(ON_DAY) == set(RuleCode)
+    assert set(ON_DAY) == set(RuleCode) and all(ON_DAY.values())
 
 
 @pytest.mark.parametrize(("day", "expected"), [(DAY, ON_DAY), (LATER, A_YEAR_LATER)])
