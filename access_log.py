@@ -5,7 +5,7 @@ name, its cost, how many milliseconds it took from arrival to answer, and how it
 (`ok`, or the first error's code). It never holds a token, the query's text or the value of
 a variable: the log can be read by those who may not read the data.
 
->>> print(AccessEntry(datetime(2026, 12, 2, 8, 0, tzinfo=UTC), "张三", "mutation", "Cover", 12, 3.25, "ok").line())
+>>> print(AccessEntry(datetime.fromisoformat("2026-12-02T08:00:00+00:00"), "张三", "mutation", "Cover", 12, 3.25, "ok").line())
 {"at": "2026-12-02T08:00:00+00:00", "who": "张三", "kind": "mutation", "operation": "Cover", "cost": 12, "ms": 3.25, "outcome": "ok"}
 """
 
@@ -16,7 +16,7 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -90,7 +90,3 @@ class AccessLog:
                 self._file.close()
             except OSError:  # what could not be written was reported when it was not
                 pass
-
-
-def now() -> datetime:
-    return datetime.now(UTC)

@@ -20,7 +20,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from datetime import date
+from datetime import UTC, date, datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -147,7 +147,7 @@ class ChainorgGraphQL(GraphQL[Context, None]):
         """Run the operation (see `_run`), and note it in the access log if there is one."""
         if self.access_log is None:
             return (await self._run(**kwargs))[0]
-        arrived, started = access_log.now(), time.monotonic()
+        arrived, started = datetime.now(UTC), time.monotonic()
         result, cost = await self._run(**kwargs)
         request = kwargs["request_data"]
         kind, name = access_log.operation_of(request.query or "", request.operation_name)
