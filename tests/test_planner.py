@@ -170,3 +170,20 @@ def test_an_exact_solve_is_killed_when_its_time_is_up() -> None:
     assert solving_processes() == []
     [small] = solver.solve([planner._programme({2: 3}, [(2, 2)])], time.monotonic() + 30)
     assert small.status == 0 and small.x is not None and small.x.tolist() == [1.0]
+
+
+def test_a_solve_waits_for_a_free_slot_within_its_time() -> None:
+    """At most SOLVES_AT_ONCE children solve (each may take 4 GB); one that finds no slot free
+    by its deadline is out of time, and none of it ran."""
+    small = planner._programme({2: 3}, [(2, 2)])
+    for _ in range(solver.SOLVES_AT_ONCE):
+        assert solver._SLOTS.acquire(blocking=False)
+    try:
+        with pytest.raises(solver.OutOfTime):
+            solver.solve([small], time.monotonic() + 0.3)
+        assert solving_processes() == []
+    finally:
+        for _ in range(solver.SOLVES_AT_ONCE):
+            solver._SLOTS.release()
+    [solved] = solver.solve([small], time.monotonic() + 30)
+    assert solved.status == 0
