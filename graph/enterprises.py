@@ -61,6 +61,17 @@ class Dimension:
         codes[rows] = [0 if value is None else known[value] for value in values]
         return Dimension(keys, codes)
 
+    def taken(self, rows: np.ndarray, compact: bool = True) -> Dimension:
+        """The codes of `rows`; `compact` drops the keys no row of them has, so a part of a
+        table lists only its own parks and chains."""
+        codes = self.codes[rows]
+        if not compact:
+            return Dimension(self.keys, codes)
+        used = np.union1d(np.unique(codes), [0])
+        renumber = np.zeros(len(self.keys), dtype=codes.dtype)
+        renumber[used] = np.arange(len(used))
+        return Dimension([self.keys[code] for code in used.tolist()], renumber[codes])
+
     def require(self, dimension: str, value: str) -> int:
         code = self.code(value)
         if code is None:
@@ -204,6 +215,31 @@ class EnterpriseTable:
             at = np.searchsorted(self._sorted_codes, added[by_code])
             table._sorted_codes = np.insert(self._sorted_codes, at, added[by_code])
             table._order = np.insert(self._order, at, rows[fresh][by_code].astype(np.int32))
+        return table
+
+    def taken(self, rows: np.ndarray) -> EnterpriseTable:
+        """A new table of `rows` only, in their order; this table is left as it was."""
+        rows = np.asarray(rows, dtype=np.int64)
+        table = copy(self)
+        table.size = len(rows)
+        table.codes = self.codes[rows]
+        table._order = np.argsort(table.codes, kind="stable").astype(np.int32)
+        table._sorted_codes = table.codes[table._order]
+        table.names = self.names.take(pa.array(rows))
+        for name in ("park", "building", "chain", "declared_cluster"):
+            setattr(table, name, getattr(self, name).taken(rows))
+        table.category = self.category.taken(rows, compact=False)
+        for name in (
+            "status",
+            "status_since",
+            "registered",
+            "employees",
+            "formal",
+            "probationary",
+            "above_scale",
+            "key",
+        ):
+            setattr(table, name, getattr(self, name)[rows])
         return table
 
     def buildings(self) -> list[tuple[str, str]]:

@@ -9,13 +9,14 @@ worker thread, off the event loop.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import date
 
 import networkx as nx
 import numpy as np
 
+from graph.access import Boundary, World, world_of
 from graph.adjacency import Adjacency
 from graph.changes import Change, Receipt
 from graph.charts.tree import NAMES_PER_BRANCH, OrganizationTree, TreeOrganization
@@ -96,6 +97,10 @@ class NetworkxStore:
 
     def __init__(self, dataset: Dataset, today: Today = date.today):
         self.today = today
+        self.world: World | None = None  # the world this store holds, when it is a bounded one
+        self.whole: NetworkxStore | None = None  # and the store it was bounded from
+        self._department_ids = {d.id for d in dataset.departments}
+        self._instructor_ids = {i.id for i in dataset.instructors}
         self.dataset = dataset
         self.table = table = dataset.enterprises
         self._summary = dataset.summary()
@@ -273,6 +278,27 @@ class NetworkxStore:
         return formal, probationary
 
     # -- simulation --------------------------------------------------------------
+
+    @memo(16)
+    def bounded(self, boundary: Boundary) -> NetworkxStore:
+        """The store of the boundary's world (graph.access), built on first use and kept with this store."""
+        if boundary.everywhere:
+            return self
+        world = world_of(self.dataset, boundary)
+        store = NetworkxStore(world.dataset, self.today)
+        store.world, store.whole = world, self
+        return store
+
+    def known(self, ids: Collection[str]) -> set[str]:
+        """Of `ids`, those naming a record here: an organization, department, instructor or enterprise."""
+        ids = list(ids)
+        named = {i for i in ids if i in self._org_index or i in self._department_ids or i in self._instructor_ids}
+        rows = self.table.rows_of(ids)
+        return named | {i for i, row in zip(ids, rows.tolist(), strict=True) if row >= 0}
+
+    def left_out(self, ids: Collection[str]) -> set[str]:
+        """Of `ids`, those naming a record of the whole graph that this bounded store's world leaves out."""
+        return set() if self.whole is None else self.whole.known(ids) - self.known(ids)
 
     @memo(1)
     def records(self) -> Records:
@@ -669,6 +695,12 @@ class NetworkxStore:
         return Page(matches[offset : offset + limit], len(matches), offset)
 
     # -- OrgStore ----------------------------------------------------------------
+
+    async def within(self, boundary: Boundary) -> NetworkxStore:
+        return self if boundary.everywhere else await offload(self.bounded, boundary)
+
+    async def outside(self, ids: Collection[str]) -> set[str]:
+        return await offload(self.left_out, ids)
 
     async def summary(self) -> dict[str, int]:
         return dict(self._summary)

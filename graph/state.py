@@ -23,11 +23,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from dataclasses import replace as dataclass_replace  # `replace` is save_scenario's flag
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
-from graph import rules, scenarios
+from graph import access, rules, scenarios
+from graph.access import Boundary
 from graph.changes import (
     SCENARIO_REQUESTS,
     Change,
@@ -35,11 +36,12 @@ from graph.changes import (
     CreateOrganization,
     Receipt,
     apply_changes,
+    describe,
     digest,
 )
 from graph.deadline import DEADLINE, TimedOut, past
 from graph.durable import STATE_FILE, AuditEntry, Commit, DurableState, audit_log, state_file
-from graph.errors import StateProblem
+from graph.errors import InvalidArgument, NotFound, StateProblem
 from graph.model import Enterprise, Organization
 from graph.networkx_store import NetworkxStore
 from graph.query import Page
@@ -136,8 +138,18 @@ class State:
         with self._records_lock:
             return self.records.enterprise(credit_code)
 
-    async def audit_log(self, since: datetime | None, subject: str | None, offset: int, limit: int) -> Page[AuditEntry]:
-        return await offload(audit_log, self.durable.folder, since, subject, offset, limit)
+    async def audit_log(
+        self, since: datetime | None, subject: str | None, offset: int, limit: int, world: OrgStore | None = None
+    ) -> Page[AuditEntry]:
+        """A page of the audit trail; with the `world` store of a bounded caller, of the entries
+        that name nothing it leaves out (counted over those alone)."""
+        if world is None:
+            return await offload(audit_log, self.durable.folder, since, subject, offset, limit)
+        every = await offload(audit_log, self.durable.folder, since, subject, 0, -1)
+        named = [access.strings_in([e.subject, e.change, e.before, e.after]) for e in every.items]
+        left_out = await world.outside(set().union(*named))
+        shown = [entry for entry, ids in zip(every.items, named, strict=True) if not ids & left_out]
+        return Page(shown[offset : offset + limit], len(shown), offset)
 
     # -- scenarios ---------------------------------------------------------------
 
@@ -154,12 +166,17 @@ class State:
         kept = await offload(scenarios.save, self.durable.path, name, changes, who, replace)
         return dataclass_replace(kept, renumbered=moved)
 
-    async def scenarios(self) -> list[Scenario]:
-        return await offload(scenarios.listed, self.durable.path)
+    async def scenarios(self, world: OrgStore | None = None) -> list[Scenario]:
+        """Every scenario; with the `world` store of a bounded caller, those naming nothing it leaves out."""
+        kept = await offload(scenarios.listed, self.durable.path)
+        return kept if world is None else [s for s in kept if await _seen(s, world)]
 
-    async def scenario(self, name: str) -> Scenario:
-        """The scenario `name`; one not yet applied with the ids it creates that were taken since renumbered."""
+    async def scenario(self, name: str, world: OrgStore | None = None) -> Scenario:
+        """The scenario `name`; one not yet applied with the ids it creates that were taken since
+        renumbered. NotFound too when a bounded caller's `world` leaves out something it names."""
         found = await offload(scenarios.named, self.durable.path, name)
+        if world is not None and not await _seen(found, world):
+            raise NotFound(f"no scenario is named {name!r}")
         if found.applied_change_set is not None:
             return found
         with self._records_lock:
@@ -170,13 +187,16 @@ class State:
         """Whether a record of any kind an edge can name has `some_id` (rules.id_taken)."""
         return rules.id_taken(some_id, id_holders(self.records)) is not None
 
-    async def apply_scenario(self, name: str, who: str) -> tuple[Scenario, Receipt]:
+    async def apply_scenario(
+        self, name: str, who: str, within: NetworkxStore | None = None
+    ) -> tuple[Scenario, Receipt]:
         """Apply a scenario's changes as one change set, all or nothing, once: its request id is
-        the scenario's, so of concurrent calls the writer commits one and the others see it done."""
-        found = await self.scenario(name)
+        the scenario's, so of concurrent calls the writer commits one and the others see it done.
+        `within`: a bounded caller's world store, as for `apply`."""
+        found = await self.scenario(name, within)
         applied = found.applied_change_set
         if applied is None:
-            receipt = await self.apply(found.changes, who, SCENARIO_REQUESTS + found.name)
+            receipt = await self.apply(found.changes, who, SCENARIO_REQUESTS + found.name, within)
             marked = await offload(scenarios.mark_applied, self.durable.path, found.name, receipt.change_set)
             if not receipt.repeated:
                 return marked, receipt
@@ -189,23 +209,41 @@ class State:
 
     # -- writing -----------------------------------------------------------------
 
-    async def apply(self, changes: Sequence[Change], who: str, request_id: str | None = None) -> Receipt:
+    async def apply(
+        self, changes: Sequence[Change], who: str, request_id: str | None = None, within: NetworkxStore | None = None
+    ) -> Receipt:
         """Apply a change set, all or nothing; returns once it is on disk. Raises ChangeRejected
         (nothing written) when a change breaks a rule, TimedOut (nothing written) when the
         writer reaches it past the request's deadline.
 
         A change set the writer took is answered with what became of it, even when the
         request's budget runs out meanwhile: an answer never hides a commit. With a
-        `request_id` committed before, it is that first receipt (`repeated`), written once."""
+        `request_id` committed before, it is that first receipt (`repeated`), written once.
+
+        `within`: the world store of a bounded caller. The set is first applied over the
+        world's records alone, so naming something outside is refused as naming something
+        missing, and then checked by graph.access (Forbidden); an id taken outside the world
+        is refused as taken, without saying by what."""
+        if within is not None and within.world is not None:
+            await offload(_check_within, within, changes, self.today())
         pending = _Pending(tuple(changes), who, request_id, DEADLINE.get())
         self._waiting.put(pending)
         outcome = asyncio.wrap_future(pending.done)
         try:
-            return await asyncio.shield(outcome)
-        except asyncio.CancelledError:
-            if outcome.cancelled():
+            try:
+                return await asyncio.shield(outcome)
+            except asyncio.CancelledError:
+                if outcome.cancelled():
+                    raise
+                return await outcome  # the writer decides, quickly: it refuses what it reaches too late
+        except ChangeConflict as conflict:
+            if within is None or within.world is None or conflict.field == "request_id":
                 raise
-            return await outcome  # the writer decides, quickly: it refuses what it reaches too late
+            raise ChangeConflict(
+                "taken: ids and credit codes are distinct across the whole state, beyond your scope too",
+                conflict.field,
+                conflict.position,
+            ) from None
 
     def _checkpoint_forever(self) -> None:
         """Fold the write-ahead log into the file on a connection of its own, so no commit waits for it."""
@@ -309,6 +347,22 @@ class State:
         return True
 
 
+async def _seen(scenario: Scenario, world: OrgStore) -> bool:
+    """Whether a bounded caller may see a scenario: it names nothing the caller's world leaves out."""
+    return not await world.outside(access.strings_in([describe(c) for c in scenario.changes]))
+
+
+def _check_within(world: NetworkxStore, changes: Sequence[Change], today: date) -> None:
+    """Refuse what a bounded caller may not write (State.apply's `within`)."""
+    assert world.world is not None
+    draft = world.records().draft(today)
+    apply_changes(draft, changes)
+    problem = access.write_problem(world.world, changes, draft)
+    if problem is not None:
+        position, field_name, reason = problem
+        raise access.Forbidden(f"change {position}, {field_name}: {reason}; nothing was written")
+
+
 def _lock(folder: Path) -> IO[str]:
     """Hold the state for this process: two servers writing one state would each keep
     records the other does not see. The lock goes with the process, however it ends."""
@@ -340,10 +394,19 @@ class _Pinned:
     def __init__(self, state: State):
         self._state = state
         self._store: NetworkxStore | None = None
+        self.today = state.today
 
     async def apply(self, changes: Sequence[Change], who: str, request_id: str | None = None) -> Receipt:
         """Writes go to the state, not to the version this request reads."""
         return await self._state.apply(changes, who, request_id)
+
+    async def within(self, boundary: Boundary) -> OrgStore:
+        """The pinned version's world of `boundary`; writes through it are checked against that world."""
+        if self._store is None:
+            self._store = await self._state.current()
+        if boundary.everywhere:
+            return cast(OrgStore, self)
+        return _PinnedWorld(self._state, await offload(self._store.bounded, boundary))
 
     def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
         method = getattr(NetworkxStore, name)
@@ -355,3 +418,20 @@ class _Pinned:
 
         call.__doc__ = method.__doc__
         return call
+
+
+class _PinnedWorld:
+    """A bounded caller's store over a state: reads from its world, writes checked against it."""
+
+    def __init__(self, state: State, world: NetworkxStore):
+        self._state = state
+        self.world_store = world
+
+    async def apply(self, changes: Sequence[Change], who: str, request_id: str | None = None) -> Receipt:
+        return await self._state.apply(changes, who, request_id, within=self.world_store)
+
+    async def within(self, boundary: Boundary) -> OrgStore:
+        raise InvalidArgument("a bounded store is not bounded again")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.world_store, name)

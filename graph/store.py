@@ -13,10 +13,11 @@ of the store's `today()`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
+from graph.access import Boundary
 from graph.changes import Change, Receipt
 from graph.charts.tree import OrganizationTree
 from graph.compliance import ComplianceGroup, Finding, RuleConfig, RuleCount
@@ -51,6 +52,15 @@ from graph.simulation import Simulation
 class OrgStore(Protocol):
     today: Today
     """The day a question without a date is asked on (graph.rules.clock)."""
+
+    async def within(self, boundary: Boundary) -> OrgStore:
+        """The same store limited to the boundary's world (graph.access): every answer of the
+        store it returns is computed over the world's records alone, and what lies outside
+        is not there. The store itself for a boundary that limits nothing."""
+
+    async def outside(self, ids: Collection[str]) -> set[str]:
+        """Of `ids`, those naming a record of the whole graph that this bounded store's world
+        leaves out (an audit entry or a scenario naming one is not shown); empty when unbounded."""
 
     async def summary(self) -> dict[str, int]:
         """Counts per node and edge kind."""
@@ -158,3 +168,26 @@ class OrgStore(Protocol):
         """The root and the organizations under it established by `as_of`, `depth` levels down,
         with their figures; with `links`, the LINK edges touching them. NotFound for an unknown
         root, or one not yet established."""
+
+
+class Within:
+    """A store seen through a boundary: every question goes to `store.within(boundary)`,
+    asked on first use, inside the request's time budget."""
+
+    def __init__(self, store: OrgStore, boundary: Boundary):
+        self._store = store
+        self.boundary = boundary
+        self._world: OrgStore | None = None
+        self.today = store.today
+
+    async def world(self) -> OrgStore:
+        """The store of the boundary's world."""
+        if self._world is None:
+            self._world = await self._store.within(self.boundary)
+        return self._world
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            return await getattr(await self.world(), name)(*args, **kwargs)
+
+        return call
