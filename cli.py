@@ -1,4 +1,4 @@
-"""The `chainorg` command: serve, load, demo, audit, bulletin, chart, export, audit-log."""
+"""The `chainorg` command: serve, token, load, demo, audit, bulletin, chart, export, audit-log."""
 
 from __future__ import annotations
 
@@ -26,11 +26,13 @@ from loaders.errors import LedgerInvalid, LedgerIssue
 from schema.settings import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:  # what a command needs is imported when it runs: `--help` and `--version` stay quick
+    from graph.access import Boundary
     from graph.compliance import Finding
     from graph.query import Scope
     from graph.state import State
     from graph.store import OrgStore
     from loaders.reports import Cell
+    from tokens import TokenBook, TokenCheck
 
 
 T = TypeVar("T")
@@ -194,7 +196,13 @@ def serve(args: argparse.Namespace) -> int:
         **({} if args.explorer is None else {"explorer": args.explorer}),
         **({} if args.cors_origin is None else {"cors_origins": args.cors_origin}),
     )
-    app = create_app(served, limits, config.rules, exposure, requests_log)
+    try:
+        tokens = _token_check(args, state if args.state is not None else None)
+    except Refused:
+        if requests_log is not None:
+            requests_log.close()
+        raise
+    app = create_app(served, limits, config.rules, exposure, requests_log, tokens, config.rate)
     try:
         uvicorn.run(app, host=args.host, port=args.port, access_log=args.access_log, log_level="info",
                     **config.server.uvicorn())  # fmt: skip
@@ -435,7 +443,38 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--cors-origin", action="append", metavar="ORIGIN", type=_origin,
                      help="a web origin (https://host[:port]) whose pages may call the API; repeat for several "
                           "(default: the config's [http], else none)")  # fmt: skip
+    run.add_argument(
+        "--tokens",
+        type=Path,
+        metavar="FILE",
+        help="the tokens file (from `chainorg token create --tokens FILE`; default: the state's tokens)",
+    )
+    run.add_argument(
+        "--anonymous",
+        metavar="ROLE",
+        type=_role,
+        help="let requests without a token act as ROLE (viewer, planner, editor, admin)",
+    )
+    run.add_argument("--anonymous-park", action="append", metavar="PARK", help="limit anonymous requests to PARK")
+    run.add_argument("--anonymous-chain", action="append", metavar="CHAIN", help="limit anonymous requests to CHAIN")
     run.set_defaults(handler=serve)
+
+    keys = commands.add_parser("token", help=token.__doc__, description=token.__doc__, formatter_class=Defaults)
+    actions = keys.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="make a token; it alone is printed on stdout, once")
+    listing = actions.add_parser("list", help="names, roles, scopes, created, last used, expiry (never a token)")
+    revoke = actions.add_parser("revoke", help="revoke a token by its name")
+    for action in (create, listing, revoke):
+        where = action.add_mutually_exclusive_group(required=True)
+        where.add_argument("--state", type=Path, help="the state's folder: its tokens")
+        where.add_argument("--tokens", type=Path, metavar="FILE", help="a tokens file (for `serve --data --tokens`)")
+        action.set_defaults(handler=token)
+    create.add_argument("--role", required=True, type=_role, help="viewer, planner, editor or admin")
+    create.add_argument("--name", required=True, help="who it is for: recorded as `who` of every change it makes")
+    create.add_argument("--park", action="append", metavar="PARK", help="limit it to PARK; repeat for several")
+    create.add_argument("--chain", action="append", metavar="CHAIN", help="limit it to CHAIN; repeat for several")
+    create.add_argument("--expires", metavar="DATE", help="refused from DATE (UTC), or a time like 2027-01-01T08:00Z")
+    revoke.add_argument("name", help="the token's name")
 
     check_rules = commands.add_parser("audit", help=audit.__doc__, description=audit.__doc__, formatter_class=Defaults)
     _source_options(check_rules)
@@ -500,6 +539,99 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+LOOPBACK_HOSTS = ("127.", "::1", "localhost")
+
+
+def _token_check(args: argparse.Namespace, state: State | None) -> TokenCheck:
+    """Who the server lets in (tokens.TokenCheck): tokens of --tokens FILE or of the state; with
+    none on loopback, anonymous requests act as admin; off loopback a token or --anonymous is needed."""
+    from graph.access import Role
+    from tokens import Anonymous, TokenBook, TokenCheck, TokenProblem
+
+    book = TokenBook(args.tokens) if args.tokens else TokenBook(state.durable.path) if state is not None else None
+    try:
+        made = bool(book.by_fingerprint()) if book is not None else False
+    except TokenProblem as problem:
+        errors.print(Text(str(problem)))
+        raise Refused from None
+    anonymous = None
+    if args.anonymous is not None:
+        anonymous = Anonymous.allowed(Role.named(args.anonymous), _boundary(args.anonymous_park, args.anonymous_chain))
+    loopback = args.host.startswith(LOOPBACK_HOSTS)
+    if not loopback and not made and anonymous is None:
+        where = f"--state {args.state}" if args.state else "--tokens FILE"
+        errors.print(Text(
+            f"refusing to serve on {args.host} with no tokens: anyone on the network could read and change "
+            f"everything. Make an admin token first (`chainorg token create {where} --role admin --name NAME`), "
+            "or allow anonymous requests a role (`--anonymous viewer`)."
+        ))  # fmt: skip
+        raise Refused
+    if loopback and not made and anonymous is None:
+        console.print(Text(
+            "no tokens yet: requests from this machine act as admin; once a token is made "
+            "(`chainorg token create`), every request needs one"
+        ))  # fmt: skip
+    elif anonymous is not None and anonymous.caller is not None:
+        seen = anonymous.caller
+        console.print(Text(f"anonymous requests act as a {seen.role.label} ({seen.boundary.describe()})"))
+    return TokenCheck(book, anonymous, open_when_empty=loopback and anonymous is None)
+
+
+def _boundary(parks: list[str] | None, chains: list[str] | None) -> Boundary:
+    from graph.access import Boundary
+
+    return Boundary.of(parks or (), chains or ())
+
+
+def _book(args: argparse.Namespace) -> TokenBook:
+    from graph.durable import state_file
+    from tokens import TokenBook
+
+    return TokenBook(args.tokens if args.tokens is not None else state_file(args.state))
+
+
+def token(args: argparse.Namespace) -> int:
+    """Make, list or revoke the tokens requests carry (`Authorization: Bearer TOKEN`)."""
+    from graph.access import Role
+    from tokens import TokenProblem, expiry
+
+    book = _book(args)
+    try:
+        if args.action == "create":
+            role, boundary = Role.named(args.role), _boundary(args.park, args.chain)
+            if role is Role.ADMIN and not boundary.everywhere:
+                raise TokenProblem("an admin sees every scope: give --park and --chain to other roles")
+            made = book.create(args.name, role, boundary, expiry(args.expires) if args.expires else None)
+            errors.print(Text(
+                f"token {args.name.strip()!r}: {role.label}, {boundary.describe()}; it is shown once, here, "
+                "and only its hash is kept; a running server takes it within 2 s"
+            ))  # fmt: skip
+            print(made)
+        elif args.action == "revoke":
+            record = book.revoke(args.name)
+            errors.print(Text(f"token {record.name!r} revoked; running servers refuse it within 2 s"))
+        else:
+            table = Table()
+            for column in ("name", "role", "scope", "created", "last used", "expires", "status"):
+                table.add_column(column)
+            now = datetime.now(UTC)
+            for record in book.listed():
+                table.add_row(*(Text(cell) for cell in (
+                    record.name, record.role.label, record.boundary.describe(), _when(record.created),
+                    _when(record.last_used), _when(record.expires), record.refusal(now) and (
+                        "revoked" if record.revoked else "expired") or "active",
+                )))  # fmt: skip
+            console.print(table)
+    except (TokenProblem, ValueError) as problem:
+        errors.print(Text(str(problem)))
+        return 1
+    return 0
+
+
+def _when(moment: datetime | None) -> str:
+    return "" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _source_options(command: argparse.ArgumentParser) -> None:
     source = command.add_mutually_exclusive_group()
     source.add_argument("--data", type=Path, help="ledger folder of CSVs or .xlsx workbook (default: the demo)")
@@ -518,6 +650,15 @@ def _report_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--cluster", help="only this cluster, by id or exact name")
     command.add_argument("--format", choices=["table", "csv", "xlsx"], help="default: by --out's suffix, else table")
     command.add_argument("--out", type=Path, help="file to write (default: print a table)")
+
+
+def _role(text: str) -> str:
+    from graph.access import Role
+
+    try:
+        return Role.named(text).label
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _origin(text: str) -> str:

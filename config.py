@@ -12,6 +12,9 @@ request_seconds = 10        # a request must arrive whole within this (slow clie
 [http]
 explorer = false            # no GraphiQL page and no introspection, for production
 cors_origins = ["https://dash.park.cn"]   # pages that may call the API from a browser
+[rate]
+requests_per_minute = 600   # per token (0: no limit)
+cost_per_minute = 200000    # query cost per token (0: no limit)
 ```
 
 Everything absent keeps its default; anything unknown, of the wrong type or negative is
@@ -27,10 +30,11 @@ from pathlib import Path
 from connections import DEFAULT_CONNECTION_LIMITS, ConnectionLimits
 from exposure import DEFAULT_EXPOSURE, Exposure
 from graph.compliance import DEFAULT_RULES, ConfigInvalid, RuleConfig
+from rate import DEFAULT_RATES, RateLimits
 from schema.settings import DEFAULT_LIMITS, Limits
 
 CONFIG_FILE = "chainorg.toml"
-SECTIONS = ("rules", "limits", "server", "http")
+SECTIONS = ("rules", "limits", "server", "http", "rate")
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class Config:
     limits: Limits = DEFAULT_LIMITS
     server: ConnectionLimits = DEFAULT_CONNECTION_LIMITS
     http: Exposure = DEFAULT_EXPOSURE
+    rate: RateLimits = DEFAULT_RATES
 
 
 def read_config(path: Path) -> Config:
@@ -63,6 +68,7 @@ def read_config(path: Path) -> Config:
             Limits.from_mapping(table.get("limits", {})),
             ConnectionLimits.from_mapping(table.get("server", {})),
             Exposure.from_mapping(table.get("http", {})),
+            RateLimits.from_mapping(table.get("rate", {})),
         )
     except ConfigInvalid as invalid:
         raise ConfigInvalid(f"{path}: {invalid}") from None

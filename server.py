@@ -47,6 +47,7 @@ import access_log
 from access_log import AccessLog
 from exposure import DEFAULT_EXPOSURE, Exposure
 from graph import solver
+from graph.access import ADMIN_EVERYWHERE, Caller, Forbidden, Unauthenticated
 from graph.charts import DEFAULT_DEPTH, ChartFormat, RenderFailed, org_chart
 from graph.compliance import DEFAULT_RULES, RuleConfig
 from graph.deadline import DEADLINE, remaining
@@ -54,15 +55,17 @@ from graph.errors import ChainorgError, InvalidArgument, NotFound, StateProblem
 from graph.networkx_store import NetworkxStore
 from graph.rules import clock
 from graph.state import State
-from graph.store import OrgStore
+from graph.store import OrgStore, Within
 from loaders import DEMO_DAY
 from loaders.demo import demo_dataset
 from loaders.errors import LedgerInvalid
 from loaders.ledger import load_ledger
+from rate import DEFAULT_RATES, RATE_LIMITED, RateLimits, RateMeter
 from schema import ChainorgSchema, build_schema
 from schema.context import Context
 from schema.errors import TIMEOUT
-from schema.limits import DEFAULT_LIMITS, Limits, query_cost
+from schema.limits import DEFAULT_LIMITS, Asking, Limits, asking
+from tokens import TokenBook, TokenCheck
 
 STATIC = Path(str(files("schema") / "static"))
 EXPLORER_PAGE = (STATIC / "graphiql.html").read_text(encoding="utf-8")
@@ -75,7 +78,10 @@ CONTENT_SECURITY_POLICY = (
 MAX_BODY_BYTES = 1 << 20
 LARGE_BODY_BYTES = 32 << 10  # a body this large is parsed and run off the event loop
 LARGE_LANE = 4  # large requests taken in at once
+BODY: ContextVar[bytes] = ContextVar("chainorg_body", default=b"")
 BODY_BYTES: ContextVar[int] = ContextVar("chainorg_body_bytes", default=0)
+CALLER: ContextVar[Caller] = ContextVar("chainorg_caller", default=ADMIN_EVERYWHERE)
+LOOPBACK = ("127.", "::1", "localhost")
 BAD_REQUEST = "BAD_REQUEST"
 UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
 
@@ -111,34 +117,59 @@ class ChainorgGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app with our context, the offline explorer page, bodies checked
     before parsing (a bad one is a coded 400, never a 500), and a time budget per request."""
 
-    def __init__(self, schema: ChainorgSchema, explorer: bool = True, access_log: AccessLog | None = None):
+    def __init__(
+        self,
+        schema: ChainorgSchema,
+        explorer: bool = True,
+        access_log: AccessLog | None = None,
+        rates: RateLimits = DEFAULT_RATES,
+    ):
         super().__init__(schema, graphql_ide="graphiql" if explorer else None)
         self.access_log = access_log
+        self.meter = RateMeter(rates)
         self.graphql_schema = schema._schema
         self.limits = schema.limits
         self.heavy_lane = anyio.CapacityLimiter(1)
         self.large_lane = anyio.CapacityLimiter(LARGE_LANE)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refused = await self._transport_refusal(scope, receive) if scope["type"] == "http" else None
+        if refused is not None:
+            response, code = refused
+            if self.access_log is not None:  # a request refused at the door is one line too
+                self.access_log.write(access_log.AccessEntry(datetime.now(UTC), "-", "refused", None, None, 0.0, code))
+            await response(scope, receive, send)
+            return
         if scope["type"] == "http" and scope["method"] == "POST":
-            media = Headers(scope=scope).get("content-type", "").split(";")[0].strip().lower()
-            if media != "application/json":  # a form, multipart or text/plain POST: a page may send those
-                message = "a request is a POST of Content-Type: application/json; nothing was run"
-                await refusal(415, message, UNSUPPORTED_MEDIA_TYPE)(scope, receive, send)
-                return
-            body = await _read_body(receive)
-            if body is None:
-                await refusal(413, "the body is over 1 MB")(scope, receive, send)
-                return
-            if (problem := body_problem(body)) is not None:
-                await refusal(400, problem)(scope, receive, send)
-                return
-            receive = _replay(body)
-            BODY_BYTES.set(len(body))
+            receive = _replay(BODY.get())
         await super().__call__(scope, receive, send)
 
+    async def _transport_refusal(self, scope: Scope, receive: Receive) -> tuple[Response, str] | None:
+        """Why an HTTP request is refused before it reaches the schema (no token, not JSON, too
+        large, malformed), or None; a POST's body is read here, once."""
+        if scope["method"] == "POST" or b"query=" in scope.get("query_string", b""):
+            try:  # who asks is settled before anything of the request is read
+                CALLER.set(caller_of(scope))
+            except Unauthenticated as error:
+                return unauthenticated(str(error)), Unauthenticated.code
+        if scope["method"] != "POST":
+            return None
+        media = Headers(scope=scope).get("content-type", "").split(";")[0].strip().lower()
+        if media != "application/json":  # a form, multipart or text/plain POST: a page may send those
+            message = "a request is a POST of Content-Type: application/json; nothing was run"
+            return refusal(415, message, UNSUPPORTED_MEDIA_TYPE), UNSUPPORTED_MEDIA_TYPE
+        body = await _read_body(receive)
+        if body is None:
+            return refusal(413, "the body is over 1 MB"), BAD_REQUEST
+        if (problem := body_problem(body)) is not None:
+            return refusal(400, problem), BAD_REQUEST
+        BODY.set(body)
+        BODY_BYTES.set(len(body))
+        return None
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        return Context.for_store(current_store(request), request, request.app.state.rules, request.app.state.state)
+        app = request.app.state
+        return Context.for_store(current_store(request), request, app.rules, app.state, CALLER.get())
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(EXPLORER_PAGE, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
@@ -175,15 +206,19 @@ class ChainorgGraphQL(GraphQL[Context, None]):
         that would begin too late."""
         deadline = time.monotonic() + self.limits.timeout
         DEADLINE.set(deadline)
-        query = kwargs["request_data"].query or ""
+        request = kwargs["request_data"]
+        query = request.query or ""
         large = BODY_BYTES.get() > LARGE_BODY_BYTES or len(query) > LARGE_BODY_BYTES
         cost: int | None = None
         try:
             async with asyncio.timeout(self.limits.timeout):
                 if large:
-                    cost = await anyio.to_thread.run_sync(query_cost, self.graphql_schema, query)
+                    asked = await anyio.to_thread.run_sync(asking, self.graphql_schema, query, request.operation_name)
                 else:
-                    cost = query_cost(self.graphql_schema, query)
+                    asked = asking(self.graphql_schema, query, request.operation_name)
+                cost = asked.cost
+                if (refused := self._refusal(kwargs["context"].caller, asked)) is not None:
+                    return ExecutionResult(data=None, errors=[refused]), cost
                 if cost > self.limits.heavy_cost:
                     lane = self.heavy_lane
                 elif large:
@@ -195,6 +230,19 @@ class ChainorgGraphQL(GraphQL[Context, None]):
         except TimeoutError:
             message = f"the query ran past its time budget of {self.limits.timeout:g} s"
             return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": TIMEOUT})]), cost
+
+    def _refusal(self, caller: Caller, asked: Asking) -> GraphQLError | None:
+        """Why the caller may not run what it asks (its role, its rate), before anything runs."""
+        if not caller.may(asked.role):
+            message = f"this needs the {asked.role.label} role; the token {caller.name!r} is a {caller.role.label}"
+            return GraphQLError(message, extensions={"code": Forbidden.code, "needs": asked.role.label})
+        if caller is ADMIN_EVERYWHERE:
+            return None
+        wait = self.meter.take(caller.name, asked.cost)
+        if wait is None:
+            return None
+        message = f"the token {caller.name!r} has asked more than its rate allows; try again in {wait:g} s"
+        return GraphQLError(message, extensions={"code": RATE_LIMITED, "retryAfter": wait})
 
     async def _within(self, deadline: float, **kwargs: Any) -> ExecutionResult:
         """The operation on a lane's own loop, cut off at the request's deadline."""
@@ -228,6 +276,19 @@ def _replay(body: bytes) -> Receive:
         return {"type": "http.request", "body": body, "more_body": False}
 
     return receive
+
+
+def caller_of(scope: Scope) -> Caller:
+    """Who a request comes from, by its Authorization header (graph.access.Unauthenticated if nobody)."""
+    client = (scope.get("client") or ("", 0))[0]
+    check: TokenCheck = scope["app"].state.tokens
+    return check.caller(Headers(scope=scope).get("authorization"), client.startswith(LOOPBACK))
+
+
+def unauthenticated(message: str) -> JSONResponse:
+    response = refusal(401, message, Unauthenticated.code)
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 def load_store(data: Path | None, encoding: str | None = None) -> OrgStore:
@@ -268,8 +329,19 @@ def open_state(folder: Path) -> State:
     return state
 
 
+def seen_store(request: Request, caller: Caller) -> OrgStore:
+    """The store as `caller` sees it: its world's when it is bounded."""
+    store = current_store(request)
+    return Within(store, caller.boundary) if caller.bounded else store  # type: ignore[return-value]
+
+
 async def health(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok", **await current_store(request).summary()})
+    """Up or not, for anyone; the counts only for a caller who may read them (of its world)."""
+    try:
+        caller = caller_of(request.scope)
+    except Unauthenticated:
+        return JSONResponse({"status": "ok"})
+    return JSONResponse({"status": "ok", **await seen_store(request, caller).summary()})
 
 
 CHART_STATUS = {NotFound: 404, InvalidArgument: 400, RenderFailed: 503}
@@ -290,7 +362,11 @@ async def chart_download(request: Request) -> Response:
     except ValueError:
         return refusal(400, "depth is a whole number, links true or false, asOf a date like 2021-07-31")
     try:
-        drawn = await org_chart(current_store(request), root, form, depth, links, as_of)
+        caller = caller_of(request.scope)
+    except Unauthenticated as error:
+        return unauthenticated(str(error))
+    try:
+        drawn = await org_chart(seen_store(request, caller), root, form, depth, links, as_of)
     except ChainorgError as error:
         return refusal(
             next((s for kind, s in CHART_STATUS.items() if isinstance(error, kind)), 400), str(error), error.code
@@ -348,11 +424,17 @@ def create_app(
     rules: RuleConfig = DEFAULT_RULES,
     exposure: Exposure = DEFAULT_EXPOSURE,
     requests_log: AccessLog | None = None,
+    tokens: TokenCheck | None = None,
+    rates: RateLimits = DEFAULT_RATES,
 ) -> Starlette:
     """The app over a read-only `store` or a `State` that takes changes, with query `limits`,
     compliance `rules`, what it `exposure` shows, and an access log of its requests (one JSON
     line each) if given; without a store, one is opened at
-    start-up: the state in CHAINORG_STATE, else the ledger in CHAINORG_DATA, else the demo."""
+    start-up: the state in CHAINORG_STATE, else the ledger in CHAINORG_DATA, else the demo.
+
+    `tokens` checks who requests come from; by default the tokens kept in the state (or in
+    the tokens file CHAINORG_TOKENS names), with anonymous requests from loopback acting as
+    admin while there are none. `rates` limit each token's requests and cost per minute."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -367,14 +449,19 @@ def create_app(
                 raise StartupRefused(f"CHAINORG_STATE={folder} cannot be served: {error}") from None
             except LedgerInvalid as error:
                 raise StartupRefused(f"CHAINORG_DATA={data} cannot be served: {error.first_line()}") from None
+        if app.state.tokens is None:
+            app.state.tokens = default_tokens(app.state.state)
+        app.state.tokens.start()
         threading.Thread(target=solver.start, name="chainorg-solver-start", daemon=True).start()
         try:
             yield
         finally:
+            app.state.tokens.stop()
             if app.state.state is not None:
                 app.state.state.close()
 
-    graphql = ChainorgGraphQL(build_schema(limits, introspection=exposure.explorer), exposure.explorer, requests_log)
+    schema = build_schema(limits, introspection=exposure.explorer)
+    graphql = ChainorgGraphQL(schema, exposure.explorer, requests_log, rates)
     explorer_files = [Mount("/static", StaticFiles(directory=STATIC), name="static")] if exposure.explorer else []
     cross_origin = []
     if exposure.cors_origins:  # pages of these origins may call the API; of any other, not
@@ -396,7 +483,16 @@ def create_app(
     app.state.store = store if not isinstance(store, State) else None
     app.state.state = store if isinstance(store, State) else None
     app.state.rules = rules
+    app.state.tokens = tokens
     return app
+
+
+def default_tokens(state: State | None) -> TokenCheck:
+    """The tokens of the file CHAINORG_TOKENS names, else of the state served, else none."""
+    named = os.environ.get("CHAINORG_TOKENS")
+    if named:
+        return TokenCheck(TokenBook(Path(named)))
+    return TokenCheck(TokenBook(state.durable.path) if state is not None else None)
 
 
 app = create_app()

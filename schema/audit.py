@@ -59,5 +59,6 @@ async def audit_log(
     after: After = None,
 ) -> AuditConnection:
     """Who changed what and when, oldest first."""
-    page = await info.context.writable().audit_log(since, subject, offset_after(after), page_size(first))
+    state, world = info.context.writable(), await info.context.world()
+    page = await state.audit_log(since, subject, offset_after(after), page_size(first), world)
     return connection(AuditConnection, page, [AuditEntry.of(e) for e in page.items])

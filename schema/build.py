@@ -8,6 +8,7 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCa
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from schema.access import HiddenNames, note_roles
 from schema.errors import add_codes
 from schema.limits import DEFAULT_LIMITS, Limits
 from schema.mutations import Mutation
@@ -31,7 +32,7 @@ def build_schema(limits: Limits = DEFAULT_LIMITS, introspection: bool = True) ->
     """The schema with error codes, caches and the limits that keep one query from hogging the
     server; without `introspection`, a query about the schema itself is refused."""
     rules = [limits.rule(), *([] if introspection else [NoSchemaIntrospectionCustomRule])]
-    return ChainorgSchema(
+    schema = ChainorgSchema(
         limits,
         query=Query,
         mutation=MUTATION,
@@ -40,5 +41,8 @@ def build_schema(limits: Limits = DEFAULT_LIMITS, introspection: bool = True) ->
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
             lambda: AddValidationRules(rules),
+            HiddenNames,
         ],
     )
+    note_roles(schema)
+    return schema

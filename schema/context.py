@@ -6,17 +6,19 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
+from graph.access import ADMIN_EVERYWHERE, Caller
 from graph.compliance import DEFAULT_RULES, Finding, RuleCode, RuleConfig
 from graph.errors import ReadOnly
 from graph.model import Building, Enterprise, Instructor, Link, Members, Organization, OrganizationHistory
+from graph.networkx_store import NetworkxStore
 from graph.query import Coverage, CoverageState, GroupBy, Scope
 from graph.state import State
-from graph.store import OrgStore
+from graph.store import OrgStore, Within
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -126,9 +128,6 @@ class Loaders:
         return await self.store.findings_about(ids, as_of, self.rules.only(codes))
 
 
-ANONYMOUS = "anonymous"
-
-
 @dataclass
 class Context:
     store: OrgStore
@@ -136,13 +135,31 @@ class Context:
     request: Any = None
     lookahead: dict[tuple[str, ...], list[Any]] = field(default_factory=dict)  # see schema.lookahead
     state: State | None = None  # None: the server serves a ledger read-only
+    caller: Caller = ADMIN_EVERYWHERE
+    full_store: OrgStore | None = None  # for a bounded caller: the store before the boundary
+    hidden: list[str] = field(default_factory=list)  # paths of personal names nulled for a viewer
 
     @classmethod
     def for_store(
-        cls, store: OrgStore, request: Any = None, rules: RuleConfig = DEFAULT_RULES, state: State | None = None
+        cls,
+        store: OrgStore,
+        request: Any = None,
+        rules: RuleConfig = DEFAULT_RULES,
+        state: State | None = None,
+        caller: Caller = ADMIN_EVERYWHERE,
     ) -> Context:
-        """A request's context over `store`; with the `state` it reads, one that takes changes."""
-        return cls(store=store, loaders=Loaders(store, rules), request=request, state=state)
+        """A request's context over `store`, as `caller` sees it: a bounded caller's every
+        question goes to the store of its world; with the `state` it reads, one that takes changes."""
+        seen = cast(OrgStore, Within(store, caller.boundary)) if caller.bounded else store
+        return cls(seen, Loaders(seen, rules), request, state=state, caller=caller, full_store=store)
+
+    async def world(self) -> NetworkxStore | None:
+        """A bounded caller's world store over the state (what writes and the audit trail are
+        checked against); None for a caller that sees everything."""
+        if not isinstance(self.store, Within):
+            return None
+        world = await self.store.world()
+        return cast(NetworkxStore, getattr(world, "world_store", world))
 
     def writable(self) -> State:
         """The state changes go to; READ_ONLY when the server serves a ledger."""
@@ -152,8 +169,8 @@ class Context:
 
     @property
     def who(self) -> str:
-        """The identity a change is recorded under; anonymous until requests carry tokens."""
-        return ANONYMOUS
+        """The identity a change is recorded under: the token's name."""
+        return self.caller.name
 
     @property
     def rules(self) -> RuleConfig:

@@ -30,6 +30,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
     GraphQLList,
     GraphQLNamedType,
     GraphQLObjectType,
@@ -46,11 +47,13 @@ from graphql import (
     parse,
 )
 
+from graph.access import Role
 from schema.settings import DEFAULT_LIMITS, MAX_TIMEOUT, Limits
 
-__all__ = ["DEFAULT_LIMITS", "MAX_TIMEOUT", "Limits", "cost", "query_cost"]  # the settings, re-exported
+__all__ = ["DEFAULT_LIMITS", "MAX_TIMEOUT", "Limits", "cost", "needs", "query_cost"]  # the settings, re-exported
 
 COST = "chainorg-cost"  # key of a field's Cost in strawberry field metadata
+ROLE = "chainorg-role"  # key of the Role a field needs (default: viewer; a mutation, editor)
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 UNKNOWN = None  # an argument given by a variable
 Arguments = Mapping[str, Any]
@@ -70,6 +73,18 @@ class Cost:
 def cost(own: int = 0, items: Callable[[Arguments], int] | int = 1) -> dict[str, Cost]:
     """Field metadata declaring its cost: `@strawberry.field(metadata=cost(own=10))`."""
     return {COST: Cost(own, items)}
+
+
+def needs(role: Role) -> dict[str, Role]:
+    """Field metadata declaring the role it needs: `metadata={**cost(own=50), **needs(Role.PLANNER)}`."""
+    return {ROLE: role}
+
+
+def declared_role(definition: GraphQLField | None, mutation: bool) -> Role:
+    """The role a field needs, as declared on it; a mutation needs an editor unless it says otherwise."""
+    strawberry_field = (definition.extensions or {}).get("strawberry-definition") if definition else None
+    found = getattr(strawberry_field, "metadata", {}).get(ROLE) if strawberry_field else None
+    return found if found is not None else Role.EDITOR if mutation else Role.VIEWER
 
 
 def argument(name: str, default: int, largest: int) -> Callable[[Arguments], int]:
@@ -94,6 +109,7 @@ class _Measure:
     depth: int = 0
     aliases: int = 0
     cost: int = 0
+    role: Role = Role.VIEWER  # the highest any of its fields needs
 
 
 class _Walk:
@@ -120,6 +136,7 @@ class _Walk:
             else:
                 part = self.spread(cast(FragmentSpreadNode, selection))
             total.depth = max(total.depth, part.depth)
+            total.role = max(total.role, part.role)
             total.aliases += part.aliases
             total.cost += part.cost
         return total
@@ -150,10 +167,12 @@ class _Walk:
             items = INTROSPECTION_ITEMS.get(name, DEFAULT_LIST_ITEMS) if is_list else 1
             declared = Cost(items=items)
         count = declared.count(_literal_arguments(node))
+        role = declared_role(definition, parent is not None and parent is self.schema.mutation_type)
         return _Measure(
             depth=0 if name.startswith("__") or node.selection_set is None else children.depth + 1,
             aliases=children.aliases + (node.alias is not None),
             cost=1 + declared.own + count * children.cost,
+            role=max(role, children.role),
         )
 
     def _type(self, name: str) -> GraphQLNamedType | None:
@@ -167,14 +186,35 @@ def _measures(document: DocumentNode, schema: GraphQLSchema) -> Iterator[tuple[O
             yield operation, walk.selections(operation.selection_set, schema.get_root_type(operation.operation))
 
 
+@dataclass(frozen=True)
+class Asking:
+    """What a request asks, reckoned before it runs: its cost (its costliest operation's) and
+    the role the operation it runs needs (the highest any operation needs, when it names none)."""
+
+    cost: int
+    role: Role
+
+
 @lru_cache(maxsize=256)
-def query_cost(schema: GraphQLSchema, query: str) -> int:
-    """The cost of the costliest operation in `query` (0 when it does not parse: validation says why)."""
+def _measured(schema: GraphQLSchema, query: str) -> tuple[tuple[str | None, _Measure], ...]:
     try:
         document = parse(query, max_tokens=DEFAULT_LIMITS.max_tokens)
     except GraphQLError:
-        return 0
-    return max((measure.cost for _, measure in _measures(document, schema)), default=0)
+        return ()
+    return tuple((operation.name.value if operation.name else None, m) for operation, m in _measures(document, schema))
+
+
+def asking(schema: GraphQLSchema, query: str, operation_name: str | None = None) -> Asking:
+    """The cost and role of `query` (0 and viewer when it does not parse: validation says why)."""
+    measures = _measured(schema, query)
+    cost = max((measure.cost for _, measure in measures), default=0)
+    chosen = [measure for name, measure in measures if operation_name is None or name == operation_name]
+    return Asking(cost, max((measure.role for measure in chosen), default=Role.VIEWER))
+
+
+def query_cost(schema: GraphQLSchema, query: str) -> int:
+    """The cost of the costliest operation in `query` (0 when it does not parse: validation says why)."""
+    return asking(schema, query).cost
 
 
 def _literal_arguments(node: FieldNode) -> dict[str, Any]:

@@ -14,13 +14,14 @@ import strawberry
 from strawberry.scalars import JSON
 
 from graph import model, pairing, planner, query, simulation
+from graph.access import Role
 from graph.changes import Change
 from graph.compliance import RuleCode as Rules
 from graph.scenarios import Scenario as KeptScenario
 from schema.compliance import Finding
 from schema.context import ChainorgInfo
 from schema.inputs import ScopeInput, scope_of
-from schema.limits import cost
+from schema.limits import cost, needs
 from schema.mutations import ChangeInput, ChangeReceipt, as_input, as_named
 from schema.pagination import DEFAULT_PAGE, PAGE, After, First, connection, offset_after, page_size
 from schema.types import AsOf, Category, Coverage, Enterprise, EnterpriseConnection, LinkKind, Organization, described
@@ -266,7 +267,7 @@ class PlannerQuery:
         description="What a change set would do, nothing written: coverage before and after, the change per "
         "cluster, and the findings it would create or resolve. `asOf`: today or later. An invalid change is "
         "refused as applyChanges would refuse it, and nothing changes.",
-        metadata=cost(own=50),
+        metadata={**cost(own=50), **needs(Role.PLANNER)},
     )
     async def simulate(
         self, info: ChainorgInfo, changes: Changes, scope: Scope = None, as_of: AsOf = None
@@ -279,7 +280,7 @@ class PlannerQuery:
         "`minFormalMembers` formal members; as many enterprises covered as possible, then as few branches. "
         f"OPTIMAL is exact and refuses programmes of more than {planner.MAX_OPTIMAL_VARIABLES:,} variables; "
         f"AUTO is exact up to {planner.AUTO_OPTIMAL_VARIABLES:,}, greedy above. Nothing is written.",
-        metadata=cost(own=200),
+        metadata={**cost(own=200), **needs(Role.PLANNER)},
     )
     async def plan_joint_branches(
         self,
@@ -356,7 +357,7 @@ class PlannerQuery:
     @strawberry.field(
         description="For an enterprise with no organization: ranked ways to be covered — join a joint branch "
         "with room, or form one with named neighbours — each with its score, reasons and changes.",
-        metadata=cost(own=20),
+        metadata={**cost(own=20), **needs(Role.PLANNER)},
     )
     async def pairing_suggestions(
         self,
@@ -381,7 +382,7 @@ class PlannerQuery:
         description="The one-to-one pairing of government departments with the scope's key enterprises "
         "(一对一结对指导帮扶) of greatest total weight, each weight explained: the department's sector against "
         "the enterprise's category, a pairing in effect, the department's load.",
-        metadata=cost(own=50),
+        metadata={**cost(own=50), **needs(Role.PLANNER)},
     )
     async def pair_departments(
         self,
@@ -408,15 +409,21 @@ class PlannerQuery:
             total_weight=matching.total_weight, key_enterprises=matching.key_enterprises,
         )  # fmt: skip
 
-    @strawberry.field(description="The scenarios kept in the state, by name.", metadata=cost(items=50))
+    @strawberry.field(
+        description="The scenarios kept in the state, by name.", metadata={**cost(items=50), **needs(Role.PLANNER)}
+    )
     async def scenarios(self, info: ChainorgInfo) -> list[Scenario]:
-        return [Scenario.of(s) for s in await info.context.writable().scenarios()]
+        state = info.context.writable()
+        return [Scenario.of(s) for s in await state.scenarios(await info.context.world())]
 
-    @strawberry.field(description="One scenario by its name.")
+    @strawberry.field(description="One scenario by its name.", metadata=needs(Role.PLANNER))
     async def scenario(self, info: ChainorgInfo, name: Name) -> Scenario:
-        return Scenario.of(await info.context.writable().scenario(name))
+        state = info.context.writable()
+        return Scenario.of(await state.scenario(name, await info.context.world()))
 
-    @strawberry.field(description="Two scenarios simulated side by side.", metadata=cost(own=100))
+    @strawberry.field(
+        description="Two scenarios simulated side by side.", metadata={**cost(own=100), **needs(Role.PLANNER)}
+    )
     async def compare_scenarios(
         self,
         info: ChainorgInfo,
@@ -426,7 +433,8 @@ class PlannerQuery:
         as_of: AsOf = None,
     ) -> ScenarioComparison:
         state, store, rules = info.context.writable(), info.context.store, info.context.rules
-        first, second = await state.scenario(a), await state.scenario(b)
+        world = await info.context.world()
+        first, second = await state.scenario(a, world), await state.scenario(b, world)
         results = [await store.simulate(s.changes, scope_of(scope), as_of, rules) for s in (first, second)]
         return ScenarioComparison(
             a=Scenario.of(first), b=Scenario.of(second),
@@ -439,7 +447,8 @@ class PlannerQuery:
 class ScenarioMutation:
     @strawberry.mutation(
         description="Keep a change set as a named scenario in the state. Its changes are checked as a write "
-        "would check them (refused the same way); nothing else is written."
+        "would check them (refused the same way); nothing else is written.",
+        metadata=needs(Role.PLANNER),
     )
     async def save_scenario(
         self,
@@ -456,5 +465,6 @@ class ScenarioMutation:
         description="Apply a scenario: its changes as one change set, all or none, into the audit trail; once."
     )
     async def apply_scenario(self, info: ChainorgInfo, name: Name) -> ScenarioApplied:
-        kept, done = await info.context.writable().apply_scenario(name, info.context.who)
+        state = info.context.writable()
+        kept, done = await state.apply_scenario(name, info.context.who, await info.context.world())
         return ScenarioApplied(scenario=Scenario.of(kept), receipt=ChangeReceipt.of(done))

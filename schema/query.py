@@ -8,18 +8,20 @@ from typing import Annotated, Any
 
 import strawberry
 
+from graph.access import Role
 from graph.bulletin import bulletin
 from graph.calendar import MAX_POINTS, trend_dates
 from graph.charts import DEFAULT_DEPTH, MAX_DEPTH, org_chart
 from graph.credit_code import normalised
 from graph.errors import ChainorgError
 from graph.model import Category
+from schema.access import me
 from schema.audit import audit_log
 from schema.charts import Chart, ChartFormat
 from schema.compliance import Bulletin, ComplianceReport, RuleSetting
 from schema.context import ChainorgInfo
 from schema.inputs import EnterpriseFilter, OrganizationFilter, ScopeInput, scope_of
-from schema.limits import cost, parse_day
+from schema.limits import cost, needs, parse_day
 from schema.lookahead import prefetch
 from schema.pagination import DEFAULT_PAGE, PAGE, After, First, connection, offset_after, page_size
 from schema.planner import PlannerQuery
@@ -208,11 +210,14 @@ class Query(PlannerQuery):
     ) -> Chart:
         return Chart.of(await org_chart(info.context.store, root_id, format, depth, links, as_of))
 
+    me = strawberry.field(resolver=me, description="The token this request came with: name, role, scope.")
+
     audit_log = strawberry.field(
         resolver=audit_log,
         description="The audit trail (审计日志): who changed what and when, each change's records before and "
-        "after, oldest first. Only a server that keeps changes (`chainorg serve --state`) has one.",
-        metadata=cost(items=PAGE),
+        "after, oldest first. Only a server that keeps changes (`chainorg serve --state`) has one. A scoped "
+        "token sees the entries that name nothing outside its scope.",
+        metadata={**cost(items=PAGE), **needs(Role.EDITOR)},
     )
 
     @strawberry.field(description="The compliance rules as this server applies them.", metadata=cost(items=10))

@@ -15,6 +15,7 @@ from strawberry.types.enum import has_enum_definition
 
 from graph import compliance, model, query
 from graph.vocabulary import term
+from schema.access import personal
 from schema.context import ChainorgInfo
 from schema.limits import cost
 from schema.lookahead import loaded
@@ -228,7 +229,11 @@ class Park:
 @strawberry.type(description="A party-building instructor (党建指导员) assigned to enterprises: work coverage.")
 class Instructor:
     id: strawberry.ID = strawberry.field(description="The instructor's id in the ledger.")
-    name: str = strawberry.field(description="Full name.")
+    full_name: strawberry.Private[str]
+
+    @strawberry.field(description="Full name; null for a viewer (`extensions.hidden` says so).")
+    def name(self, info: ChainorgInfo) -> str | None:
+        return personal(info, self.full_name)
 
 
 @strawberry.type(description="A joint-building or pairing link (共建 / 结对) between two parties.")
@@ -304,7 +309,7 @@ class Organization:
         description="When it was established (成立日期); it covers nothing before."
     )
     term_ends_on: date | None = strawberry.field(description="When its committee's term ends (届满日期).")
-    secretary: str | None = strawberry.field(description="Its secretary (书记).")
+    secretary_name: strawberry.Private[str | None]
     stars: int | None = strawberry.field(description="Star rating, 0 to 5 (星级).")
     points: int | None = strawberry.field(description="Points of the rating scheme (积分).")
     dissolved_on: date | None = strawberry.field(
@@ -321,12 +326,16 @@ class Organization:
             mode=org.mode,
             established_on=org.established_on,
             term_ends_on=org.term_ends_on,
-            secretary=org.secretary,
+            secretary_name=org.secretary,
             stars=org.stars,
             points=org.points,
             dissolved_on=org.dissolved_on,
             parent_id=org.parent_id,
         )
+
+    @strawberry.field(description="Its secretary (书记); null for a viewer (`extensions.hidden` says so).")
+    def secretary(self, info: ChainorgInfo) -> str | None:
+        return personal(info, self.secretary_name)
 
     parent: Organization | None = loaded(
         "organization", "parent_id", lambda org: Organization.of(org), "The organization it is part of."
@@ -411,7 +420,7 @@ class Enterprise:
         "The cluster responsible for it (党群联组): declared in the ledger, else its organization's.",
     )  # fmt: skip
     instructors: list[Instructor] = loaded(
-        "instructors", "credit_code", lambda found: [Instructor(id=strawberry.ID(i.id), name=i.name) for i in found],
+        "instructors", "credit_code", lambda found: [Instructor(id=strawberry.ID(i.id), full_name=i.name) for i in found],
         "Party-building instructors assigned to it (党建指导员).", cost(items=2),
     )  # fmt: skip
 

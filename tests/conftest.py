@@ -28,6 +28,7 @@ from graph.store import OrgStore
 from loaders.demo import demo_dataset
 from loaders.ledger import load_ledger
 from loaders.tables import RawTable
+from rate import DEFAULT_RATES, RateLimits
 from schema.limits import DEFAULT_LIMITS, Limits
 from server import create_app
 
@@ -212,10 +213,11 @@ class LiveServer:
         limits: Limits = DEFAULT_LIMITS,
         exposure: Exposure = DEFAULT_EXPOSURE,
         requests_log: AccessLog | None = None,
+        rates: RateLimits = DEFAULT_RATES,
     ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        app = create_app(store, limits, exposure=exposure, requests_log=requests_log)
+        app = create_app(store, limits, exposure=exposure, requests_log=requests_log, rates=rates)
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -237,6 +239,12 @@ class LiveServer:
         response = httpx.post(f"{self.url}/graphql", json={"query": query, "variables": variables or {}}, timeout=30)
         response.raise_for_status()
         return response.json()
+
+    def ask(self, query: str, token: str | None = None, variables: dict | None = None) -> dict:
+        """The answer to `query` sent with `token` (none: anonymous), whatever its HTTP status."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        body = {"query": query, "variables": variables or {}}
+        return httpx.post(f"{self.url}/graphql", json=body, headers=headers, timeout=30).json()
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,10 @@ import httpx
 import pytest
 
 from access_log import AccessLog
+from graph.access import Role
 from graph.state import State
 from tests.conftest import CHAINORG, LiveServer, free_port
+from tokens import TokenBook
 
 SECRET = "机密书记姓名"
 NAMED_WRITE = (
@@ -24,8 +26,9 @@ NAMED_WRITE = (
 def test_each_request_is_one_line_without_secrets(state: State, tmp_path: Path) -> None:
     path = tmp_path / "access.jsonl"
     requests_log = AccessLog(path)
+    token = TokenBook(state.durable.path).create("园区管理员", Role.ADMIN)
     with LiveServer(state, requests_log=requests_log) as server:
-        headers = {"Authorization": "Bearer tok-not-to-be-logged"}
+        headers = {"Authorization": f"Bearer {token}"}
         asked = [
             ("query Parks { parks { name } }", None),
             ("{ coverage { enterprises } }", None),
@@ -35,10 +38,16 @@ def test_each_request_is_one_line_without_secrets(state: State, tmp_path: Path) 
         ]  # fmt: skip
         for query, variables in asked:
             httpx.post(f"{server.url}/graphql", json={"query": query, "variables": variables}, headers=headers)
+        bad = {"Authorization": "Bearer tok-not-to-be-logged"}
+        assert httpx.post(f"{server.url}/graphql", json={"query": "{ parks { name } }"}, headers=bad).status_code == 401
+        form = {**headers, "Content-Type": "text/plain"}
+        assert httpx.post(f"{server.url}/graphql", content="{}", headers=form).status_code == 415
     requests_log.close()
     text = path.read_text(encoding="utf-8")
-    assert SECRET not in text and "tok-not-to-be-logged" not in text and "nosuchfield" not in text
-    lines = [json.loads(line) for line in text.splitlines()]
+    assert SECRET not in text and token not in text and "tok-not-to-be-logged" not in text and "nosuchfield" not in text
+    *lines, unknown_token, form_post = [json.loads(line) for line in text.splitlines()]
+    assert (unknown_token["kind"], unknown_token["outcome"]) == ("refused", "UNAUTHENTICATED")
+    assert (form_post["kind"], form_post["outcome"]) == ("refused", "UNSUPPORTED_MEDIA_TYPE")
     assert [(e["kind"], e["operation"], e["outcome"]) for e in lines] == [
         ("query", "Parks", "ok"),
         ("query", None, "ok"),
@@ -46,7 +55,7 @@ def test_each_request_is_one_line_without_secrets(state: State, tmp_path: Path) 
         ("query", None, "GRAPHQL_VALIDATION_FAILED"),
         ("mutation", None, "NOT_FOUND"),
     ]
-    assert all(e["who"] == "anonymous" and e["ms"] >= 0 and e["at"].endswith("+00:00") for e in lines)
+    assert all(e["who"] == "园区管理员" and e["ms"] >= 0 and e["at"].endswith("+00:00") for e in lines)
     assert all(isinstance(e["cost"], int) and e["cost"] > 0 for e in lines[:3])
 
 
