@@ -11,7 +11,7 @@ PORT ?= 8000
 DEBIAN_PACKAGES := graphviz fonts-wqy-microhei poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint system docs bench bench-hostile bench-scale bench-compliance bench-charts bench-writes bench-planner clean clean-state
+.PHONY: run test lint system docs bench bench-hostile bench-scale bench-compliance bench-charts bench-writes bench-planner bench-access clean clean-state
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "chainorg needs Python 3.11 or newer")'
@@ -69,6 +69,9 @@ docs: $(STAMP)
 
 bench-hostile: $(STAMP)
 	$(BIN)/python bench/hostile.py
+
+bench-access: $(STAMP)
+	$(BIN)/python bench/access.py
 
 clean-state:
 	rm -rf $(STATE)

@@ -616,10 +616,10 @@ def token(args: argparse.Namespace) -> int:
                 table.add_column(column)
             now = datetime.now(UTC)
             for record in book.listed():
+                status = "revoked" if record.revoked else "expired" if record.refusal(now) else "active"
                 table.add_row(*(Text(cell) for cell in (
                     record.name, record.role.label, record.boundary.describe(), _when(record.created),
-                    _when(record.last_used), _when(record.expires), record.refusal(now) and (
-                        "revoked" if record.revoked else "expired") or "active",
+                    _when(record.last_used), _when(record.expires), status,
                 )))  # fmt: skip
             console.print(table)
     except (TokenProblem, ValueError) as problem:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from graph.errors import ConfigInvalid
+from graph.errors import ConfigInvalid, refuse_unknown
 
 
 @dataclass(frozen=True)
@@ -29,10 +29,8 @@ class ConnectionLimits:
 
     @classmethod
     def from_mapping(cls, table: Mapping[str, Any], where: str = "server") -> ConnectionLimits:
-        names = [f.name for f in fields(cls)]
+        refuse_unknown(table, [f.name for f in fields(cls)], where)
         for name, value in table.items():
-            if name not in names:
-                raise ConfigInvalid(f"{where}.{name}: no such setting; the settings are {', '.join(names)}")
             number = int if name == "max_connections" else (int, float)
             if isinstance(value, bool) or not isinstance(value, number) or not math.isfinite(value) or value <= 0:
                 raise ConfigInvalid(f"{where}.{name}: must be a positive number, got {value!r}")

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from graph.errors import ConfigInvalid
+from graph.errors import ConfigInvalid, refuse_unknown
 
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
@@ -32,10 +32,7 @@ class Exposure:
 
     @classmethod
     def from_mapping(cls, table: Mapping[str, Any], where: str = "http") -> Exposure:
-        names = [f.name for f in fields(cls)]
-        for name in table:
-            if name not in names:
-                raise ConfigInvalid(f"{where}.{name}: no such setting; the settings are {', '.join(names)}")
+        refuse_unknown(table, [f.name for f in fields(cls)], where)
         explorer = table.get("explorer", True)
         if not isinstance(explorer, bool):
             raise ConfigInvalid(f"{where}.explorer: must be true or false, got {explorer!r}")

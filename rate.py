@@ -24,20 +24,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from graph.errors import ChainorgError, ConfigInvalid
+from graph.errors import ConfigInvalid, refuse_unknown
 
 RATE_LIMITED = "RATE_LIMITED"
-
-
-class RateLimited(ChainorgError):
-    code = RATE_LIMITED
-
-    def __init__(self, message: str, retry_after: float):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-    def extensions(self) -> dict[str, object]:
-        return {"retryAfter": self.retry_after}
 
 
 @dataclass(frozen=True)
@@ -47,10 +36,8 @@ class RateLimits:
 
     @classmethod
     def from_mapping(cls, table: Mapping[str, Any], where: str = "rate") -> RateLimits:
-        names = [f.name for f in fields(cls)]
+        refuse_unknown(table, [f.name for f in fields(cls)], where)
         for name, value in table.items():
-            if name not in names:
-                raise ConfigInvalid(f"{where}.{name}: no such setting; the settings are {', '.join(names)}")
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigInvalid(f"{where}.{name}: must be a whole number, 0 for no limit, got {value!r}")
         return cls(**table)

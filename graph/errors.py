@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 
 class ChainorgError(Exception):
     """Base of every expected error; `code` becomes the GraphQL `extensions.code`."""
@@ -47,3 +49,16 @@ class ConfigInvalid(ChainorgError):
     """A rules, limits or server setting that cannot be used; the message names the key and why."""
 
     code = "CONFIG_INVALID"
+
+
+def refuse_unknown(table: Mapping[str, object], known: Sequence[str], where: str) -> None:
+    """ConfigInvalid naming the first key of a config table that is not one of `known`.
+
+    >>> refuse_unknown({"colour": 1}, ["explorer"], "http")
+    Traceback (most recent call last):
+    ...
+    graph.errors.ConfigInvalid: http.colour: no such setting; the settings are explorer
+    """
+    for name in table:
+        if name not in known:
+            raise ConfigInvalid(f"{where}.{name}: no such setting; the settings are {', '.join(known)}")

@@ -9,6 +9,7 @@ worker thread, off the event loop.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import date
@@ -99,6 +100,8 @@ class NetworkxStore:
         self.today = today
         self.world: World | None = None  # the world this store holds, when it is a bounded one
         self.whole: NetworkxStore | None = None  # and the store it was bounded from
+        self._worlds: dict[Boundary, NetworkxStore] = {}
+        self._worlds_lock = threading.Lock()
         self._department_ids = {d.id for d in dataset.departments}
         self._instructor_ids = {i.id for i in dataset.instructors}
         self.dataset = dataset
@@ -279,15 +282,18 @@ class NetworkxStore:
 
     # -- simulation --------------------------------------------------------------
 
-    @memo(16)
     def bounded(self, boundary: Boundary) -> NetworkxStore:
-        """The store of the boundary's world (graph.access), built on first use and kept with this store."""
+        """The store of the boundary's world (graph.access), built on first use and kept with
+        this store (one build at a time; a state's next version starts afresh)."""
         if boundary.everywhere:
             return self
-        world = world_of(self.dataset, boundary)
-        store = NetworkxStore(world.dataset, self.today)
-        store.world, store.whole = world, self
-        return store
+        with self._worlds_lock:
+            if (found := self._worlds.get(boundary)) is None:
+                world = world_of(self.dataset, boundary)
+                found = NetworkxStore(world.dataset, self.today)
+                found.world, found.whole = world, self
+                self._worlds[boundary] = found
+            return found
 
     def known(self, ids: Collection[str]) -> set[str]:
         """Of `ids`, those naming a record here: an organization, department, instructor or enterprise."""
@@ -697,7 +703,10 @@ class NetworkxStore:
     # -- OrgStore ----------------------------------------------------------------
 
     async def within(self, boundary: Boundary) -> NetworkxStore:
-        return self if boundary.everywhere else await offload(self.bounded, boundary)
+        if boundary.everywhere:
+            return self
+        built = self._worlds.get(boundary)  # a world built already is answered on the loop
+        return built if built is not None else await offload(self.bounded, boundary)
 
     async def outside(self, ids: Collection[str]) -> set[str]:
         return await offload(self.left_out, ids)

@@ -62,6 +62,7 @@ class _Pending:
     who: str
     request_id: str | None = None
     deadline: float | None = None  # graph.deadline: refused, unwritten, if the writer reaches it later
+    within: NetworkxStore | None = None  # a bounded caller's world store (State.apply)
     done: Future[Receipt] = field(default_factory=Future)
 
     def request(self) -> tuple[str, str] | None:
@@ -224,26 +225,16 @@ class State:
         world's records alone, so naming something outside is refused as naming something
         missing, and then checked by graph.access (Forbidden); an id taken outside the world
         is refused as taken, without saying by what."""
-        if within is not None and within.world is not None:
-            await offload(_check_within, within, changes, self.today())
-        pending = _Pending(tuple(changes), who, request_id, DEADLINE.get())
+        bounded = within if within is not None and within.world is not None else None
+        pending = _Pending(tuple(changes), who, request_id, DEADLINE.get(), bounded)
         self._waiting.put(pending)
         outcome = asyncio.wrap_future(pending.done)
         try:
-            try:
-                return await asyncio.shield(outcome)
-            except asyncio.CancelledError:
-                if outcome.cancelled():
-                    raise
-                return await outcome  # the writer decides, quickly: it refuses what it reaches too late
-        except ChangeConflict as conflict:
-            if within is None or within.world is None or conflict.field == "request_id":
+            return await asyncio.shield(outcome)
+        except asyncio.CancelledError:
+            if outcome.cancelled():
                 raise
-            raise ChangeConflict(
-                "taken: ids and credit codes are distinct across the whole state, beyond your scope too",
-                conflict.field,
-                conflict.position,
-            ) from None
+            return await outcome  # the writer decides, quickly: it refuses what it reaches too late
 
     def _checkpoint_forever(self) -> None:
         """Fold the write-ahead log into the file on a connection of its own, so no commit waits for it."""
@@ -295,7 +286,10 @@ class State:
                 if self._repeated(pending, firsts, repeats):
                     continue
                 draft = top.layered() if top is not None else self.records.draft(today)
-                apply_changes(draft, pending.changes)
+                if pending.within is None:
+                    apply_changes(draft, pending.changes)
+                else:
+                    _apply_within(pending.within, draft, pending.changes, today)
             except Exception as error:  # noqa: BLE001 - handed to the caller, who raises it
                 pending.done.set_exception(error)
                 continue
@@ -352,15 +346,22 @@ async def _seen(scenario: Scenario, world: OrgStore) -> bool:
     return not await world.outside(access.strings_in([describe(c) for c in scenario.changes]))
 
 
-def _check_within(world: NetworkxStore, changes: Sequence[Change], today: date) -> None:
-    """Refuse what a bounded caller may not write (State.apply's `within`)."""
+def _apply_within(world: NetworkxStore, draft: Draft, changes: Sequence[Change], today: date) -> None:
+    """Apply a bounded caller's changes to `draft` (State.apply's `within`): first over the
+    world's own records alone, then graph.access's checks, then for real, where an id taken
+    outside the world is refused as taken, without saying by what."""
     assert world.world is not None
-    draft = world.records().draft(today)
-    apply_changes(draft, changes)
-    problem = access.write_problem(world.world, changes, draft)
+    seen = world.records().draft(today)
+    apply_changes(seen, changes)
+    problem = access.write_problem(world.world, changes, seen)
     if problem is not None:
         position, field_name, reason = problem
         raise access.Forbidden(f"change {position}, {field_name}: {reason}; nothing was written")
+    try:
+        apply_changes(draft, changes)
+    except ChangeConflict as conflict:
+        message = "taken: ids and credit codes are distinct across the whole state, beyond your scope too"
+        raise ChangeConflict(message, conflict.field, conflict.position) from None
 
 
 def _lock(folder: Path) -> IO[str]:
@@ -406,7 +407,7 @@ class _Pinned:
             self._store = await self._state.current()
         if boundary.everywhere:
             return cast(OrgStore, self)
-        return _PinnedWorld(self._state, await offload(self._store.bounded, boundary))
+        return _PinnedWorld(self._state, await self._store.within(boundary))
 
     def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
         method = getattr(NetworkxStore, name)

@@ -136,7 +136,6 @@ class Context:
     lookahead: dict[tuple[str, ...], list[Any]] = field(default_factory=dict)  # see schema.lookahead
     state: State | None = None  # None: the server serves a ledger read-only
     caller: Caller = ADMIN_EVERYWHERE
-    full_store: OrgStore | None = None  # for a bounded caller: the store before the boundary
     hidden: list[str] = field(default_factory=list)  # paths of personal names nulled for a viewer
 
     @classmethod
@@ -151,7 +150,7 @@ class Context:
         """A request's context over `store`, as `caller` sees it: a bounded caller's every
         question goes to the store of its world; with the `state` it reads, one that takes changes."""
         seen = cast(OrgStore, Within(store, caller.boundary)) if caller.bounded else store
-        return cls(seen, Loaders(seen, rules), request, state=state, caller=caller, full_store=store)
+        return cls(seen, Loaders(seen, rules), request, state=state, caller=caller)
 
     async def world(self) -> NetworkxStore | None:
         """A bounded caller's world store over the state (what writes and the audit trail are

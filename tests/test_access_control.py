@@ -7,10 +7,12 @@ are A's alone.
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,7 +22,7 @@ from graph.access import Boundary, Role
 from graph.state import State
 from rate import RateLimits
 from schema import build_schema
-from tests.conftest import LiveServer, credit_code
+from tests.conftest import CHAINORG, LiveServer, credit_code, free_port
 from tokens import TokenBook
 
 CODE = {n: credit_code(n) for n in range(1, 9)}
@@ -336,3 +338,38 @@ def test_the_explorer_page_carries_the_token_box(server: LiveServer) -> None:
     script = httpx.get(f"{server.url}/static/explorer.js").text
     assert page.status_code == 200 and 'id="token"' in page.text
     assert "sessionStorage" in script and "Authorization" in script and "localStorage" not in script
+
+
+def test_a_batch_of_operations_is_refused_whole(server: LiveServer, tokens: Tokens) -> None:
+    """A JSON array of operations (batching, which some servers check per first item) runs nothing."""
+    before = audit_total(server, tokens)
+    write = {"query": 'mutation { setOrganizationDetails(input: {orgId: "B1", stars: 1}) { id } }'}
+    batch = [{"query": "{ parks { name } }"}, write]
+    for token in (tokens.by_role[Role.VIEWER], tokens.by_role[Role.EDITOR]):
+        response = httpx.post(f"{server.url}/graphql", json=batch, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 400 and codes(response.json()) == ["BAD_REQUEST"]
+    assert audit_total(server, tokens) == before
+
+
+def test_a_server_on_loopback_without_tokens_says_it_lets_this_machine_in(folder: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen([CHAINORG, "serve", "--state", str(folder), "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    try:
+        assert process.stdout is not None
+        said = [process.stdout.readline() for _ in range(2)]
+        assert any("no tokens yet: requests from this machine act as admin" in line for line in said), said
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_a_scoped_retry_with_the_same_request_id_writes_once(server: LiveServer, tokens: Tokens) -> None:
+    before = audit_total(server, tokens)
+    query = ('mutation { applyChanges(requestId: "b-1", changes: [{createOrganization: {id: "NB1", name: "新支部", '
+             'kind: BRANCH, parentId: "C2"}}]) { changeSet repeated } }')  # fmt: skip
+    first, again = (server.ask(query, tokens.editor_b)["data"]["applyChanges"] for _ in range(2))
+    assert (first["repeated"], again) == (False, {"changeSet": first["changeSet"], "repeated": True})
+    assert audit_total(server, tokens) == before + 1
+    seen = server.ask('{ organization(id: "NB1") { id parent { id } } }', tokens.viewer_b)["data"]["organization"]
+    assert seen == {"id": "NB1", "parent": {"id": "C2"}}  # it covers nothing: its parent's world holds it
