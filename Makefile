@@ -7,8 +7,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 # Debian packages: Graphviz draws the org charts, a CJK font renders their Chinese names,
-# poppler's pdftotext and pdffonts let the tests read the PDFs back.
-DEBIAN_PACKAGES := graphviz fonts-wqy-microhei poppler-utils
+# poppler's pdftotext and pdffonts let the tests read the PDFs back, and Chromium is the
+# browser the explorer's tests drive (Playwright uses it; it downloads no browser).
+DEBIAN_PACKAGES := graphviz fonts-wqy-microhei poppler-utils chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint system docs bench bench-hostile bench-scale bench-compliance bench-charts bench-writes bench-planner bench-access clean clean-state
@@ -22,7 +23,7 @@ $(STAMP): pyproject.toml
 
 # Quick when they are present; apt's package lists are refreshed only if the install needs it.
 system:
-	@command -v dot >/dev/null && command -v pdftotext >/dev/null && fc-list 2>/dev/null | grep -q "WenQuanYi Micro Hei" \
+	@command -v dot >/dev/null && command -v pdftotext >/dev/null && command -v chromium >/dev/null && fc-list 2>/dev/null | grep -q "WenQuanYi Micro Hei" \
 	|| $(SUDO) apt-get install -y --no-install-recommends $(DEBIAN_PACKAGES) \
 	|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $(DEBIAN_PACKAGES); }
 
