@@ -373,3 +373,27 @@ def test_a_scoped_retry_with_the_same_request_id_writes_once(server: LiveServer,
     assert audit_total(server, tokens) == before + 1
     seen = server.ask('{ organization(id: "NB1") { id parent { id } } }', tokens.viewer_b)["data"]["organization"]
     assert seen == {"id": "NB1", "parent": {"id": "C2"}}  # it covers nothing: its parent's world holds it
+
+
+def test_planning_pairing_and_bulletin_answers_are_computed_over_the_scope(state: State, tokens: Tokens) -> None:
+    planner_b = TokenBook(state.durable.path).create("B-planner", Role.PLANNER, Boundary.of(parks=["B"]))
+    with LiveServer(state) as server:
+        query = f"""{{ coverage {{ enterprises organizationCovered }}
+          simulate(changes: [{{updateEnterprise: {{creditCode: "{CODE[7]}", employees: 5}}}}]) {{
+            before {{ enterprises organizationCovered }} }}
+          planJointBranches {{ eligible enterprisesCovered coverageBefore {{ enterprises }} }}
+          pairings {{ source {{ id }} target {{ id }} }} unpairedKeyEnterprises {{ totalCount }}
+          bulletin {{ rows {{ key current {{ coverage {{ enterprises }} }} }} }} }}"""
+        b = server.ask(query, planner_b)["data"]
+        whole = server.ask(query, tokens.by_role[Role.PLANNER])["data"]
+        assert b["simulate"]["before"] == b["coverage"] != whole["coverage"]
+        assert b["planJointBranches"]["coverageBefore"]["enterprises"] == b["coverage"]["enterprises"]
+        assert b["pairings"] == [] and whole["pairings"]  # D1 pairs with J1, which is A's alone
+        assert {row["key"] for row in b["bulletin"]["rows"]} <= {"", "B", "互联网", "C2"}
+        assert all(
+            row["current"]["coverage"]["enterprises"] <= b["coverage"]["enterprises"] for row in b["bulletin"]["rows"]
+        )
+        suggestion = server.ask(f'{{ pairingSuggestions(enterprise: "{CODE[5]}") {{ score }} }}', planner_b)
+        unknown = server.ask(f'{{ pairingSuggestions(enterprise: "{credit_code(30)}") {{ score }} }}', planner_b)
+        assert codes(suggestion) == codes(unknown) == ["NOT_FOUND"]
+        assert suggestion["errors"][0]["message"].replace(CODE[5], credit_code(30)) == unknown["errors"][0]["message"]
