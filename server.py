@@ -483,7 +483,7 @@ def create_app(
     app.state.store = store if not isinstance(store, State) else None
     app.state.state = store if isinstance(store, State) else None
     app.state.rules = rules
-    app.state.tokens = tokens
+    app.state.tokens = tokens if tokens is not None or store is None else default_tokens(app.state.state)
     return app
 
 
