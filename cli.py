@@ -1,4 +1,4 @@
-"""The `chainorg` command: serve, token, load, demo, audit, bulletin, chart, export, audit-log."""
+"""The `chainorg` command: serve, token, load, reconcile, demo, audit, bulletin, chart, export, audit-log."""
 
 from __future__ import annotations
 
@@ -459,6 +459,18 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--anonymous-chain", action="append", metavar="CHAIN", help="limit anonymous requests to CHAIN")
     run.set_defaults(handler=serve)
 
+    merge = commands.add_parser("reconcile", help=reconcile.__doc__, description=reconcile.__doc__,
+                                formatter_class=Defaults)  # fmt: skip
+    merge.add_argument("ledgers", nargs="*", metavar="LEDGER",
+                       help="an enterprise ledger (CSV or .xlsx), or NAME=LEDGER to name its source (default: the file name)")  # fmt: skip
+    merge.add_argument("--survey", action="append", metavar="LEDGER", help="the door-to-door survey (round 2)")
+    merge.add_argument("--out", type=Path, required=True, help="folder for the clean ledger (enterprises.csv)")
+    merge.add_argument("--report", type=Path, help="the report workbook (.xlsx)")
+    merge.add_argument("--as-of", type=_date, help="the day zombies are marked as found (default: today)")
+    merge.add_argument("--config", type=Path, help=f"[reconcile] settings (default: ./{CONFIG_FILE} if there is one)")
+    merge.add_argument("--force", action="store_true", help="write into a folder that is not empty")
+    merge.set_defaults(handler=reconcile)
+
     keys = commands.add_parser("token", help=token.__doc__, description=token.__doc__, formatter_class=Defaults)
     actions = keys.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="make a token; it alone is printed on stdout, once")
@@ -588,6 +600,58 @@ def _book(args: argparse.Namespace) -> TokenBook:
     from tokens import TokenBook
 
     return TokenBook(args.tokens if args.tokens is not None else state_file(args.state))
+
+
+def reconcile(args: argparse.Namespace) -> int:
+    """Merge department ledgers into one clean enterprise ledger: duplicates, conflicts, zombies (the four rounds)."""
+    from rich.progress import Progress
+
+    from loaders.reconcile import Source, reconcile_ledgers
+
+    config = _config(args)
+    sources = [Source.of(given) for given in args.ledgers] + [
+        Source.of(given, survey=True) for given in args.survey or ()
+    ]
+    if not sources:
+        errors.print(Text("give at least one ledger (a CSV file or .xlsx workbook), or --survey LEDGER"))
+        return 2
+    if len({s.name for s in sources}) < len(sources):
+        errors.print(Text("two ledgers have one source name: name them, e.g. 经信局=economy.csv"))
+        return 2
+    if args.out.exists() and any(args.out.iterdir()) and not args.force:
+        errors.print(Text(f"{args.out} is not empty; give an empty folder, or --force to write into it"))
+        return 1
+    found_on = args.as_of or date.today()
+    with Progress(console=errors, transient=True) as progress:
+        task = progress.add_task("reading ledgers", total=len(sources))
+
+        def read(source: Source, rows: int) -> None:
+            progress.update(task, advance=1, description=f"read {source.name}: {rows:,} rows")
+
+        try:
+            outcome = reconcile_ledgers(sources, args.out, config.reconcile, found_on, args.report, read)
+        except LedgerInvalid as invalid:
+            _print_issues("a ledger cannot be read; nothing was written", invalid.issues, errors)
+            return 1
+    table = Table("round", "what", "count")
+    rows_by_round = outcome.rows_by_round
+    for cells in (
+        ("1 部门台账合并", "rows in the departments' ledgers", rows_by_round.get(1, 0)),
+        ("2 走访摸排", "rows of the survey", rows_by_round.get(2, 0)),
+        ("2 走访摸排", "enterprises only the survey found", outcome.from_survey_only),
+        ("3 比对去重", "rows merged by the same credit code", outcome.duplicates),
+        ("3 比对去重", "probable matches merged (no valid code)", outcome.probable_merged),
+        ("3 比对去重", "probable matches reported", len(outcome.probable)),
+        ("3 比对去重", "rows rejected", len(outcome.rejected)),
+        ("3 比对去重", "fields in conflict", len(outcome.conflicts)),
+        ("4 实地核查", "zombies", len(outcome.zombies)),
+    ):
+        table.add_row(cells[0], cells[1], f"{cells[2]:,}")
+    console.print(table)
+    console.print(Text(outcome.summary()))
+    report = f"; the report is {args.report}" if args.report else ""
+    console.print(Text(f"the clean ledger is in {args.out} (load it with `chainorg load {args.out}`){report}"))
+    return 0
 
 
 def token(args: argparse.Namespace) -> int:

@@ -15,6 +15,9 @@ cors_origins = ["https://dash.park.cn"]   # pages that may call the API from a b
 [rate]
 requests_per_minute = 600   # per token (0: no limit)
 cost_per_minute = 200000    # query cost per token (0: no limit)
+[reconcile]
+merge_at = 90               # a probable match (no valid credit code) scoring this or more is merged
+inactive_since = 2024-01-01 # no activity since then: a zombie
 ```
 
 Everything absent keeps its default; anything unknown, of the wrong type or negative is
@@ -30,11 +33,12 @@ from pathlib import Path
 from connections import DEFAULT_CONNECTION_LIMITS, ConnectionLimits
 from exposure import DEFAULT_EXPOSURE, Exposure
 from graph.compliance import DEFAULT_RULES, ConfigInvalid, RuleConfig
+from graph.reconciliation import DEFAULT_SETTINGS, Settings
 from rate import DEFAULT_RATES, RateLimits
 from schema.settings import DEFAULT_LIMITS, Limits
 
 CONFIG_FILE = "chainorg.toml"
-SECTIONS = ("rules", "limits", "server", "http", "rate")
+SECTIONS = ("rules", "limits", "server", "http", "rate", "reconcile")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class Config:
     server: ConnectionLimits = DEFAULT_CONNECTION_LIMITS
     http: Exposure = DEFAULT_EXPOSURE
     rate: RateLimits = DEFAULT_RATES
+    reconcile: Settings = DEFAULT_SETTINGS
 
 
 def read_config(path: Path) -> Config:
@@ -69,6 +74,7 @@ def read_config(path: Path) -> Config:
             ConnectionLimits.from_mapping(table.get("server", {})),
             Exposure.from_mapping(table.get("http", {})),
             RateLimits.from_mapping(table.get("rate", {})),
+            Settings.from_mapping(table.get("reconcile", {})),
         )
     except ConfigInvalid as invalid:
         raise ConfigInvalid(f"{path}: {invalid}") from None

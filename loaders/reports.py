@@ -72,21 +72,28 @@ def write_csv(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Cell]]
 
 
 def write_xlsx(path: Path, title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> None:
+    write_workbook(path, [(title, headers, rows)])
+
+
+def write_workbook(path: Path, sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Cell]]]]) -> None:
+    """One sheet per (title, headers, rows), each with a bold frozen header and fitted columns."""
     workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = title
-    sheet.append(list(headers))
-    rows = safe(rows)
-    for row in rows:
-        sheet.append(row)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    for index, header in enumerate(headers):
-        widest = max([display_width(header), *(display_width(str(row[index])) for row in rows)])
-        sheet.column_dimensions[get_column_letter(index + 1)].width = min(widest + 2, MAX_WIDTH)
-        if RATE in header:  # a fraction shown as the charts show it: 1.6%
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=index + 1, max_col=index + 1):
-                cell.number_format = "0.0%"
+    first = workbook.active
+    assert first is not None
+    workbook.remove(first)
+    for title, headers, given in sheets:
+        sheet = workbook.create_sheet(title)
+        sheet.append(list(headers))
+        rows = safe(given)
+        for row in rows:
+            sheet.append(row)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        for index, header in enumerate(headers):
+            widest = max([display_width(header), *(display_width(str(row[index])) for row in rows)])
+            sheet.column_dimensions[get_column_letter(index + 1)].width = min(widest + 2, MAX_WIDTH)
+            if RATE in header:  # a fraction shown as the charts show it: 1.6%
+                for (cell,) in sheet.iter_rows(min_row=2, min_col=index + 1, max_col=index + 1):
+                    cell.number_format = "0.0%"
     workbook.save(path)

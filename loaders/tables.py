@@ -72,7 +72,7 @@ def read_tables(path: Path, encoding: str | None = None) -> dict[str, RawTable]:
     if path.is_dir():
         found = [_read_csv(file, encoding) for file in sorted(path.iterdir()) if file.suffix.lower() == ".csv"]
     elif path.suffix.lower() == ".xlsx":
-        _require_regular_file(path, path.name)
+        require_regular_file(path, path.name)
         found = _read_workbook(path)
     else:
         raise _refuse(str(path), "not a folder of CSV files or an .xlsx workbook")
@@ -91,7 +91,7 @@ def read_tables(path: Path, encoding: str | None = None) -> dict[str, RawTable]:
     return tables
 
 
-def _require_regular_file(path: Path, source: str) -> None:
+def require_regular_file(path: Path, source: str) -> None:
     """Refuse, with the reason, anything that is not a readable regular file."""
     try:
         mode = os.stat(path).st_mode
@@ -171,7 +171,7 @@ def _read_csv(file: Path, encoding: str | None) -> RawTable | None:
     name = table_name(file.stem)
     if name is None:
         return None
-    _require_regular_file(file, file.name)
+    require_regular_file(file, file.name)
     raw = file.read_bytes()
     parse_again = True
     if encoding is None and not raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):

@@ -1,0 +1,64 @@
+"""Chinese company names compared as the same company or not: the rule reconciliation matches by.
+
+A name is folded (NFKC: full-width letters, digits and brackets to half-width; case;
+spaces and dots dropped), then its legal form is taken off the end, longest first
+(股份有限公司 before 有限公司, then 集团), and a leading province or city is taken off
+when what remains is still a name of its own. A branch (分公司) keeps its whole name and
+a bracketed place (（台州）) stays, since each is another enterprise.
+
+>>> normalised_name("长沙市麓谷信息科技股份有限公司") == normalised_name("麓谷信息科技（集团）有限公司")
+True
+>>> normalised_name("湖南省麓谷信息科技有限公司")
+'麓谷信息科技'
+>>> normalised_name("麓谷信息科技有限公司长沙分公司")
+'麓谷信息科技有限公司长沙分公司'
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+LEGAL_FORMS = sorted(
+    ("股份有限公司", "有限责任公司", "有限公司", "股份公司", "集团", "公司", "(集团)", "总公司"), key=len, reverse=True
+)
+BRANCH = "分公司"
+PLACES = (
+    "北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽", "福建", "江西",
+    "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海", "台湾", "内蒙古",
+    "广西", "西藏", "宁夏", "新疆", "香港", "澳门", "长沙", "株洲", "湘潭", "衡阳", "岳阳", "常德", "厦门", "福州",
+    "泉州", "广州", "深圳", "杭州", "南京", "武汉", "成都", "西安", "台州", "宁波", "苏州", "郑州", "济南", "青岛",
+)  # fmt: skip
+PLACE_SUFFIXES = ("省", "市", "自治区", "特别行政区", "")
+_LEADING_PLACES = sorted((p + s for p in PLACES for s in PLACE_SUFFIXES), key=len, reverse=True)
+_DROPPED = re.compile(r"[\s·.,，。、\-_'\"“”]+")
+SHORTEST = 2  # characters a name keeps after a place is taken off its front
+
+
+def folded(name: str) -> str:
+    """NFKC, case folded, with spaces and punctuation between words dropped.
+
+    >>> folded("ＡＢＣ（台州） 科技")
+    'abc(台州)科技'
+    """
+    return _DROPPED.sub("", unicodedata.normalize("NFKC", name).casefold())
+
+
+def normalised_name(name: str) -> str:
+    """The key two names of one company share; see the module docstring."""
+    key = folded(name)
+    if not key.endswith(BRANCH):
+        stripped = True
+        while stripped:
+            stripped = False
+            for form in LEGAL_FORMS:
+                if key.endswith(form) and len(key) > len(form):
+                    key, stripped = key[: -len(form)], True
+                    break
+    for place in _LEADING_PLACES:
+        if key.startswith(place):
+            rest = key[len(place) :]
+            if len(rest) >= SHORTEST and rest not in _LEADING_PLACES and not rest.startswith(("(", BRANCH)):
+                key = rest
+            break
+    return key
