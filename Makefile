@@ -12,7 +12,7 @@ PORT ?= 8000
 DEBIAN_PACKAGES := graphviz fonts-wqy-microhei poppler-utils chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint system docs bench bench-hostile bench-scale bench-compliance bench-charts bench-writes bench-planner bench-access clean clean-state
+.PHONY: run test lint system docs bench bench-hostile bench-scale bench-compliance bench-charts bench-writes bench-planner bench-access bench-reconcile clean clean-state
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "chainorg needs Python 3.11 or newer")'
@@ -73,6 +73,9 @@ bench-hostile: $(STAMP)
 
 bench-access: $(STAMP)
 	$(BIN)/python bench/access.py
+
+bench-reconcile: $(STAMP)
+	$(BIN)/python bench/reconcile.py
 
 clean-state:
 	rm -rf $(STATE)

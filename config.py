@@ -33,7 +33,7 @@ from pathlib import Path
 from connections import DEFAULT_CONNECTION_LIMITS, ConnectionLimits
 from exposure import DEFAULT_EXPOSURE, Exposure
 from graph.compliance import DEFAULT_RULES, ConfigInvalid, RuleConfig
-from graph.reconciliation import DEFAULT_SETTINGS, Settings
+from graph.reconciliation_rules import DEFAULT_SETTINGS, Settings
 from rate import DEFAULT_RATES, RateLimits
 from schema.settings import DEFAULT_LIMITS, Limits
 

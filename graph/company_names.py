@@ -17,7 +17,8 @@ True
 from __future__ import annotations
 
 import re
-import unicodedata
+
+import polars as pl
 
 LEGAL_FORMS = sorted(
     ("股份有限公司", "有限责任公司", "有限公司", "股份公司", "集团", "公司", "(集团)", "总公司"), key=len, reverse=True
@@ -31,34 +32,30 @@ PLACES = (
 )  # fmt: skip
 PLACE_SUFFIXES = ("省", "市", "自治区", "特别行政区", "")
 _LEADING_PLACES = sorted((p + s for p in PLACES for s in PLACE_SUFFIXES), key=len, reverse=True)
-_DROPPED = re.compile(r"[\s·.,，。、\-_'\"“”]+")
+_LEGAL_FORM = "(?:" + "|".join(map(re.escape, LEGAL_FORMS)) + ")+$"  # longest first, as often as they come
+_LEADING_PLACE = "^(?:" + "|".join(map(re.escape, _LEADING_PLACES)) + ")"  # longest first: 湖南省 before 湖南
+_DROPPED = r"[\s·.,，。、\-_'\"“”]+"
 SHORTEST = 2  # characters a name keeps after a place is taken off its front
 
 
-def folded(name: str) -> str:
-    """NFKC, case folded, with spaces and punctuation between words dropped.
-
-    >>> folded("ＡＢＣ（台州） 科技")
-    'abc(台州)科技'
-    """
-    return _DROPPED.sub("", unicodedata.normalize("NFKC", name).casefold())
+def normalised_names(names: pl.Series) -> pl.Series:
+    """The key of each name (the module docstring), the whole column at once."""
+    folded = names.fill_null("").str.normalize("NFKC").str.to_lowercase().str.replace_all(_DROPPED, "")
+    frame = pl.DataFrame({"key": folded}).lazy()
+    key = pl.col("key")
+    without_form = key.str.replace(_LEGAL_FORM, "")
+    key = pl.when(key.str.ends_with(BRANCH) | (without_form == "")).then(key).otherwise(without_form)
+    frame = frame.with_columns(key.alias("key"))
+    rest = pl.col("key").str.replace(_LEADING_PLACE, "")
+    placed = pl.col("key").str.contains(_LEADING_PLACE)
+    keeps = (
+        placed & (rest.str.len_chars() >= SHORTEST) & ~rest.is_in(_LEADING_PLACES)
+        & ~rest.str.starts_with("(") & ~rest.str.starts_with(BRANCH)
+    )  # fmt: skip
+    frame = frame.with_columns(pl.when(keeps).then(rest).otherwise(pl.col("key")).alias("key"))
+    return frame.collect()["key"].rename(names.name)
 
 
 def normalised_name(name: str) -> str:
-    """The key two names of one company share; see the module docstring."""
-    key = folded(name)
-    if not key.endswith(BRANCH):
-        stripped = True
-        while stripped:
-            stripped = False
-            for form in LEGAL_FORMS:
-                if key.endswith(form) and len(key) > len(form):
-                    key, stripped = key[: -len(form)], True
-                    break
-    for place in _LEADING_PLACES:
-        if key.startswith(place):
-            rest = key[len(place) :]
-            if len(rest) >= SHORTEST and rest not in _LEADING_PLACES and not rest.startswith(("(", BRANCH)):
-                key = rest
-            break
-    return key
+    """The key of one name (see `normalised_names`)."""
+    return str(normalised_names(pl.Series([name]))[0])

@@ -20,86 +20,27 @@ same output, byte for byte.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from graph.company_names import normalised_name
-from graph.credit_code import InvalidCreditCode, validate_credit_code
-from graph.errors import ConfigInvalid, refuse_unknown
+import numpy as np
+import polars as pl
 
-COLUMNS = (
-    "credit_code", "name", "park", "building", "chain", "category", "employees", "formal_members",
-    "probationary_members", "above_scale", "key", "status", "status_since", "registered_on", "cluster",
-)  # fmt: skip  # the clean ledger's, in order
-EVIDENCE = ("address", "office", "last_active_on")  # read for matching and zombies, not written
+from graph.company_names import normalised_names
+from graph.credit_code import InvalidCreditCode, check_characters_hold, validate_credit_code
+from graph.enterprises import fixed_width
+from graph.reconciliation_rules import COLUMNS, EVIDENCE, Settings
+
 DEREGISTERED = frozenset({"注销", "吊销", "已注销", "已吊销", "deregistered", "revoked", "cancelled"})
 OPERATING = frozenset({"存续", "在业", "开业", "正常", "营业", "在营", "active"})  # spellings of ACTIVE
 NO_OFFICE = frozenset({"无", "否", "没有", "no", "false", "0", "n"})
 FUZZY_PREFIX = 4  # characters of a normalised name that block a fuzzy comparison
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerRow:
-    """One row of one source ledger: its cells by canonical column, empty ones left out."""
-
-    source: str
-    survey: bool  # a round-2 door-to-door survey
-    row: int  # as a spreadsheet shows it
-    values: Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class Settings:
-    """`[reconcile]` in chainorg.toml."""
-
-    merge_at: float = 90.0  # a probable match scoring this or more is merged
-    report_at: float = 70.0  # and one scoring this or more is reported
-    survey_wins: tuple[str, ...] = ("employees", "status")
-    precedence: tuple[str, ...] = ()  # sources, strongest first; the others after, in the order given
-    zombie_no_employees: bool = True
-    zombie_deregistered: bool = True
-    zombie_no_office: bool = True
-    inactive_since: date | None = None  # no activity since this day makes a zombie; None: the rule is off
-
-    @classmethod
-    def from_mapping(cls, table: Mapping[str, Any], where: str = "reconcile") -> Settings:
-        """Settings from a `[reconcile]` table; ConfigInvalid names the key and why.
-
-        >>> Settings.from_mapping({"merge_at": 95, "precedence": ["经信局"]}).precedence
-        ('经信局',)
-        """
-        refuse_unknown(table, [f.name for f in fields(cls)], where)
-        given: dict[str, Any] = {}
-        for name, value in table.items():
-            if name in ("merge_at", "report_at"):
-                if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
-                    raise ConfigInvalid(f"{where}.{name}: must be a score from 0 to 100, got {value!r}")
-                given[name] = float(value)
-            elif name in ("survey_wins", "precedence"):
-                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise ConfigInvalid(f"{where}.{name}: must be a list of names, got {value!r}")
-                given[name] = tuple(value)
-            elif name == "inactive_since":
-                if not isinstance(value, date):
-                    raise ConfigInvalid(f"{where}.{name}: must be a date like 2024-01-01, got {value!r}")
-                given[name] = value
-            else:
-                if not isinstance(value, bool):
-                    raise ConfigInvalid(f"{where}.{name}: must be true or false, got {value!r}")
-                given[name] = value
-        settings = replace(cls(), **given)
-        if settings.report_at > settings.merge_at:
-            raise ConfigInvalid(f"{where}.report_at: must not be above merge_at ({settings.merge_at:g})")
-        unknown = sorted(set(settings.survey_wins) - set(COLUMNS) - set(EVIDENCE))
-        if unknown:
-            raise ConfigInvalid(f"{where}.survey_wins: {unknown[0]!r} is not a column")
-        return settings
-
-
-DEFAULT_SETTINGS = Settings()
+ANOTHER_ENTERPRISE = 50.0  # the most a name with another branch or bracketed place scores
+_BRACKETED = re.compile(r"\(([^)]*)\)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,125 +72,194 @@ class Rejected:
     reason: str
 
 
-@dataclass
-class Enterprise:
-    """One enterprise as reconciled: the rows it came from, and its fields."""
-
+@dataclass(frozen=True, slots=True)
+class Zombie:
     credit_code: str
-    rows: list[LedgerRow] = field(default_factory=list)
-    values: dict[str, str] = field(default_factory=dict)
-    zombie_reasons: list[str] = field(default_factory=list)
+    name: str
+    since: str
+    reasons: tuple[str, ...]
 
 
 @dataclass
 class Outcome:
-    enterprises: list[Enterprise]
+    """What the four rounds made: the clean ledger and every list of the report."""
+
+    ledger: pl.DataFrame  # the clean ledger's enterprises: COLUMNS, by credit code
+    merged: pl.DataFrame  # per enterprise: credit_code, name, park, rows, sources
     probable: list[Probable]
     conflicts: list[Conflict]
     rejected: list[Rejected]
+    zombies: list[Zombie]
     rows: int
     ledgers: int
     rows_by_round: dict[int, int]
     from_survey_only: int  # enterprises only the survey found
-    duplicates: int  # rows merged into an enterprise another row had
+    duplicates: int  # rows merged into an enterprise another row had, by the same code
     probable_merged: int
-
-    @property
-    def zombies(self) -> list[Enterprise]:
-        return [e for e in self.enterprises if e.zombie_reasons]
 
     def summary(self) -> str:
         """The closing line, e.g. "from 1,204 rows in 5 ledgers, 902 enterprises after deduplication, 39 zombies"."""
         return (
-            f"from {self.rows:,} rows in {self.ledgers} ledgers, {len(self.enterprises):,} enterprises after "
+            f"from {self.rows:,} rows in {self.ledgers} ledgers, {self.ledger.height:,} enterprises after "
             f"deduplication, {len(self.zombies):,} zombies"
         )
 
 
-def reconcile(rows: Sequence[LedgerRow], sources: Sequence[str], settings: Settings, found_on: date) -> Outcome:
-    """The four rounds over `rows` (of `sources`, in the order given); zombies are marked as
-    found on `found_on`."""
+def rows_frame(
+    cells: Mapping[str, Sequence[str | None]], source: str, survey: bool, rows: Sequence[int]
+) -> pl.DataFrame:
+    """One source's rows as reconcile takes them: every column, text trimmed, empty cells null."""
+    frame = pl.DataFrame({c: pl.Series(c, cells.get(c, [None] * len(rows)), dtype=pl.String) for c in ALL})
+    trimmed = [pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c).str.strip_chars()).alias(c)
+               for c in ALL]  # fmt: skip
+    return frame.with_columns(trimmed).with_columns(
+        pl.lit(source).alias("source"), pl.lit(survey).alias("survey"), pl.Series("row", rows, dtype=pl.Int64)
+    )
+
+
+ALL = (*COLUMNS, *EVIDENCE)
+MATCHES = {"at": pl.UInt32, "matched": pl.String}  # a row without a valid code, and the code it joins
+
+
+def reconcile(rows: pl.DataFrame, sources: Sequence[str], settings: Settings, found_on: date) -> Outcome:
+    """The four rounds over `rows` (`rows_frame`s of `sources`, in the order given); zombies
+    are marked as found on `found_on`."""
+    frame = rows.with_columns(
+        pl.col("credit_code").str.to_uppercase(),
+        pl.when(pl.col("status").str.to_lowercase().is_in(list(OPERATING))).then(pl.lit("ACTIVE"))
+        .otherwise(pl.col("status")).alias("status"),
+    ).with_row_index("at")  # fmt: skip
+    frame = frame.with_columns(pl.Series("valid", _valid(frame["credit_code"])))
+    coded, uncoded = frame.filter(pl.col("valid")), frame.filter(~pl.col("valid"))
+    probable, joined, rejected = _match(coded, uncoded, settings)
+    matches = pl.DataFrame({"at": list(joined), "matched": list(joined.values())}, schema=MATCHES)
+    adopted = uncoded.join(matches, on="at").with_columns(pl.col("matched").alias("credit_code")).drop("matched")
     order = {
         name: n for n, name in enumerate([*settings.precedence, *(s for s in sources if s not in settings.precedence)])
     }
-    coded: dict[str, Enterprise] = {}
-    uncoded: list[tuple[LedgerRow, str]] = []
-    rejected: list[Rejected] = []
-    for row in rows:
-        given = row.values.get("credit_code", "")
-        try:
-            code = validate_credit_code(given)
-        except InvalidCreditCode as error:
-            uncoded.append((row, f"信用代码{'缺失' if not given else '无效'}" + (f"（{error}）" if given else "")))
-            continue
-        coded.setdefault(code, Enterprise(code)).rows.append(row)
-    duplicates = sum(len(e.rows) - 1 for e in coded.values())
-    probable, merged = _match(coded, uncoded, settings, rejected)
-    conflicts: list[Conflict] = []
-    for enterprise in sorted(coded.values(), key=lambda e: e.credit_code):
-        enterprise.rows.sort(key=lambda r: (order.get(r.source, len(order)), r.row))
-        _settle(enterprise, settings, order, conflicts)
-        _mark_zombie(enterprise, settings, found_on)
-    by_round: dict[int, int] = defaultdict(int)
-    for row in rows:
-        by_round[2 if row.survey else 1] += 1
-    survey_only = sum(all(r.survey for r in e.rows) for e in coded.values())
+    merged_rows = (
+        pl.concat([coded, adopted])
+        .with_columns(pl.col("source").replace_strict(order, default=len(order), return_dtype=pl.Int64).alias("rank"))
+        .sort(["credit_code", "rank", "row"])
+    )
+    settled = merged_rows.group_by("credit_code", maintain_order=True).agg(
+        *(_winner(c, c in settings.survey_wins) for c in ALL if c != "credit_code"),
+        *(pl.col(c).drop_nulls().n_unique().alias(f"{c}#") for c in ALL if c != "credit_code"),
+        pl.len().alias("#rows"),
+        pl.col("survey").all().alias("#survey_only"),
+        pl.col("source").unique(maintain_order=True).str.join("、").alias("#sources"),
+        ((pl.col("employees").drop_nulls() == "0").all() & (pl.col("employees").drop_nulls().len() > 0)).alias("#no_staff"),
+    )  # fmt: skip
+    conflicts = _conflicts(merged_rows, settled, settings)
+    ledger, zombies = _zombies(settled, settings, found_on)
+    by_round = frame.group_by("survey").len()
     return Outcome(
-        sorted(coded.values(), key=lambda e: e.credit_code), probable, conflicts, rejected, len(rows), len(sources),
-        dict(by_round), survey_only, duplicates, merged,
+        ledger=ledger.select(COLUMNS),
+        merged=settled.select("credit_code", "name", "park", pl.col("#rows").alias("rows"), pl.col("#sources").alias("sources")),
+        probable=probable, conflicts=conflicts, rejected=rejected, zombies=zombies, rows=frame.height,
+        ledgers=len(sources),
+        rows_by_round={2 if survey else 1: n for survey, n in by_round.iter_rows()},
+        from_survey_only=int(settled["#survey_only"].sum()), duplicates=coded.height - coded["credit_code"].n_unique(),
+        probable_merged=len(joined),
     )  # fmt: skip
 
 
+def _valid(codes: pl.Series) -> np.ndarray:
+    """Whether each cell is a valid credit code (GB 32100-2015), the whole column at once."""
+    shaped = codes.str.contains(r"^[0-9A-HJ-NP-RTUW-Y]{18}$").fill_null(False)
+    valid = shaped.to_numpy().copy()
+    if valid.any():
+        valid[valid] = check_characters_hold(fixed_width(codes.filter(shaped), 18))
+    return valid
+
+
+def _winner(column: str, survey_first: bool) -> pl.Expr:
+    """The value that stands: the survey's first where it wins, else the strongest source's."""
+    values = pl.col(column)
+    if survey_first:
+        values = values.sort_by(pl.col("survey").not_(), maintain_order=True)
+    return values.drop_nulls().first().alias(column)
+
+
 def _match(
-    coded: dict[str, Enterprise], uncoded: list[tuple[LedgerRow, str]], settings: Settings, rejected: list[Rejected]
-) -> tuple[list[Probable], int]:
-    """Probable matches of the rows without a valid code; those merged join their enterprise."""
+    coded: pl.DataFrame, uncoded: pl.DataFrame, settings: Settings
+) -> tuple[list[Probable], dict[int, str], list[Rejected]]:
+    """Probable matches of the rows without a valid code: those to merge (by row `at`), every
+    candidate from `report_at`, and the rows rejected."""
+    if uncoded.is_empty():
+        return [], {}, []
+    asked = uncoded.with_columns(normalised_names(uncoded["name"]).alias("key"))
+    distinct = coded.select("credit_code", "name", "park", "address").unique(maintain_order=True)
+    distinct = distinct.with_columns(normalised_names(distinct["name"]).alias("key"))
+    keys_asked = asked["key"].filter(asked["key"] != "")
+    near_asked = keys_asked.str.slice(0, FUZZY_PREFIX)
+    relevant = distinct.filter(  # the coded names a row without a code could be: the rest is never compared
+        pl.col("key").is_in(keys_asked.implode()) | pl.col("key").str.slice(0, FUZZY_PREFIX).is_in(near_asked.implode())
+    )
+    candidates_of = relevant["credit_code"].unique()
     exact: dict[str, set[str]] = defaultdict(set)
     near: dict[str, set[str]] = defaultdict(set)
     keys: dict[str, set[str]] = defaultdict(set)
-    for code, enterprise in coded.items():
-        for row in enterprise.rows:
-            key = normalised_name(row.values.get("name", ""))
-            if key:
-                exact[key].add(code)
-                near[key[:FUZZY_PREFIX]].add(code)
-                keys[code].add(key)
+    names: dict[str, str] = {}
+    parks: dict[str, set[str]] = defaultdict(set)
+    addresses: dict[str, list[str]] = defaultdict(list)
+    for code, name, park, address, key in distinct.filter(
+        pl.col("credit_code").is_in(candidates_of.implode())
+    ).iter_rows():
+        names.setdefault(code, name or "")
+        if park:
+            parks[code].add(park)
+        if address:
+            addresses[code].append(address)
+        if key:
+            exact[key].add(code)
+            near[key[:FUZZY_PREFIX]].add(code)
+            keys[code].add(key)
     found: list[Probable] = []
-    merged = 0
-    for row, why in uncoded:
-        name = row.values.get("name", "")
-        key = normalised_name(name)
+    joined: dict[int, str] = {}
+    rejected: list[Rejected] = []
+    for at, source, row, given, name, park, address, key in asked.select(
+        "at", "source", "row", "credit_code", "name", "park", "address", "key"
+    ).iter_rows():
         candidates = sorted(exact.get(key, set()) | near.get(key[:FUZZY_PREFIX], set())) if key else []
         scored = sorted(
-            ((_score(row, key, coded[code], keys[code]), code) for code in candidates), key=lambda s: (-s[0][0], s[1])
+            ((_score(key, park, address, keys[c], parks[c], addresses[c]), c) for c in candidates),
+            key=lambda s: (-s[0][0], s[1]),
         )
-        scored = [(s, code) for s, code in scored if s[0] >= settings.report_at]
-        best = [code for (score, _), code in scored if score >= settings.merge_at]
-        joined = best[0] if len(best) == 1 else None
+        scored = [(s, c) for s, c in scored if s[0] >= settings.report_at]
+        best = [c for (score, _), c in scored if score >= settings.merge_at]
+        chosen = best[0] if len(best) == 1 else None
         for (score, evidence), code in scored:
-            candidate = coded[code].rows[0].values.get("name", "")
             note = evidence if len(best) < 2 else f"{evidence}；另有信用代码不同的同名企业，不合并"
-            found.append(Probable(row.source, row.row, name, code, candidate, round(score, 1), note, code == joined))
-        if joined is not None:
-            coded[joined].rows.append(row)
-            merged += 1
+            found.append(Probable(source, row, name or "", code, names[code], round(score, 1), note, code == chosen))
+        why = "信用代码缺失" if not given else f"信用代码无效（{_why(given)}）"
+        if chosen is not None:
+            joined[at] = chosen
+        elif best:
+            rejected.append(Rejected(source, row, name or "", f"{why}，同时像{len(best)}家信用代码不同的企业"))
         else:
-            reason = (
-                f"{why}，且无法确定地匹配到已有企业" if not best else f"{why}，同时像{len(best)}家信用代码不同的企业"
-            )
-            rejected.append(Rejected(row.source, row.row, name, reason))
-    return found, merged
+            rejected.append(Rejected(source, row, name or "", f"{why}，且无法确定地匹配到已有企业"))
+    return found, joined, rejected
 
 
-def _score(row: LedgerRow, key: str, enterprise: Enterprise, keys: set[str]) -> tuple[float, str]:
-    """How likely `row` is `enterprise` (0–100), and why: the name, then the park or address."""
+def _why(code: str) -> str:
+    try:
+        validate_credit_code(code)
+    except InvalidCreditCode as error:
+        return str(error)
+    return ""
+
+
+def _score(
+    key: str, park: str | None, address: str | None, keys: set[str], parks: set[str], addresses: list[str]
+) -> tuple[float, str]:
+    """How likely a row is an enterprise (0–100), and why: the name, then the park or address."""
     from rapidfuzz import fuzz  # here: `chainorg --help` need not load it
 
-    name = max(fuzz.ratio(key, other) for other in keys)
-    park, address = row.values.get("park"), row.values.get("address")
-    parks = {r.values["park"] for r in enterprise.rows if "park" in r.values}
-    addresses = [r.values["address"] for r in enterprise.rows if "address" in r.values]
-    evidence = [f"名称相似度{name:.0f}"]
+    best = max(keys, key=lambda other: fuzz.ratio(key, other))
+    name = fuzz.ratio(key, best)
+    if _distinct_marks(key) != _distinct_marks(best):  # a branch, or a bracketed place: another enterprise
+        return min(0.8 * name, ANOTHER_ENTERPRISE), f"名称相似度{name:.0f}；分公司或括号内地名不同，是另一家企业"
     if park and park in parks:
         place, said = 1.0, f"园区相同（{park}）"
     elif address and addresses and max(fuzz.token_set_ratio(address, a) for a in addresses) >= 80:
@@ -258,60 +268,76 @@ def _score(row: LedgerRow, key: str, enterprise: Enterprise, keys: set[str]) -> 
         place, said = 0.0, "园区、地址都不同"
     else:
         place, said = 0.5, "没有园区或地址可比"
-    evidence.append(said)
-    return 0.8 * name + 20 * place, "；".join(evidence)
+    return 0.8 * name + 20 * place, f"名称相似度{name:.0f}；{said}"
 
 
-def _settle(enterprise: Enterprise, settings: Settings, order: Mapping[str, int], conflicts: list[Conflict]) -> None:
-    """Each field's value: the survey's where it wins, else the strongest source's; disagreements reported."""
-    for column in (*COLUMNS[1:], *EVIDENCE):
-        given = [(r, _spelled(column, r.values[column])) for r in enterprise.rows if column in r.values]
-        if not given:
-            continue
-        if column in settings.survey_wins and any(r.survey for r, _ in given):
-            winner_row, winner = next((r, v) for r, v in given if r.survey)
-        else:
-            winner_row, winner = given[0]
-        enterprise.values[column] = winner
-        distinct: dict[str, str] = {}
-        for row, value in given:
-            distinct.setdefault(value, row.source)
-        if len(distinct) > 1:
+def _distinct_marks(key: str) -> tuple[tuple[str, ...], bool]:
+    """What makes a name another enterprise's however alike the rest: bracketed places, 分公司."""
+    return tuple(sorted(_BRACKETED.findall(key))), key.endswith("分公司")
+
+
+def _conflicts(merged_rows: pl.DataFrame, settled: pl.DataFrame, settings: Settings) -> list[Conflict]:
+    """Each field two rows of one enterprise disagree on, with every value, its source and the winner."""
+    columns = [c for c in ALL if c != "credit_code"]
+    disputed = settled.filter(pl.any_horizontal(pl.col(f"{c}#") > 1 for c in columns))
+    if disputed.is_empty():
+        return []
+    winners = {row["credit_code"]: row for row in disputed.iter_rows(named=True)}
+    rows = merged_rows.filter(pl.col("credit_code").is_in(list(winners))).select(
+        "credit_code", "source", "survey", *columns
+    )
+    by_code: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows.iter_rows(named=True):  # in code, rank, row order
+        by_code[row["credit_code"]].append(row)
+    found: list[Conflict] = []
+    for code, group in by_code.items():
+        settled_row = winners[code]
+        for column in columns:
+            if settled_row[f"{column}#"] < 2:
+                continue
+            given = [(r["source"], r[column], r["survey"]) for r in group if r[column] is not None]
+            distinct: dict[str, str] = {}
+            for source, value, _ in given:
+                distinct.setdefault(value, source)
+            winner = settled_row[column]
+            prefer_survey = column in settings.survey_wins and any(survey for _, _, survey in given)
+            winner_source = next(s for s, v, survey in given if v == winner and (survey or not prefer_survey))
             values = tuple((source, value) for value, source in distinct.items())
-            conflicts.append(Conflict(enterprise.credit_code, column, values, winner, winner_row.source))
-    enterprise.values["credit_code"] = enterprise.credit_code
+            found.append(Conflict(code, column, values, winner, winner_source))
+    return found
 
 
-def _spelled(column: str, value: str) -> str:
-    """A value as the ledger spells it: the registry's words for an operating enterprise are ACTIVE.
-
-    >>> _spelled("status", "存续"), _spelled("status", "注销")
-    ('ACTIVE', '注销')
-    """
-    return "ACTIVE" if column == "status" and value.strip().casefold() in OPERATING else value
-
-
-def _mark_zombie(enterprise: Enterprise, settings: Settings, found_on: date) -> None:
-    values, reasons = enterprise.values, enterprise.zombie_reasons
-    employees = [r.values["employees"].strip() for r in enterprise.rows if "employees" in r.values]
-    if settings.zombie_no_employees and employees and all(e == "0" for e in employees):
-        reasons.append("各来源从业人数均为0")
-    status = values.get("status", "").strip().casefold()
-    if status in DEREGISTERED:
-        if settings.zombie_deregistered:
-            reasons.append(f"登记状态为{values['status']}")
-        else:
-            values["status"] = "CLOSED"
-    if settings.zombie_no_office and values.get("office", "").strip().casefold() in NO_OFFICE:
-        reasons.append("无实际办公场所")
-    active = values.get("last_active_on")
-    if settings.inactive_since is not None and active:
-        try:
-            last = date.fromisoformat(active.strip()[:10])
-        except ValueError:
-            last = None
-        if last is not None and last < settings.inactive_since:
-            reasons.append(f"{settings.inactive_since}以来无经营活动（最近{last}）")
-    if reasons:
-        kept = values.get("status_since") if status == "zombie" else None  # a zombie already: since when it was
-        values["status"], values["status_since"] = "ZOMBIE", kept or found_on.isoformat()
+def _zombies(settled: pl.DataFrame, settings: Settings, found_on: date) -> tuple[pl.DataFrame, list[Zombie]]:
+    """The enterprises that do not really operate, marked ZOMBIE from `found_on` (or from when a
+    ledger said so), with the reasons."""
+    status = pl.col("status").str.to_lowercase()
+    last = pl.col("last_active_on").str.slice(0, 10).str.to_date(strict=False)
+    flagged = settled.with_columns(
+        status.is_in(["zombie", "僵尸"]).fill_null(False).alias("#already"),
+        (status.is_in(list(DEREGISTERED)).fill_null(False) & settings.zombie_deregistered).alias("#deregistered"),
+        (pl.col("office").str.to_lowercase().is_in(list(NO_OFFICE)).fill_null(False) & settings.zombie_no_office)
+        .alias("#no_office"),
+        (last < settings.inactive_since).fill_null(False).alias("#inactive") if settings.inactive_since
+        else pl.lit(False).alias("#inactive"),
+        (pl.col("#no_staff") & settings.zombie_no_employees).alias("#no_staff"),
+        pl.col("status").alias("#status"),
+    )  # fmt: skip
+    marks = ["#already", "#no_staff", "#deregistered", "#no_office", "#inactive"]
+    zombie = pl.any_horizontal(*marks)
+    since = pl.when(pl.col("#already") & pl.col("status_since").is_not_null()).then(pl.col("status_since"))
+    ledger = flagged.with_columns(
+        pl.when(zombie).then(pl.lit("ZOMBIE"))
+        .when(status.is_in(list(DEREGISTERED))).then(pl.lit("CLOSED"))  # the rule off: deregistered is closed
+        .otherwise(pl.col("status")).alias("status"),
+        pl.when(zombie).then(since.otherwise(pl.lit(found_on.isoformat()))).otherwise(pl.col("status_since"))
+        .alias("status_since"),
+    )  # fmt: skip
+    zombies = []
+    for row in ledger.filter(zombie).iter_rows(named=True):
+        reasons = [why for mark, why in (
+            ("#already", "台账已标为僵尸企业"), ("#no_staff", "各来源从业人数均为0"),
+            ("#deregistered", f"登记状态为{row['#status']}"), ("#no_office", "无实际办公场所"),
+            ("#inactive", f"{settings.inactive_since}以来无经营活动（最近{row['last_active_on']}）"),
+        ) if row[mark]]  # fmt: skip
+        zombies.append(Zombie(row["credit_code"], row["name"] or "", row["status_since"], tuple(reasons)))
+    return ledger, zombies

@@ -9,22 +9,24 @@ the report's rejected sheet with the loader's reason, so the output always loads
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import numpy as np
+import polars as pl
 import python_calamine
 
-from graph.reconciliation import COLUMNS, Enterprise, LedgerRow, Outcome, Rejected, Settings, reconcile
+from graph.reconciliation import Outcome, Rejected, reconcile, rows_frame
+from graph.reconciliation_rules import COLUMNS, Settings
+from loaders.cells import neutralised_column
 from loaders.errors import LedgerInvalid, LedgerIssue
 from loaders.ledger import load_ledger
 from loaders.reports import Cell, write_workbook
 from loaders.tables import decode, require_regular_file
 from loaders.vocabulary import COLUMN_NAMES, normalise
-from loaders.writer import write_csv_ledger
 
 EVIDENCE_NAMES = {
     "address": ("地址", "注册地址", "经营地址", "办公地址"),
@@ -59,28 +61,28 @@ class Source:
         return cls(Path(given).name, Path(given), survey)
 
 
-def read_source(source: Source) -> list[LedgerRow]:
-    """The rows of one source ledger, each with its cells by canonical column."""
+def read_source(source: Source) -> pl.DataFrame:
+    """The rows of one source ledger (`graph.reconciliation.rows_frame`)."""
     path = source.path
     require_regular_file(path, str(path))
     if path.suffix.lower() == ".xlsx":
         sheet = python_calamine.load_workbook(str(path)).get_sheet_by_index(0)
         table = [[_text(cell) for cell in row] for row in sheet.to_python(skip_empty_area=False)]
+        header, body = (table[0], table[1:]) if table else ([], [])
+        columns: list[Sequence[str | None]] = list(zip(*body, strict=True)) if body else [[] for _ in header]
+        numbers = list(range(2, len(body) + 2))
     else:
         text, _ = decode(path.read_bytes(), str(path))
-        table = list(csv.reader(io.StringIO(text)))
-    if not table:
-        raise LedgerInvalid([LedgerIssue(str(path), None, None, None, "empty: no header row")])
-    columns = [_COLUMN_OF.get(normalise(header)) for header in table[0]]
-    if "credit_code" not in columns and "name" not in columns:
+        frame = pl.read_csv(io.StringIO(text), infer_schema=False, has_header=True, truncate_ragged_lines=True)
+        header, columns = frame.columns, [frame[c].to_list() for c in frame.columns]
+        numbers = list(range(2, frame.height + 2))
+    known = [_COLUMN_OF.get(normalise(name)) for name in header]
+    if "credit_code" not in known and "name" not in known:
         reason = "no credit code (统一社会信用代码) or name (企业名称) column: not an enterprise ledger"
         raise LedgerInvalid([LedgerIssue(str(path), 1, None, None, reason)])
-    rows = []
-    for number, cells in enumerate(table[1:], start=2):
-        values = {c: v.strip() for c, v in zip(columns, cells, strict=False) if c is not None and v and v.strip()}
-        if values:
-            rows.append(LedgerRow(source.name, source.survey, number, values))
-    return rows
+    cells = {column: list(values) for column, values in zip(known, columns, strict=True) if column is not None}
+    frame = rows_frame(cells, source.name, source.survey, numbers)
+    return frame.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in cells))
 
 
 def _text(cell: object) -> str:
@@ -100,12 +102,11 @@ def reconcile_ledgers(
     progress: Callable[[Source, int], None] = lambda source, rows: None,
 ) -> Outcome:
     """Read `sources`, reconcile them, write the clean ledger to `out` (and the report)."""
-    rows: list[LedgerRow] = []
+    frames = []
     for source in sources:
-        read = read_source(source)
-        progress(source, len(read))
-        rows += read
-    outcome = reconcile(rows, [s.name for s in sources], settings, found_on)
+        frames.append(read_source(source))
+        progress(source, frames[-1].height)
+    outcome = reconcile(pl.concat(frames), [s.name for s in sources], settings, found_on)
     _write_checked(outcome, out)
     if report is not None:
         write_workbook(report, report_sheets(outcome))
@@ -115,40 +116,38 @@ def reconcile_ledgers(
 def _write_checked(outcome: Outcome, out: Path) -> None:
     """The clean ledger, as the ledger loader accepts it: a row it refuses is moved to `rejected`."""
     for _ in range(3):
-        write_csv_ledger({"enterprises": [_ledger_row(e) for e in outcome.enterprises]}, out)
+        out.mkdir(parents=True, exist_ok=True)
+        outcome.ledger.with_columns(neutralised_column(pl.col(c)) for c in COLUMNS).write_csv(
+            out / "enterprises.csv", include_bom=True
+        )
         try:
             load_ledger(out)
             return
         except LedgerInvalid as invalid:
-            refused = {issue.row: issue for issue in invalid.issues if issue.row is not None}
+            refused = {issue.row - 2: issue for issue in invalid.issues if issue.row is not None}
             if not refused:
                 raise
-            kept = []
-            for number, enterprise in enumerate(outcome.enterprises, start=2):
-                if (issue := refused.get(number)) is None:
-                    kept.append(enterprise)
-                    continue
-                first = enterprise.rows[0]
+            for at, issue in sorted(refused.items()):
+                code, name = outcome.ledger["credit_code"][at], outcome.ledger["name"][at]
                 reason = f"合并后不是有效的台账行：{issue.column}：{issue.reason}"
-                outcome.rejected.append(Rejected(first.source, first.row, enterprise.values.get("name", ""), reason))
-            outcome.enterprises = kept
+                outcome.rejected.append(Rejected("（合并结果）", at + 2, name or code, reason))
+            keep = np.ones(outcome.ledger.height, dtype=bool)
+            keep[list(refused)] = False
+            outcome.ledger = outcome.ledger.filter(pl.Series(keep))
+            outcome.merged = outcome.merged.filter(pl.col("credit_code").is_in(outcome.ledger["credit_code"].implode()))
     load_ledger(out)
-
-
-def _ledger_row(enterprise: Enterprise) -> dict[str, str]:
-    return {column: enterprise.values.get(column, "") for column in COLUMNS}
 
 
 def report_sheets(outcome: Outcome) -> list[tuple[str, Sequence[str], Sequence[Sequence[Cell]]]]:
     """The report's sheets: merged, probable matches, conflicts, zombies, rejected rows."""
-    merged: list[list[Cell]] = [[e.credit_code, e.values.get("name", ""), e.values.get("park", ""), len(e.rows),
-               "、".join(dict.fromkeys(r.source for r in e.rows))] for e in outcome.enterprises]  # fmt: skip
+    merged: list[list[Cell]] = [  # the enterprises two rows or more made; the clean ledger has them all
+        [c, n or "", p or "", r, s] for c, n, p, r, s in outcome.merged.filter(pl.col("rows") > 1).iter_rows()
+    ]
     probable: list[list[Cell]] = [[p.source, p.row, p.name, p.credit_code, p.candidate_name, p.score, p.evidence,
-                 "是" if p.merged else "否"] for p in outcome.probable]  # fmt: skip
-    conflicts: list[list[Cell]] = [[c.credit_code, c.field, "；".join(f"{s}：{v}" for s, v in c.values), c.winner, c.winner_source]
-                 for c in outcome.conflicts]  # fmt: skip
-    zombies: list[list[Cell]] = [[e.credit_code, e.values.get("name", ""), e.values.get("status_since", ""), "；".join(e.zombie_reasons)]
-               for e in outcome.zombies]  # fmt: skip
+                                   "是" if p.merged else "否"] for p in outcome.probable]  # fmt: skip
+    conflicts: list[list[Cell]] = [[c.credit_code, c.field, "；".join(f"{s}：{v}" for s, v in c.values), c.winner,
+                                    c.winner_source] for c in outcome.conflicts]  # fmt: skip
+    zombies: list[list[Cell]] = [[z.credit_code, z.name, z.since, "；".join(z.reasons)] for z in outcome.zombies]
     rejected: list[list[Cell]] = [[r.source, r.row, r.name, r.reason] for r in outcome.rejected]
     return [
         ("合并结果", ["统一社会信用代码", "企业名称", "园区", "来源行数", "来源"], merged),

@@ -9,8 +9,10 @@ from __future__ import annotations
 import csv
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -25,6 +27,7 @@ SUBJECT_NAMES = {"ENTERPRISE": "企业", "ORGANIZATION": "党组织"}
 GROUPING_NAMES = {"PARK": "园区", "CHAIN": "产业链", "CLUSTER": "党群联组"}
 FINDING_HEADERS = ["规则", "规则名称", "严重程度", "对象类型", "对象编号", "对象名称", "说明"]
 MAX_WIDTH = 80
+WIDTH_ROWS = 1_000  # rows a column's width is fitted to
 RATE = "覆盖率"  # a column of coverage rates (fractions) and their changes
 
 
@@ -76,24 +79,31 @@ def write_xlsx(path: Path, title: str, headers: Sequence[str], rows: Sequence[Se
 
 
 def write_workbook(path: Path, sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Cell]]]]) -> None:
-    """One sheet per (title, headers, rows), each with a bold frozen header and fitted columns."""
-    workbook = Workbook()
-    first = workbook.active
-    assert first is not None
-    workbook.remove(first)
+    """One sheet per (title, headers, rows), each with a bold frozen header and columns fitted
+    to the first WIDTH_ROWS rows; written as a stream, so a sheet of a million rows costs its rows."""
+    workbook = Workbook(write_only=True)
     for title, headers, given in sheets:
         sheet = workbook.create_sheet(title)
-        sheet.append(list(headers))
         rows = safe(given)
-        for row in rows:
-            sheet.append(row)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
         sheet.freeze_panes = "A2"
         for index, header in enumerate(headers):
-            widest = max([display_width(header), *(display_width(str(row[index])) for row in rows)])
+            widest = max([display_width(header), *(display_width(str(row[index])) for row in rows[:WIDTH_ROWS])])
             sheet.column_dimensions[get_column_letter(index + 1)].width = min(widest + 2, MAX_WIDTH)
-            if RATE in header:  # a fraction shown as the charts show it: 1.6%
-                for (cell,) in sheet.iter_rows(min_row=2, min_col=index + 1, max_col=index + 1):
-                    cell.number_format = "0.0%"
+        bold = []
+        for header in headers:
+            cell = WriteOnlyCell(sheet, value=header)
+            cell.font = Font(bold=True)
+            bold.append(cell)
+        sheet.append(bold)
+        rates = {index for index, header in enumerate(headers) if RATE in header}
+        for row in rows:
+            if rates:  # a fraction shown as the charts show it: 1.6%
+                row = [_percent(sheet, value) if index in rates else value for index, value in enumerate(row)]
+            sheet.append(row)
     workbook.save(path)
+
+
+def _percent(sheet: Any, value: Cell) -> Any:  # openpyxl types WriteOnlyCell as a function
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.number_format = "0.0%"
+    return cell

@@ -100,3 +100,5 @@ def test_the_readme_configuration_is_read_as_it_is_written(tmp_path: Path) -> No
     assert (config.server.keep_alive_seconds, config.server.max_connections) == (5, 1000)
     assert config.http.cors_origins == ("https://dash.park.cn",) != Config().http.cors_origins
     assert config.rate.requests_per_minute == 600 != Config().rate.requests_per_minute
+    assert (config.reconcile.merge_at, config.reconcile.precedence) == (92, ("经信局",))
+    assert config.reconcile.inactive_since is not None and Config().reconcile.inactive_since is None

@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 
 from graph.company_names import normalised_name
 from graph.errors import ConfigInvalid
-from graph.reconciliation import Settings
+from graph.reconciliation_rules import Settings
 from loaders.ledger import load_ledger
 from loaders.reconcile import Source, reconcile_ledgers
 from tests.conftest import CHAINORG, credit_code
@@ -76,7 +76,7 @@ def test_the_four_rounds_count_exactly(ledgers: list[Source], tmp_path: Path) ->
     assert outcome.rows_by_round == {1: 16, 2: 3}
     assert outcome.summary() == "from 19 rows in 4 ledgers, 10 enterprises after deduplication, 3 zombies"
     assert (outcome.duplicates, outcome.probable_merged, outcome.from_survey_only) == (5, 1, 2)
-    codes = [e.credit_code for e in outcome.enterprises]
+    codes = outcome.ledger["credit_code"].to_list()
     assert codes == sorted(C[n] for n in range(1, 11))  # 星辰科技 and 星辰科技（台州）both stay
     merged = {(p.source, p.row, p.credit_code) for p in outcome.probable if p.merged}
     assert merged == {("commerce.xlsx", 2, C[3])}
@@ -90,9 +90,9 @@ def test_the_four_rounds_count_exactly(ledgers: list[Source], tmp_path: Path) ->
     [conflict] = [c for c in outcome.conflicts if c.field == "employees"]
     assert conflict.credit_code == C[2] and conflict.winner == "48" and conflict.winner_source == "走访"
     assert set(conflict.values) == {("经信局", "45"), ("网信办", "50"), ("走访", "48")}
-    zombies = {e.credit_code: e.zombie_reasons for e in outcome.zombies}
+    zombies = {z.credit_code: z.reasons for z in outcome.zombies}
     assert set(zombies) == {C[8], C[9], C[10]}
-    assert zombies[C[8]] == ["登记状态为注销"] and zombies[C[10]] == ["无实际办公场所"]
+    assert zombies[C[8]] == ("登记状态为注销",) and zombies[C[10]] == ("无实际办公场所",)
 
 
 def test_the_clean_ledger_loads_and_keeps_zombies_with_their_day(ledgers: list[Source], tmp_path: Path) -> None:
@@ -114,7 +114,7 @@ def test_the_report_has_a_sheet_for_each_list(ledgers: list[Source], tmp_path: P
     book = load_workbook(tmp_path / "report.xlsx")
     assert book.sheetnames == ["合并结果", "疑似重复", "字段冲突", "僵尸企业", "拒收行"]
     sizes = [book[name].max_row - 1 for name in book.sheetnames]
-    assert sizes == [10, len(outcome.probable), len(outcome.conflicts), 3, 3]
+    assert sizes == [5, len(outcome.probable), len(outcome.conflicts), 3, 3]  # 合并结果: made of 2 rows or more
     assert book["拒收行"]["A1"].value == "来源" and book["字段冲突"]["B1"].value == "字段"
 
 
@@ -139,7 +139,7 @@ def test_a_merge_never_joins_two_valid_codes(tmp_path: Path) -> None:
         [C[1], "同名科技有限公司", "麓谷"], [C[2], "同名科技有限公司", "麓谷"], ["", "同名科技股份有限公司", "麓谷"],
     ])  # fmt: skip
     outcome = reconcile_ledgers([Source.of(str(ledger))], tmp_path / "clean", Settings(), FOUND_ON)
-    assert len(outcome.enterprises) == 2 and outcome.probable_merged == 0
+    assert outcome.ledger.height == 2 and outcome.probable_merged == 0
     assert "同时像2家信用代码不同的企业" in outcome.rejected[0].reason
 
 
