@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # what a command needs is imported when it runs: `--help` and
     from graph.access import Boundary
     from graph.compliance import Finding
     from graph.query import Scope
+    from graph.reconciliation import Outcome
     from graph.state import State
     from graph.store import OrgStore
     from loaders.reports import Cell
@@ -469,6 +470,8 @@ def parser() -> argparse.ArgumentParser:
     merge.add_argument("--as-of", type=_date, help="the day zombies are marked as found (default: today)")
     merge.add_argument("--config", type=Path, help=f"[reconcile] settings (default: ./{CONFIG_FILE} if there is one)")
     merge.add_argument("--force", action="store_true", help="write into a folder that is not empty")
+    merge.add_argument("--state", type=Path, help="show the clean ledger as a change set against this state")
+    merge.add_argument("--apply", action="store_true", help="with --state: write that change set (one, all or nothing)")
     merge.set_defaults(handler=reconcile)
 
     keys = commands.add_parser("token", help=token.__doc__, description=token.__doc__, formatter_class=Defaults)
@@ -651,6 +654,49 @@ def reconcile(args: argparse.Namespace) -> int:
     console.print(Text(outcome.summary()))
     report = f"; the report is {args.report}" if args.report else ""
     console.print(Text(f"the clean ledger is in {args.out} (load it with `chainorg load {args.out}`){report}"))
+    if args.state is not None:
+        return _propose(args, outcome, found_on)
+    return 0
+
+
+def _propose(args: argparse.Namespace, outcome: Outcome, found_on: date) -> int:
+    """`reconcile --state`: the clean ledger as one change set against the state, shown; with
+    --apply, written through the state's writer (all or nothing, into the audit trail)."""
+    import asyncio
+
+    from graph.reconciled_changes import proposed
+    from graph.reconciliation_rules import COLUMNS
+    from graph.state import State, snapshot
+    from loaders.ledger import load_ledger
+
+    table = load_ledger(args.out).dataset.enterprises
+    reconciled = table.records(range(len(table)))
+    given = [{c for c in COLUMNS if row[c] is not None} for row in outcome.ledger.iter_rows(named=True)]
+    codes = [e.credit_code for e in reconciled]
+    kept = asyncio.run(snapshot(args.state).enterprises(codes))
+    proposal = proposed(reconciled, given, kept, found_on)
+    for change in proposal.changes[:PAGE_ROWS]:
+        console.print(Text(f"{change.kind} {change.subject()}"))
+    if len(proposal.changes) > PAGE_ROWS:
+        console.print(Text(f"… and {len(proposal.changes) - PAGE_ROWS:,} more"))
+    counts = (
+        f"{proposal.new:,} new, {proposal.changed:,} changed ({proposal.zombies:,} becoming zombies): "
+        f"{len(proposal.changes):,} changes"
+    )
+    if not args.apply or not proposal.changes:
+        console.print(
+            Text(f"{counts}; nothing written" + ("; --apply writes them as one change set" if proposal.changes else ""))
+        )
+        return 0
+    state = State(args.state)
+    try:
+        receipt = asyncio.run(state.apply(proposal.changes, "reconcile"))
+    except ChainorgError as refused:
+        errors.print(Text(f"{counts}; refused, nothing written: {refused}"))
+        return 1
+    finally:
+        state.close()
+    console.print(Text(f"{counts}; applied as change set {receipt.change_set}"))
     return 0
 
 

@@ -266,8 +266,8 @@ def _score(
         place, said = 1.0, "地址相近"
     elif (park and parks) or (address and addresses):
         place, said = 0.0, "园区、地址都不同"
-    else:
-        place, said = 0.5, "没有园区或地址可比"
+    else:  # a name alone is not enough to merge: it is reported
+        place, said = 0.0, "没有园区或地址可比"
     return 0.8 * name + 20 * place, f"名称相似度{name:.0f}；{said}"
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 import python_calamine
 
+from graph.reconciliation import ALL as READ
 from graph.reconciliation import Outcome, Rejected, reconcile, rows_frame
 from graph.reconciliation_rules import COLUMNS, Settings
 from loaders.cells import neutralised_column
@@ -80,7 +81,7 @@ def read_source(source: Source) -> pl.DataFrame:
     if "credit_code" not in known and "name" not in known:
         reason = "no credit code (统一社会信用代码) or name (企业名称) column: not an enterprise ledger"
         raise LedgerInvalid([LedgerIssue(str(path), 1, None, None, reason)])
-    cells = {column: list(values) for column, values in zip(known, columns, strict=True) if column is not None}
+    cells = {column: list(values) for column, values in zip(known, columns, strict=True) if column in READ}
     frame = rows_frame(cells, source.name, source.survey, numbers)
     return frame.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in cells))
 

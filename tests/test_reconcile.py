@@ -12,8 +12,10 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from graph.company_names import normalised_name
+from graph.durable import audit_log
 from graph.errors import ConfigInvalid
 from graph.reconciliation_rules import Settings
+from graph.state import snapshot
 from loaders.ledger import load_ledger
 from loaders.reconcile import Source, reconcile_ledgers
 from tests.conftest import CHAINORG, credit_code
@@ -165,3 +167,32 @@ def test_the_command_prints_the_rounds_and_the_summary(ledgers: list[Source], tm
     again = subprocess.run([CHAINORG, "reconcile", *names, "--out", str(tmp_path / "clean")],
                            capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
     assert again.returncode == 1 and "is not empty" in again.stderr
+
+
+def test_a_reconciled_ledger_is_proposed_to_a_state_then_applied_as_one_change_set(
+    folder: Path, tmp_path: Path
+) -> None:
+    ledger = write_rows(tmp_path / "survey.csv", ["统一社会信用代码", "企业名称", "园区", "从业人数", "经营状态"], [
+        [credit_code(1), "企业1", "A", "50", "在业"],  # employees: a changed fact
+        [credit_code(5), "企业5", "A", "", "注销"],  # deregistered: a new zombie
+        [credit_code(40), "新登记企业", "B", "9", "在业"],  # not in the state: a new enterprise
+        [credit_code(2), "企业2", "A", "", ""],  # as the state has it: no change
+    ])  # fmt: skip
+    words = [CHAINORG, "reconcile", str(ledger), "--state", str(folder), "--as-of", "2026-12-01"]
+    shown = subprocess.run([*words, "--out", str(tmp_path / "one")], capture_output=True, text=True, timeout=120,
+                           check=False)  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert "1 new, 2 changed (1 becoming zombies): 3 changes; nothing written" in shown.stdout
+    assert read_state_audit(folder) == 0
+    applied = subprocess.run([*words, "--out", str(tmp_path / "two"), "--apply"], capture_output=True, text=True,
+                             timeout=120, check=False)  # fmt: skip
+    assert applied.returncode == 0 and "applied as change set 1" in applied.stdout, applied.stderr
+    assert read_state_audit(folder) == 3
+    table = snapshot(folder).table
+    records = {e.credit_code: e for e in table.records(range(len(table)))}
+    assert records[credit_code(1)].employees == 50 and records[credit_code(5)].status.value == "ZOMBIE"
+    assert records[credit_code(40)].name == "新登记企业" and records[credit_code(2)].category.value == "GAMES"
+
+
+def read_state_audit(folder: Path) -> int:
+    return audit_log(folder, None, None, 0, 1).total
