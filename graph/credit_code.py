@@ -46,6 +46,19 @@ def validate_credit_code(text: str) -> str:
     return code
 
 
+def why_not_a_code(cell: str) -> str:
+    """Why `cell` is not a valid credit code, in words.
+
+    >>> why_not_a_code("91430100MA4L0001")
+    'must be 18 characters, got 16'
+    """
+    try:
+        validate_credit_code(cell)
+    except InvalidCreditCode as error:
+        return str(error)
+    return "not a credit code"
+
+
 _LOOKUP = np.zeros(256, dtype=np.int16)
 for _value, _char in enumerate(ALPHABET):
     _LOOKUP[ord(_char)] = _value

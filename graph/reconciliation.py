@@ -27,12 +27,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from graph.company_names import normalised_names
-from graph.credit_code import InvalidCreditCode, check_characters_hold, validate_credit_code
-from graph.enterprises import fixed_width
+from graph.credit_code import why_not_a_code
+from graph.enterprises import valid_codes
 from graph.reconciliation_rules import COLUMNS, EVIDENCE, Settings
 
 DEREGISTERED = frozenset({"注销", "吊销", "已注销", "已吊销", "deregistered", "revoked", "cancelled"})
@@ -129,7 +128,7 @@ def reconcile(rows: pl.DataFrame, sources: Sequence[str], settings: Settings, fo
         pl.when(pl.col("status").str.to_lowercase().is_in(list(OPERATING))).then(pl.lit("ACTIVE"))
         .otherwise(pl.col("status")).alias("status"),
     ).with_row_index("at")  # fmt: skip
-    frame = frame.with_columns(pl.Series("valid", _valid(frame["credit_code"])))
+    frame = frame.with_columns(pl.Series("valid", valid_codes(frame["credit_code"])))
     coded, uncoded = frame.filter(pl.col("valid")), frame.filter(~pl.col("valid"))
     probable, joined, rejected = _match(coded, uncoded, settings)
     matches = pl.DataFrame({"at": list(joined), "matched": list(joined.values())}, schema=MATCHES)
@@ -162,15 +161,6 @@ def reconcile(rows: pl.DataFrame, sources: Sequence[str], settings: Settings, fo
         from_survey_only=int(settled["#survey_only"].sum()), duplicates=coded.height - coded["credit_code"].n_unique(),
         probable_merged=len(joined),
     )  # fmt: skip
-
-
-def _valid(codes: pl.Series) -> np.ndarray:
-    """Whether each cell is a valid credit code (GB 32100-2015), the whole column at once."""
-    shaped = codes.str.contains(r"^[0-9A-HJ-NP-RTUW-Y]{18}$").fill_null(False)
-    valid = shaped.to_numpy().copy()
-    if valid.any():
-        valid[valid] = check_characters_hold(fixed_width(codes.filter(shaped), 18))
-    return valid
 
 
 def _winner(column: str, survey_first: bool) -> pl.Expr:
@@ -232,7 +222,7 @@ def _match(
         for (score, evidence), code in scored:
             note = evidence if len(best) < 2 else f"{evidence}；另有信用代码不同的同名企业，不合并"
             found.append(Probable(source, row, name or "", code, names[code], round(score, 1), note, code == chosen))
-        why = "信用代码缺失" if not given else f"信用代码无效（{_why(given)}）"
+        why = "信用代码缺失" if not given else f"信用代码无效（{why_not_a_code(given)}）"
         if chosen is not None:
             joined[at] = chosen
         elif best:
@@ -240,14 +230,6 @@ def _match(
         else:
             rejected.append(Rejected(source, row, name or "", f"{why}，且无法确定地匹配到已有企业"))
     return found, joined, rejected
-
-
-def _why(code: str) -> str:
-    try:
-        validate_credit_code(code)
-    except InvalidCreditCode as error:
-        return str(error)
-    return ""
 
 
 def _score(

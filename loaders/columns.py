@@ -17,12 +17,11 @@ import numpy as np
 import polars as pl
 
 from graph import rules
-from graph.credit_code import InvalidCreditCode, check_characters_hold, validate_credit_code
-from graph.enterprises import fixed_width
+from graph.credit_code import why_not_a_code
+from graph.enterprises import valid_codes
 from loaders.vocabulary import ENUM_NAMES, FALSE_WORDS, TRUE_WORDS, normalise
 
 _DATE = r"^(\d{4})(?:-(\d{1,2})-(\d{1,2})|/(\d{1,2})/(\d{1,2})|年(\d{1,2})月(\d{1,2})日)$"
-_CODE = r"^[0-9A-HJ-NP-RTUW-Y]{18}$"
 
 
 CELLS, VALUE, REASON = "cells", "value", "reason"
@@ -65,23 +64,11 @@ def credit_code(frame: pl.LazyFrame) -> pl.LazyFrame:
 def _credit_code_reasons(codes: pl.Series) -> pl.Series:
     """Why each code is not valid (null where it is): the check character over the whole
     column in numpy, and a Python call only for the failing rows, to word the reason."""
-    shaped = codes.str.contains(_CODE).fill_null(False)
-    valid = shaped.to_numpy().copy()
-    if valid.any():
-        valid[valid] = check_characters_hold(fixed_width(codes.filter(shaped), 18))
-    failing = np.flatnonzero(~valid & codes.is_not_null().to_numpy())
+    failing = np.flatnonzero(~valid_codes(codes) & codes.is_not_null().to_numpy())
     reasons = pl.repeat(None, len(codes), dtype=pl.String, eager=True)
     if len(failing):
-        reasons = reasons.scatter(failing, [_why_not_a_code(codes[int(i)]) for i in failing])
+        reasons = reasons.scatter(failing, [why_not_a_code(codes[int(i)]) for i in failing])
     return reasons
-
-
-def _why_not_a_code(cell: str) -> str:
-    try:
-        validate_credit_code(cell)
-    except InvalidCreditCode as error:
-        return str(error)
-    return "not a credit code"
 
 
 def count(most: int) -> Parser:
