@@ -609,7 +609,7 @@ def reconcile(args: argparse.Namespace) -> int:
     """Merge department ledgers into one clean enterprise ledger: duplicates, conflicts, zombies (the four rounds)."""
     from rich.progress import Progress
 
-    from loaders.reconcile import Source, reconcile_ledgers
+    from loaders.reconcile import STEPS, Source, reconcile_ledgers
 
     config = _config(args)
     sources = [Source.of(given) for given in args.ledgers] + [
@@ -626,13 +626,13 @@ def reconcile(args: argparse.Namespace) -> int:
         return 1
     found_on = args.as_of or date.today()
     with Progress(console=errors, transient=True) as progress:
-        task = progress.add_task("reading ledgers", total=len(sources))
+        task = progress.add_task("reading ledgers", total=len(sources) + STEPS)
 
-        def read(source: Source, rows: int) -> None:
-            progress.update(task, advance=1, description=f"read {source.name}: {rows:,} rows")
+        def advance(done: str) -> None:
+            progress.update(task, advance=1, description=done)
 
         try:
-            outcome = reconcile_ledgers(sources, args.out, config.reconcile, found_on, args.report, read)
+            outcome = reconcile_ledgers(sources, args.out, config.reconcile, found_on, args.report, advance)
         except LedgerInvalid as invalid:
             _print_issues("a ledger cannot be read; nothing was written", invalid.issues, errors)
             return 1

@@ -100,18 +100,25 @@ def reconcile_ledgers(
     settings: Settings,
     found_on: date,
     report: Path | None = None,
-    progress: Callable[[Source, int], None] = lambda source, rows: None,
+    progress: Callable[[str], None] = lambda done: None,
 ) -> Outcome:
-    """Read `sources`, reconcile them, write the clean ledger to `out` (and the report)."""
+    """Read `sources`, reconcile them, write the clean ledger to `out` (and the report);
+    `progress` is told each step done (STEPS after one per source)."""
     frames = []
     for source in sources:
         frames.append(read_source(source))
-        progress(source, frames[-1].height)
+        progress(f"read {source.name}: {frames[-1].height:,} rows")
     outcome = reconcile(pl.concat(frames), [s.name for s in sources], settings, found_on)
+    progress(f"reconciled: {outcome.ledger.height:,} enterprises")
     _write_checked(outcome, out)
+    progress(f"clean ledger written and checked: {out}")
     if report is not None:
         write_workbook(report, report_sheets(outcome))
+    progress("report written" if report is not None else "no report asked for")
     return outcome
+
+
+STEPS = 3  # steps after reading: the rounds, the clean ledger, the report
 
 
 def _write_checked(outcome: Outcome, out: Path) -> None:

@@ -17,7 +17,7 @@ from graph.errors import ConfigInvalid
 from graph.reconciliation_rules import Settings
 from graph.state import snapshot
 from loaders.ledger import load_ledger
-from loaders.reconcile import Source, reconcile_ledgers
+from loaders.reconcile import STEPS, Source, reconcile_ledgers
 from tests.conftest import CHAINORG, credit_code
 
 C = {n: credit_code(100 + n) for n in range(1, 12)}
@@ -196,3 +196,14 @@ def test_a_reconciled_ledger_is_proposed_to_a_state_then_applied_as_one_change_s
 
 def read_state_audit(folder: Path) -> int:
     return audit_log(folder, None, None, 0, 1).total
+
+
+def test_progress_is_told_each_step(ledgers: list[Source], tmp_path: Path) -> None:
+    steps: list[str] = []
+    reconcile_ledgers(ledgers, tmp_path / "clean", Settings(), FOUND_ON, tmp_path / "r.xlsx", steps.append)
+    assert len(steps) == len(ledgers) + STEPS
+    assert steps[0] == "read 经信局: 8 rows" and steps[-3:] == [
+        "reconciled: 10 enterprises",
+        f"clean ledger written and checked: {tmp_path / 'clean'}",
+        "report written",
+    ]
