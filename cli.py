@@ -456,8 +456,12 @@ def parser() -> argparse.ArgumentParser:
         type=_role,
         help="let requests without a token act as ROLE (viewer, planner, editor, admin)",
     )
-    run.add_argument("--anonymous-park", action="append", metavar="PARK", help="limit anonymous requests to PARK")
-    run.add_argument("--anonymous-chain", action="append", metavar="CHAIN", help="limit anonymous requests to CHAIN")
+    run.add_argument(
+        "--anonymous-park", action="append", metavar="PARK", type=_cell, help="limit anonymous requests to PARK"
+    )
+    run.add_argument(
+        "--anonymous-chain", action="append", metavar="CHAIN", type=_cell, help="limit anonymous requests to CHAIN"
+    )
     run.set_defaults(handler=serve)
 
     merge = commands.add_parser("reconcile", help=reconcile.__doc__, description=reconcile.__doc__,
@@ -486,8 +490,12 @@ def parser() -> argparse.ArgumentParser:
         action.set_defaults(handler=token)
     create.add_argument("--role", required=True, type=_role, help="viewer, planner, editor or admin")
     create.add_argument("--name", required=True, help="who it is for: recorded as `who` of every change it makes")
-    create.add_argument("--park", action="append", metavar="PARK", help="limit it to PARK; repeat for several")
-    create.add_argument("--chain", action="append", metavar="CHAIN", help="limit it to CHAIN; repeat for several")
+    create.add_argument(
+        "--park", action="append", metavar="PARK", type=_cell, help="limit it to PARK; repeat for several"
+    )
+    create.add_argument(
+        "--chain", action="append", metavar="CHAIN", type=_cell, help="limit it to CHAIN; repeat for several"
+    )
     create.add_argument("--expires", metavar="DATE", help="refused from DATE (UTC), or a time like 2027-01-01T08:00Z")
     revoke.add_argument("name", help="the token's name")
 
@@ -554,14 +562,11 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-LOOPBACK_HOSTS = ("127.", "::1", "localhost")
-
-
 def _token_check(args: argparse.Namespace, state: State | None) -> TokenCheck:
     """Who the server lets in (tokens.TokenCheck): tokens of --tokens FILE or of the state; with
     none on loopback, anonymous requests act as admin; off loopback a token or --anonymous is needed."""
     from graph.access import Role
-    from tokens import Anonymous, TokenBook, TokenCheck, TokenProblem
+    from tokens import Anonymous, TokenBook, TokenCheck, TokenProblem, is_loopback
 
     book = TokenBook(args.tokens) if args.tokens else TokenBook(state.durable.path) if state is not None else None
     try:
@@ -572,7 +577,7 @@ def _token_check(args: argparse.Namespace, state: State | None) -> TokenCheck:
     anonymous = None
     if args.anonymous is not None:
         anonymous = Anonymous.allowed(Role.named(args.anonymous), _boundary(args.anonymous_park, args.anonymous_chain))
-    loopback = args.host.startswith(LOOPBACK_HOSTS)
+    loopback = is_loopback(args.host)
     if not loopback and not made and anonymous is None:
         where = f"--state {args.state}" if args.state else "--tokens FILE"
         errors.print(Text(
@@ -621,6 +626,13 @@ def reconcile(args: argparse.Namespace) -> int:
     if len({s.name for s in sources}) < len(sources):
         errors.print(Text("two ledgers have one source name: name them, e.g. 经信局=economy.csv"))
         return 2
+    if args.apply and args.state is None:
+        errors.print(Text("--apply writes to a state: give it with --state DIR"))
+        return 2
+    if args.state is not None:
+        from graph.durable import state_file
+
+        state_file(args.state)  # StateProblem, before any ledger is read, when there is none
     if args.out.exists() and any(args.out.iterdir()) and not args.force:
         errors.print(Text(f"{args.out} is not empty; give an empty folder, or --force to write into it"))
         return 1
@@ -760,6 +772,15 @@ def _report_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--cluster", help="only this cluster, by id or exact name")
     command.add_argument("--format", choices=["table", "csv", "xlsx"], help="default: by --out's suffix, else table")
     command.add_argument("--out", type=Path, help="file to write (default: print a table)")
+
+
+def _cell(text: str) -> str:
+    """A park's or chain's name from the command line, checked as a ledger cell is (graph.rules)."""
+    from graph.rules import text_problem
+
+    if not text.strip() or (problem := text_problem(text)):
+        raise argparse.ArgumentTypeError(f"{text!r}: {problem if text.strip() else 'a name is needed'}")
+    return text.strip()
 
 
 def _role(text: str) -> str:

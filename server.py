@@ -55,7 +55,7 @@ from graph.errors import ChainorgError, InvalidArgument, NotFound, StateProblem
 from graph.networkx_store import NetworkxStore
 from graph.rules import clock
 from graph.state import State
-from graph.store import OrgStore, Within
+from graph.store import OrgStore, seen_by
 from loaders import DEMO_DAY
 from loaders.demo import demo_dataset
 from loaders.errors import LedgerInvalid
@@ -65,7 +65,7 @@ from schema import ChainorgSchema, build_schema
 from schema.context import Context
 from schema.errors import TIMEOUT
 from schema.limits import DEFAULT_LIMITS, Asking, Limits, asking
-from tokens import TokenBook, TokenCheck
+from tokens import TokenBook, TokenCheck, is_loopback
 
 STATIC = Path(str(files("schema") / "static"))
 EXPLORER_PAGE = (STATIC / "graphiql.html").read_text(encoding="utf-8")
@@ -81,7 +81,6 @@ LARGE_LANE = 4  # large requests taken in at once
 BODY: ContextVar[bytes] = ContextVar("chainorg_body", default=b"")
 BODY_BYTES: ContextVar[int] = ContextVar("chainorg_body_bytes", default=0)
 CALLER: ContextVar[Caller] = ContextVar("chainorg_caller", default=ADMIN_EVERYWHERE)
-LOOPBACK = ("127.", "::1", "localhost")
 BAD_REQUEST = "BAD_REQUEST"
 UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
 
@@ -282,7 +281,7 @@ def caller_of(scope: Scope) -> Caller:
     """Who a request comes from, by its Authorization header (graph.access.Unauthenticated if nobody)."""
     client = (scope.get("client") or ("", 0))[0]
     check: TokenCheck = scope["app"].state.tokens
-    return check.caller(Headers(scope=scope).get("authorization"), client.startswith(LOOPBACK))
+    return check.caller(Headers(scope=scope).get("authorization"), is_loopback(client))
 
 
 def unauthenticated(message: str) -> JSONResponse:
@@ -331,8 +330,7 @@ def open_state(folder: Path) -> State:
 
 def seen_store(request: Request, caller: Caller) -> OrgStore:
     """The store as `caller` sees it: its world's when it is bounded."""
-    store = current_store(request)
-    return Within(store, caller.boundary) if caller.bounded else store  # type: ignore[return-value]
+    return seen_by(current_store(request), caller.boundary)
 
 
 async def health(request: Request) -> JSONResponse:

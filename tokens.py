@@ -46,6 +46,18 @@ class TokenProblem(ChainorgError):
     code = "TOKEN_PROBLEM"
 
 
+LOOPBACK = ("127.", "::1", "localhost")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (an address or name a server binds or a client comes from) is this machine only.
+
+    >>> is_loopback("127.0.0.1"), is_loopback("0.0.0.0")
+    (True, False)
+    """
+    return host.startswith(LOOPBACK)
+
+
 def is_token_like(text: str) -> bool:
     return TOKEN.fullmatch(text) is not None
 
@@ -121,6 +133,8 @@ class TokenBook:
     def _connected(self, create: bool = False) -> Iterator[sqlite3.Connection]:
         if not create and not self.path.exists():
             raise TokenProblem(f"{self.path} does not exist")
+        if self.path.exists() and not self.path.is_file():
+            raise TokenProblem(f"{self.path} is not a file: a tokens file is one SQLite file")
         try:
             with closing(sqlite3.connect(self.path, timeout=10)) as connection, connection:
                 connection.execute("PRAGMA busy_timeout = 10000")

@@ -153,6 +153,11 @@ class Caller:
     def bounded(self) -> bool:
         return not self.boundary.everywhere
 
+    @property
+    def sees_personal_names(self) -> bool:
+        """Secretaries' and instructors' names are for planners and above, not viewers."""
+        return self.may(Role.PLANNER)
+
 
 ADMIN_EVERYWHERE = Caller("anonymous", Role.ADMIN)
 
@@ -182,9 +187,10 @@ def world_of(dataset: Dataset, boundary: Boundary) -> World:
         parents.setdefault(past.org_id, set()).add(past.parent_id)
 
     rows = table.rows_of([c.credit_code for c in dataset.covers])
-    covers_inside = inside[rows] if len(rows) else np.zeros(0, dtype=bool)
-    reaching_in = {c.org_id for c, hit in zip(dataset.covers, covers_inside.tolist(), strict=True) if hit}
-    reaching_out = {c.org_id for c, hit in zip(dataset.covers, covers_inside.tolist(), strict=True) if not hit}
+    hits = (inside[rows] if len(rows) else np.zeros(0, dtype=bool)).tolist()
+    covers_inside = [cover for cover, hit in zip(dataset.covers, hits, strict=True) if hit]
+    reaching_in = {c.org_id for c in covers_inside}
+    reaching_out = {c.org_id for c, hit in zip(dataset.covers, hits, strict=True) if not hit}
     declared = table.declared_cluster
     reaching_in |= {declared.keys[code] for code in np.unique(declared.codes[inside]).tolist() if code}
     members = _with_ancestors(reaching_in & by_id.keys(), parents)
@@ -202,7 +208,7 @@ def world_of(dataset: Dataset, boundary: Boundary) -> World:
     world = Dataset(
         enterprises=table.taken(np.flatnonzero(inside)),
         organizations=tuple(o for o in orgs if o.id in members),
-        covers=tuple(c for c, hit in zip(dataset.covers, covers_inside.tolist(), strict=True) if hit),
+        covers=tuple(covers_inside),
         links=tuple(link for link in dataset.links if link.source_id in ends and link.target_id in ends),
         instructors=tuple(i for i in dataset.instructors if i.id in instructors),
         assignments=tuple(assigned),

@@ -53,6 +53,7 @@ from graph.threads import offload
 
 LOCK_FILE = "chainorg.lock"
 GROUP = 256  # change sets committed together at most
+AUDIT_CHUNK = 2_000  # audit entries a bounded caller's trail is read and sifted by at a time
 CHECKPOINT_EVERY = 500  # commits between two foldings of the write-ahead log into the file
 
 
@@ -146,10 +147,14 @@ class State:
         that name nothing it leaves out (counted over those alone)."""
         if world is None:
             return await offload(audit_log, self.durable.folder, since, subject, offset, limit)
-        every = await offload(audit_log, self.durable.folder, since, subject, 0, -1)
-        named = [access.strings_in([e.subject, e.change, e.before, e.after]) for e in every.items]
-        left_out = await world.outside(set().union(*named))
-        shown = [entry for entry, ids in zip(every.items, named, strict=True) if not ids & left_out]
+        shown: list[AuditEntry] = []
+        start, total = 0, None
+        while total is None or start < total:  # a chunk at a time: a request that ends stops between two
+            chunk = await offload(audit_log, self.durable.folder, since, subject, start, AUDIT_CHUNK)
+            named = [access.strings_in([e.subject, e.change, e.before, e.after]) for e in chunk.items]
+            left_out = await world.outside(set().union(*named))
+            shown += [entry for entry, ids in zip(chunk.items, named, strict=True) if not ids & left_out]
+            start, total = start + AUDIT_CHUNK, chunk.total
         return Page(shown[offset : offset + limit], len(shown), offset)
 
     # -- scenarios ---------------------------------------------------------------

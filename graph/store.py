@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from graph.access import Boundary
 from graph.changes import Change, Receipt
@@ -191,3 +191,8 @@ class Within:
             return await getattr(await self.world(), name)(*args, **kwargs)
 
         return call
+
+
+def seen_by(store: OrgStore, boundary: Boundary) -> OrgStore:
+    """`store` as a caller limited to `boundary` sees it: through `Within`, or itself when nothing is limited."""
+    return store if boundary.everywhere else cast(OrgStore, Within(store, boundary))

@@ -20,7 +20,7 @@ HIDDEN_REASON = "personal names (secretaries, instructors) are shown to planners
 
 def personal(info: ChainorgInfo, name: str | None) -> str | None:
     """A person's name, or None for a viewer (the field's path is noted for `extensions.hidden`)."""
-    if name is None or info.context.caller.may(Role.PLANNER):
+    if name is None or info.context.caller.sees_personal_names:
         return name
     info.context.hidden.append(".".join(str(key) for key in info.path.as_list()))
     return None

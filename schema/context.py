@@ -18,7 +18,7 @@ from graph.model import Building, Enterprise, Instructor, Link, Members, Organiz
 from graph.networkx_store import NetworkxStore
 from graph.query import Coverage, CoverageState, GroupBy, Scope
 from graph.state import State
-from graph.store import OrgStore, Within
+from graph.store import OrgStore, Within, seen_by
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -149,7 +149,7 @@ class Context:
     ) -> Context:
         """A request's context over `store`, as `caller` sees it: a bounded caller's every
         question goes to the store of its world; with the `state` it reads, one that takes changes."""
-        seen = cast(OrgStore, Within(store, caller.boundary)) if caller.bounded else store
+        seen = seen_by(store, caller.boundary)
         return cls(seen, Loaders(seen, rules), request, state=state, caller=caller)
 
     async def world(self) -> NetworkxStore | None:

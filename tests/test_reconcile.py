@@ -207,3 +207,13 @@ def test_progress_is_told_each_step(ledgers: list[Source], tmp_path: Path) -> No
         f"clean ledger written and checked: {tmp_path / 'clean'}",
         "report written",
     ]
+
+
+def test_apply_needs_a_state_and_a_missing_state_is_refused_before_work(ledgers: list[Source], tmp_path: Path) -> None:
+    ledger = str(ledgers[0].path)
+    done = subprocess.run([CHAINORG, "reconcile", ledger, "--out", str(tmp_path / "a"), "--apply"],
+                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 2 and "give it with --state" in done.stderr
+    missing = subprocess.run([CHAINORG, "reconcile", ledger, "--out", str(tmp_path / "b"), "--state", str(tmp_path)],
+                             capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert missing.returncode == 1 and "holds no state" in missing.stderr and not (tmp_path / "b").exists()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -143,3 +145,43 @@ def test_a_ledger_server_reads_a_tokens_file(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_uvicorn_with_chainorg_tokens_needs_a_token(tmp_path: Path) -> None:
+    """The ASGI app under a plain uvicorn, tokens from the file CHAINORG_TOKENS names."""
+    tokens = tmp_path / "tokens.sqlite"
+    token = TokenBook(tokens).create("看板", Role.VIEWER, Boundary.of(parks=["长沙高新区"]))
+    port = free_port()
+    uvicorn = Path(CHAINORG).parent / "uvicorn"
+    process = subprocess.Popen([str(uvicorn), "server:app", "--port", str(port)], cwd=Path(__file__).parent.parent,
+                               env={**os.environ, "CHAINORG_TOKENS": str(tokens)},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and process.poll() is None, "uvicorn did not start"
+                time.sleep(0.1)
+        assert health.json() == {"status": "ok"}  # no counts without a token
+        assert ask(port, "{ parks { name } }").status_code == 401
+        assert ask(port, "{ me { name role } }", token).json()["data"]["me"] == {"name": "看板", "role": "viewer"}
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.mark.parametrize("words", [["token", "create", "--role", "viewer", "--name", "x", "--park", "A\x01"],
+                                   ["serve", "--demo", "--anonymous", "viewer", "--anonymous-chain", "  "]])  # fmt: skip
+def test_scope_names_on_the_command_line_are_checked_as_ledger_cells(folder: Path, words: list[str]) -> None:
+    where = ["--state", str(folder)] if words[0] == "token" else []
+    done = chainorg(*words[:2], *where, *words[2:])
+    assert done.returncode == 2 and ("control characters" in done.stderr or "a name is needed" in done.stderr)
+    assert "Traceback" not in done.stderr
+
+
+def test_a_tokens_path_that_is_not_a_file_is_refused(tmp_path: Path) -> None:
+    listed = chainorg("token", "list", "--tokens", str(tmp_path))
+    assert listed.returncode == 1 and "is not a file" in listed.stderr
