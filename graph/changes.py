@@ -480,6 +480,17 @@ class AddLink(Change):
             raise ChangeRejected("a link needs two different ends", "target_id")
         if draft.open_edge("links", (self.source_id, self.target_id, self.link_kind.value)) is not None:
             raise ChangeConflict(f"this {self.link_kind.value} link exists already", "target_id")
+        orgs = draft.organizations
+        if problem := rules.link_problem(self.link_kind, orgs.get(self.source_id), orgs.get(self.target_id)):
+            raise ChangeRejected(problem, "target_id")
+        if self.link_kind is LinkKind.ALLIANCE_LEAD:
+            leads = [
+                (link.since, link.until)
+                for link in draft.open_edges("links", self.target_id, ("target_id",))
+                if link.kind is LinkKind.ALLIANCE_LEAD
+            ]
+            if problem := rules.lead_problem(self.target_id, [*leads, (day, None)]):
+                raise ChangeConflict(problem, "target_id")
         draft.put("links", Link(self.source_id, self.target_id, self.link_kind, day))
 
 

@@ -334,6 +334,17 @@ class CoverageIndex:
         key = dimension.keys[code]
         return (key or "", "(none)" if key is None else labels.get(key, key))
 
+    def organizations_in(self, scope: Scope, day: int) -> np.ndarray:
+        """The organizations (their edge owner numbers, ascending) with a COVERS edge in effect on
+        `day` to an enterprise counted in the scope: the ones `Coverage.organizations` counts."""
+        position = self.grid.position(day)
+        counted = counted_at(self.registered, self.inactive, position)
+        mask = self.scope_mask(scope)
+        if mask is not None:
+            counted &= mask
+        live = counted[self.edge_row] & self.edges.holding(position)
+        return np.unique(self.edge_org[live])
+
     def coverage_by(self, by: GroupBy, scope: Scope, day: int) -> list[CoverageGroup]:
         """Coverage per group of `by`, for the groups with enterprises counted in the scope."""
         dimension = self.dimensions[by][0]

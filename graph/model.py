@@ -89,6 +89,7 @@ class LinkKind(StrEnum):
     PARK_JOINT = "PARK_JOINT"  # 园区联建
     PAIRING = "PAIRING"  # 结对帮扶
     ALLIANCE = "ALLIANCE"  # 联盟成员
+    ALLIANCE_LEAD = "ALLIANCE_LEAD"  # 盟主单位: leads the alliance (and is a member of it)
     SUPPLY = "SUPPLY"  # 上下游
 
 

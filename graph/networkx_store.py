@@ -55,6 +55,7 @@ from graph.model import (
     as_on,
     holds_on,
 )
+from graph.organizations import Alliance, alliances, counted, listed, ordered
 from graph.pairing import JointBranchNearby, Matching, Near, Neighbour, Neighbourhood, pair_departments
 from graph.planner import Candidates, Proximity
 from graph.query import (
@@ -63,7 +64,10 @@ from graph.query import (
     CoverageState,
     EnterpriseFilter,
     GroupBy,
+    OrganizationCount,
     OrganizationFilter,
+    OrganizationGrouping,
+    OrganizationOrder,
     Page,
     Scope,
 )
@@ -683,22 +687,26 @@ class NetworkxStore:
             return None
         return np.flatnonzero(np.logical_and.reduce(masks)).astype(np.int32)
 
-    def _find_organizations(self, where: OrganizationFilter, offset: int, limit: int) -> Page[Organization]:
+    def _find_organizations(
+        self, where: OrganizationFilter, offset: int, limit: int, order: OrganizationOrder
+    ) -> Page[Organization]:
         today = self.today()
-        needle = where.name_contains.casefold() if where.name_contains else None
-        matches = [
-            org
-            for org in self._organizations
-            if not _dissolved_by(org, today)
-            and (where.kinds is None or org.kind in where.kinds)
-            and (where.parent_id is None or org.parent_id == where.parent_id)
-            and (needle is None or needle in org.name.casefold())
-            and (
-                where.term_ends_before is None
-                or (org.term_ends_on is not None and org.term_ends_on <= where.term_ends_before)
-            )
-        ]
+        among: Sequence[Organization] = self._organizations
+        if where.scope is not None:
+            among = [among[i] for i in self.index.organizations_in(where.scope, day_number(today)).tolist()]
+        matches = ordered([org for org in among if listed(org, where, today)], order)
         return Page(matches[offset : offset + limit], len(matches), offset)
+
+    def _organization_counts(self, by: OrganizationGrouping, scope: Scope, day: int) -> list[OrganizationCount]:
+        on, orgs = date.fromordinal(day), self._organizations
+        return counted((self._kind_on(orgs[i], on) for i in self.index.organizations_in(scope, day).tolist()), by)
+
+    def _alliances(self, scope: Scope, day: int) -> list[Alliance]:
+        found = alliances({org.id: org for org in self._organizations}, self.dataset.links, date.fromordinal(day))
+        if scope == Scope():
+            return found
+        inside = {self._organizations[i].id for i in self.index.organizations_in(scope, day).tolist()}
+        return [a for a in found if any(m.id in inside for m in a.members)]
 
     # -- OrgStore ----------------------------------------------------------------
 
@@ -811,8 +819,18 @@ class NetworkxStore:
     async def find_enterprises(self, where: EnterpriseFilter, offset: int, limit: int) -> Page[Enterprise]:
         return await offload(self._find_enterprises, where, offset, limit)
 
-    async def find_organizations(self, where: OrganizationFilter, offset: int, limit: int) -> Page[Organization]:
-        return await offload(self._find_organizations, where, offset, limit)
+    async def find_organizations(
+        self, where: OrganizationFilter, offset: int, limit: int, order: OrganizationOrder = OrganizationOrder.LEDGER
+    ) -> Page[Organization]:
+        return await offload(self._find_organizations, where, offset, limit, order)
+
+    async def organization_counts(
+        self, by: OrganizationGrouping, scope: Scope, as_of: date | None = None
+    ) -> list[OrganizationCount]:
+        return await offload(self._organization_counts, by, scope, asked_on(as_of, self.today))
+
+    async def alliances(self, scope: Scope, as_of: date | None = None) -> list[Alliance]:
+        return await offload(self._alliances, scope, asked_on(as_of, self.today))
 
     async def coverage(self, scope: Scope, as_of: date | None = None) -> Coverage:
         return await offload(self.index.coverage, scope, asked_on(as_of, self.today))

@@ -132,10 +132,42 @@ class EnterpriseFilter:
 
 @dataclass(frozen=True, slots=True)
 class OrganizationFilter:
+    """Which organizations to list; set fields combine with AND. `scope`: those covering an
+    enterprise counted in it today (enterprise-level organizations only)."""
+
     kinds: frozenset[OrgKind] | None = None
     parent_id: str | None = None
     name_contains: str | None = None
     term_ends_before: date | None = None
+    term_ends_after: date | None = None
+    min_stars: int | None = None
+    min_points: int | None = None
+    scope: Scope | None = None
+
+
+class OrganizationOrder(StrEnum):
+    """How a list of organizations is ordered; ties keep the ledger's order."""
+
+    LEDGER = "LEDGER"
+    STARS = "STARS"  # most stars first (达标创星), unrated last
+    POINTS = "POINTS"  # most points first (积分), none last
+    TERM_ENDS = "TERM_ENDS"  # soonest term end first (换届), none last
+
+
+class OrganizationGrouping(StrEnum):
+    """What organizations are counted by."""
+
+    KIND = "KIND"
+    MODE = "MODE"  # 组建方式
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationCount:
+    """How many organizations one kind or formation mode has; `key` "" for none recorded."""
+
+    key: str
+    label: str
+    count: int
 
 
 @dataclass(frozen=True, slots=True)

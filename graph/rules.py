@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
+from itertools import pairwise
 
 import numpy as np
 
-from graph.model import Covers, Enterprise, Organization, OrgKind, Status
+from graph.model import Covers, Enterprise, LinkKind, Organization, OrgKind, Status
 
 ALWAYS = int(np.iinfo(np.int32).min)  # an undated start: counts at every date
 NEVER = int(np.iinfo(np.int32).max)  # an end that has not happened
@@ -138,6 +139,42 @@ def cluster_problem(kind: OrgKind) -> str | None:
 def cover_problem(kind: OrgKind) -> str | None:
     """Only enterprise-level organizations cover enterprises."""
     return None if counts_toward_coverage(kind) else f"a {kind.value} does not cover enterprises directly"
+
+
+ALLIANCE_LINKS = frozenset({LinkKind.ALLIANCE, LinkKind.ALLIANCE_LEAD})  # the kinds that make a member of an alliance
+
+
+def link_problem(kind: LinkKind, source: Organization | None, target: Organization | None) -> str | None:
+    """An alliance link (联盟成员, 盟主单位) runs from an enterprise-level organization to an
+    alliance; other links may join any two records.
+
+    >>> link_problem(LinkKind.ALLIANCE, Organization("B", "支部", OrgKind.BRANCH), None)
+    'an ALLIANCE link runs to a party-building alliance (an ALLIANCE organization)'
+    """
+    if kind not in ALLIANCE_LINKS:
+        return None
+    if target is None or target.kind is not OrgKind.ALLIANCE:
+        return f"an {kind.value} link runs to a party-building alliance (an ALLIANCE organization)"
+    if source is None or not source.kind.is_enterprise_level:
+        return f"an {kind.value} link runs from an enterprise's party organization"
+    return None
+
+
+def lead_problem(alliance_id: str, spans: Iterable[tuple[date | None, date | None]]) -> str | None:
+    """An alliance has one lead (盟主单位) at a time: the [since, until) spans of its
+    ALLIANCE_LEAD links do not overlap.
+
+    >>> lead_problem("LM", [(date(2020, 1, 1), date(2021, 1, 1)), (date(2021, 1, 1), None)]) is None
+    True
+    >>> lead_problem("LM", [(None, None), (date(2021, 1, 1), None)])
+    'alliance LM has two leads (盟主单位) at once from 2021-01-01; it has one at a time'
+    """
+    earliest, latest = date.min, date.max
+    held = sorted((since or earliest, until or latest) for since, until in spans)
+    for (_, ends), (starts, _) in pairwise(held):
+        if starts < ends:
+            return f"alliance {alliance_id} has two leads (盟主单位) at once from {starts}; it has one at a time"
+    return None
 
 
 def span_problem(since: date | None, until: date | None) -> str | None:

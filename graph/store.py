@@ -33,6 +33,7 @@ from graph.model import (
     OrganizationHistory,
     Park,
 )
+from graph.organizations import Alliance
 from graph.pairing import Matching, Neighbourhood
 from graph.planner import Candidates, Proximity
 from graph.query import (
@@ -41,7 +42,10 @@ from graph.query import (
     CoverageState,
     EnterpriseFilter,
     GroupBy,
+    OrganizationCount,
     OrganizationFilter,
+    OrganizationGrouping,
+    OrganizationOrder,
     Page,
     Scope,
 )
@@ -102,7 +106,20 @@ class OrgStore(Protocol):
 
     async def find_enterprises(self, where: EnterpriseFilter, offset: int, limit: int) -> Page[Enterprise]: ...
 
-    async def find_organizations(self, where: OrganizationFilter, offset: int, limit: int) -> Page[Organization]: ...
+    async def find_organizations(
+        self, where: OrganizationFilter, offset: int, limit: int, order: OrganizationOrder = OrganizationOrder.LEDGER
+    ) -> Page[Organization]:
+        """Organizations `where` lists (graph.organizations.listed), in `order`, a page at a time."""
+
+    async def organization_counts(
+        self, by: OrganizationGrouping, scope: Scope, as_of: date | None = None
+    ) -> list[OrganizationCount]:
+        """The organizations `Coverage.organizations` counts for the scope, per kind (as it was
+        then) or formation mode (graph.organizations.counted)."""
+
+    async def alliances(self, scope: Scope, as_of: date | None = None) -> list[Alliance]:
+        """The alliances standing then with their lead and members; with a scope, those with a
+        member among the organizations covering an enterprise in it."""
 
     async def coverage(self, scope: Scope, as_of: date | None = None) -> Coverage: ...
 

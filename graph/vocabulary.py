@@ -49,6 +49,7 @@ ENUM_NAMES: dict[type, dict[str, tuple[str, ...]]] = {
         "PARK_JOINT": ("园区联建",),
         "PAIRING": ("结对", "结对帮扶", "一对一帮扶"),
         "ALLIANCE": ("联盟成员",),
+        "ALLIANCE_LEAD": ("盟主单位", "盟主"),
         "SUPPLY": ("上下游", "供应链"),
     },
 }

@@ -395,7 +395,8 @@ def demo_records(seed: int = 2021) -> dict[str, list[dict[str, str]]]:
                 "established_on": org.established_on.isoformat(),
                 "term_ends_on": ends.isoformat(),
                 "secretary": org.secretary or "",
-                "stars": str(rng.randint(1, 5)),
+                "stars": str(stars := rng.randint(1, 5)),
+                "points": str(stars * 100 + int(org.id[-4:]) * 7 % 97),  # 积分, in step with the stars
                 "has_committee": _has_committee(org),
             }
         )
@@ -432,7 +433,9 @@ def _links(rng: random.Random, orgs: list[_Org]) -> list[dict[str, str]]:
     for committee in committees:
         peers = [b for b in branches if b.cluster == committee.cluster][:3]
         rows += [link(committee.id, b.id, "CHAIN_CO_BUILD", date(2020, 3, 1)) for b in peers]
-    rows += [link(o.id, ALLIANCE_ID, "ALLIANCE", date(2020, 6, 30)) for o in committees + branches[:8]]
+    lead, *members = committees + branches[:8]  # the first committee leads the alliance (盟主单位)
+    rows += [link(lead.id, ALLIANCE_ID, "ALLIANCE_LEAD", date(2020, 6, 30))]
+    rows += [link(o.id, ALLIANCE_ID, "ALLIANCE", date(2020, 6, 30)) for o in members]
     ecommerce = [o.companies[0].code for o in orgs if o.companies[0].category is Category.ECOMMERCE][:6]
     rows += [link(ecommerce[0], code, "SUPPLY", date(2020, 1, 1)) for code in ecommerce[1:]]
     return rows

@@ -489,12 +489,21 @@ class _Checker:
                 (column, problem) for column, end in zip(("source_id", "target_id"), pair, strict=True)
                 if (org := organizations.get(end)) and (problem := rules.dissolved_problem(org, row["since"] or date.min))
             ]  # fmt: skip
+            kind = LinkKind(row["kind"])
+            ends_problem = rules.link_problem(kind, organizations.get(pair[0]), organizations.get(pair[1]))
             if pair[0] == pair[1]:
                 self.issues.append(parsed.issue(row, "target_id", "a link needs two different ends"))
             elif dissolved:
                 self.issues.extend(parsed.issue(row, column, problem) for column, problem in dissolved)
+            elif ends_problem and all(end in known for end in pair):
+                self.issues.append(parsed.issue(row, "kind", ends_problem))
             elif all(end in known for end in pair) and self._dated(parsed, row):
-                found.append(Link(pair[0], pair[1], LinkKind(row["kind"]), row["since"], row["until"]))
+                found.append(Link(pair[0], pair[1], kind, row["since"], row["until"]))
+        leads = rows.filter(pl.col("kind") == LinkKind.ALLIANCE_LEAD.value)
+        for (alliance,), group in leads.group_by(["target_id"], maintain_order=True):
+            problem = rules.lead_problem(str(alliance), zip(group["since"], group["until"], strict=True))
+            if problem:
+                self.issues.append(parsed.issue(group.row(-1, named=True), "target_id", problem))
         return found
 
     def instructors(

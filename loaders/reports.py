@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,11 @@ from openpyxl.utils import get_column_letter
 
 from graph.bulletin import Bulletin
 from graph.compliance import RULES, Finding, RuleCode
+from graph.model import Organization
+from graph.organizations import Alliance
+from graph.query import CoverageGroup
 from graph.text import display_width
+from graph.vocabulary import term
 from loaders.cells import neutralised
 
 Cell = str | int | float
@@ -37,6 +42,39 @@ def finding_rows(findings: Sequence[Finding]) -> list[list[Cell]]:
          f.subject_id, f.subject_name, f.message]
         for f in findings
     ]  # fmt: skip
+
+
+def coverage_rows(groups: Sequence[CoverageGroup]) -> list[list[Cell]]:
+    """Each group's key, label and coverage counts and rates (两个覆盖)."""
+    return [
+        [g.key, g.label, c.enterprises, c.organization_covered, c.work_covered, c.uncovered,
+         round(c.organization_rate, 4), round(c.work_rate, 4), c.formal_members, c.organizations]
+        for g in groups
+        for c in (g.coverage,)
+    ]  # fmt: skip
+
+
+def organization_rows(orgs: Sequence[Organization]) -> list[list[Cell]]:
+    """Each organization's id, name, kind, mode, parent, dates, stars and points (no personal names)."""
+    return [
+        [o.id, o.name, term(o.kind) or o.kind.value, (term(o.mode) or o.mode.value) if o.mode else "",
+         o.parent_id or "", _day(o.established_on), _day(o.term_ends_on),
+         "" if o.stars is None else o.stars, "" if o.points is None else o.points]
+        for o in orgs
+    ]  # fmt: skip
+
+
+def alliance_rows(alliances: Sequence[Alliance]) -> list[list[Cell]]:
+    """Each alliance's id, name, lead (盟主单位), member count and members' names."""
+    return [
+        [a.alliance.id, a.alliance.name, a.lead.name if a.lead else "", len(a.members),
+         "、".join(m.name for m in a.members)]
+        for a in alliances
+    ]  # fmt: skip
+
+
+def _day(day: date | None) -> str:
+    return day.isoformat() if day else ""
 
 
 def bulletin_table(bulletin: Bulletin) -> tuple[list[str], list[list[Cell]]]:

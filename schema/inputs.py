@@ -62,6 +62,16 @@ class OrganizationFilter:
     parent_id: strawberry.ID | None = strawberry.field(default=None, description="Directly part of this one.")
     name_contains: str | None = strawberry.field(default=None, description="Part of the name, any case.")
     term_ends_before: date | None = strawberry.field(default=None, description="Terms ending on or before this date.")
+    term_ends_after: date | None = strawberry.field(
+        default=None, description="Terms ending on or after this date (with `termEndsBefore`: 换届提醒 for a window)."
+    )
+    min_stars: int | None = strawberry.field(default=None, description="At least this many stars (星级); unrated: 0.")
+    min_points: int | None = strawberry.field(default=None, description="At least this many points (积分); none: 0.")
+    scope: ScopeInput | None = strawberry.field(
+        default=None,
+        description="Only enterprise-level organizations covering an enterprise in this scope today "
+        "(those `coverage.organizations` counts).",
+    )
 
     def to_filter(self) -> query.OrganizationFilter:
         return query.OrganizationFilter(
@@ -69,4 +79,8 @@ class OrganizationFilter:
             parent_id=self.parent_id,
             name_contains=self.name_contains,
             term_ends_before=self.term_ends_before,
+            term_ends_after=self.term_ends_after,
+            min_stars=self.min_stars,
+            min_points=self.min_points,
+            scope=scope_of(self.scope) if self.scope is not None else None,
         )

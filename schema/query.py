@@ -27,6 +27,7 @@ from schema.pagination import DEFAULT_PAGE, PAGE, After, First, connection, offs
 from schema.planner import PlannerQuery
 from schema.types import (
     TODAY,
+    Alliance,
     AsOf,
     Coverage,
     CoverageGroup,
@@ -35,6 +36,9 @@ from schema.types import (
     GroupBy,
     Organization,
     OrganizationConnection,
+    OrganizationCount,
+    OrganizationGrouping,
+    OrganizationOrder,
     Park,
     Rules,
     TrendPoint,
@@ -90,6 +94,33 @@ class Query(PlannerQuery):
         groups = await info.context.store.coverage_by(by, scope_of(scope), as_of)
         return [CoverageGroup(key=g.key, label=g.label, coverage=Coverage.of(g.coverage)) for g in groups]
 
+    @strawberry.field(description="The day a question without `asOf` is asked about: the server's today.")
+    def today(self, info: ChainorgInfo) -> date:
+        return info.context.store.today()
+
+    @strawberry.field(
+        description=f"Organizations counted by kind or formation mode (组建方式), as of a date. {TODAY} The "
+        "organizations are those `coverage.organizations` counts for the scope: the counts add up to it.",
+        metadata=cost(own=10, items=10),
+    )
+    async def organization_counts(
+        self,
+        info: ChainorgInfo,
+        by: Annotated[OrganizationGrouping, strawberry.argument(description="What to count by.")],
+        scope: Scope = None,
+        as_of: AsOf = None,
+    ) -> list[OrganizationCount]:
+        counts = await info.context.store.organization_counts(by, scope_of(scope), as_of)
+        return [OrganizationCount(key=c.key, label=c.label, count=c.count) for c in counts]
+
+    @strawberry.field(
+        description=f"Party-building alliances (党建联盟) standing on a date, with their lead (盟主单位) and "
+        f"members. {TODAY} With a scope: those with a member covering an enterprise in it.",
+        metadata=cost(own=10, items=5),
+    )
+    async def alliances(self, info: ChainorgInfo, scope: Scope = None, as_of: AsOf = None) -> list[Alliance]:
+        return [Alliance.of(a) for a in await info.context.store.alliances(scope_of(scope), as_of)]
+
     @strawberry.field(
         description=f"Coverage at `from`, at every step after it, and at `to` (at most {MAX_POINTS} points).",
         metadata=cost(own=10, items=trend_points),
@@ -123,7 +154,8 @@ class Query(PlannerQuery):
         return Enterprise.of(found) if found else None
 
     @strawberry.field(
-        description="Organizations in ledger order, filtered, a page at a time.", metadata=cost(items=PAGE)
+        description="Organizations filtered, in ledger order or by stars, points or term end, a page at a time.",
+        metadata=cost(items=PAGE),
     )
     async def organizations(
         self,
@@ -131,9 +163,12 @@ class Query(PlannerQuery):
         filter: Annotated[OrganizationFilter | None, strawberry.argument(description="Default: every one.")] = None,
         first: First = DEFAULT_PAGE,
         after: After = None,
+        order_by: Annotated[
+            OrganizationOrder, strawberry.argument(description="The order; ties keep the ledger's.")
+        ] = OrganizationOrder.LEDGER,
     ) -> OrganizationConnection:
         where = (filter or OrganizationFilter()).to_filter()
-        page = await info.context.store.find_organizations(where, offset_after(after), page_size(first))
+        page = await info.context.store.find_organizations(where, offset_after(after), page_size(first), order_by)
         nodes = [Organization.of(o) for o in page.items]
         await prefetch(info, nodes, ("nodes",))
         return connection(OrganizationConnection, page, nodes)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Generic, TypeVar
 import strawberry
 from strawberry.types.enum import has_enum_definition
 
-from graph import compliance, model, query
+from graph import compliance, model, organizations, query
 from graph.vocabulary import term
 from schema.access import personal
 from schema.context import ChainorgInfo
@@ -86,7 +86,8 @@ described(
     "Kind of a joint-building or pairing link (共建 / 结对).",
     {"CHAIN_CO_BUILD": "Co-building along an industry chain.", "ASSOCIATION_HELP": "Helped by an association.",
      "PARK_JOINT": "Joint building within the park.", "PAIRING": "A department or organization mentors an enterprise.",
-     "ALLIANCE": "Member of an alliance.", "SUPPLY": "Upstream or downstream in the chain."},
+     "ALLIANCE": "Member of an alliance.", "ALLIANCE_LEAD": "Leads an alliance, and is a member of it.",
+     "SUPPLY": "Upstream or downstream in the chain."},
 )  # fmt: skip
 CoverageState = query.CoverageState
 described(
@@ -104,6 +105,22 @@ described(
     "What to group coverage by.",
     {"PARK": "Park (园区).", "CHAIN": "Industry chain (产业链).", "CLUSTER": "Party-mass cluster (党群联组).",
      "BUILDING": "Building (楼宇).", "CATEGORY": "Industry category (行业类别)."},
+)  # fmt: skip
+OrganizationOrder = query.OrganizationOrder
+described(
+    OrganizationOrder,
+    "OrganizationOrder",
+    "How organizations are listed; ties keep the ledger's order.",
+    {"LEDGER": "The ledger's order.", "STARS": "Most stars first; unrated last (达标创星).",
+     "POINTS": "Most points first; none recorded last (积分).", "TERM_ENDS": "Soonest term end first; none last (换届)."},
+)  # fmt: skip
+OrganizationGrouping = query.OrganizationGrouping
+described(
+    OrganizationGrouping,
+    "OrganizationGrouping",
+    "What organizations are counted by.",
+    {"KIND": "Their kind (党委 / 党总支 / 党支部 / 联合党支部) as it was on the date asked about.",
+     "MODE": "Their formation mode (组建方式); an organization with none recorded counts under the key \"\"."},
 )  # fmt: skip
 TrendStep = query.TrendStep
 described(
@@ -475,11 +492,36 @@ class EnterpriseConnection:
     page_info: PageInfo = strawberry.field(description="Where this page ends.")
 
 
+@strawberry.type(description="How many organizations one kind or formation mode has.")
+class OrganizationCount:
+    key: str = strawberry.field(description="The kind's or mode's name (BRANCH, JOINT …); \"\" for none recorded.")
+    label: str = strawberry.field(description="Its Chinese term (党支部, 联合共建 …).")
+    count: int = strawberry.field(description="Organizations of it.")
+
+
+@strawberry.type(description="A party-building alliance (党建联盟) with its lead (盟主单位) and members.")
+class Alliance:
+    alliance: Organization = strawberry.field(description="The alliance itself (kind ALLIANCE).")
+    lead: Organization | None = strawberry.field(description="Its lead (盟主单位); null when none is recorded.")
+    members: list[Organization] = strawberry.field(
+        description="Its member organizations, the lead among them, in ledger order.", metadata=cost(items=20)
+    )
+
+    @classmethod
+    def of(cls, found: organizations.Alliance) -> Alliance:
+        return cls(
+            alliance=Organization.of(found.alliance),
+            lead=Organization.of(found.lead) if found.lead else None,
+            members=[Organization.of(m) for m in found.members],
+        )
+
+
 @strawberry.type(description="One page of organizations.")
 class OrganizationConnection:
     total_count: int = strawberry.field(description="Organizations matching the filter, on every page.")
     nodes: list[Organization] = strawberry.field(
-        description="This page's organizations, in ledger order.", metadata=cost(items=1)
+        description="This page's organizations, in the order asked for (the ledger's by default).",
+        metadata=cost(items=1),
     )  # counted `first` times by the connection
     edges: list[Edge[Organization]] = strawberry.field(
         description="The same, each with its cursor.", metadata=cost(items=1)

@@ -44,6 +44,9 @@ QUERIES: dict[str, tuple[str, Role]] = {
     "orgChart": ('{ orgChart(root: "P", format: JSON) { filename } }', Role.VIEWER),
     "rules": ("{ rules { rule } }", Role.VIEWER),
     "me": ("{ me { name role } }", Role.VIEWER),
+    "today": ("{ today }", Role.VIEWER),
+    "organizationCounts": ("{ organizationCounts(by: MODE) { count } }", Role.VIEWER),
+    "alliances": ("{ alliances { members { id } } }", Role.VIEWER),
     "pairings": ("{ pairings { kind } }", Role.VIEWER),
     "unpairedKeyEnterprises": ("{ unpairedKeyEnterprises { totalCount } }", Role.VIEWER),
     "simulate": (

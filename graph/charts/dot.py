@@ -39,7 +39,8 @@ FILL = {
 LIGHT_TEXT = frozenset({OrgKind.PARK_COMMITTEE, OrgKind.CHAIN_COMMITTEE})
 LINK_COLOUR = {
     LinkKind.CHAIN_CO_BUILD: "#ef6c00", LinkKind.ASSOCIATION_HELP: "#2e7d32", LinkKind.PARK_JOINT: "#6a1b9a",
-    LinkKind.PAIRING: "#1565c0", LinkKind.ALLIANCE: "#00838f", LinkKind.SUPPLY: "#6d4c41",
+    LinkKind.PAIRING: "#1565c0", LinkKind.ALLIANCE: "#00838f", LinkKind.ALLIANCE_LEAD: "#004d40",
+    LinkKind.SUPPLY: "#6d4c41",
 }  # fmt: skip
 
 
