@@ -12,7 +12,7 @@ PORT ?= 8000
 DEBIAN_PACKAGES := graphviz fonts-wqy-microhei poppler-utils chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint system docs bench bench-hostile bench-scale bench-compliance bench-charts bench-writes bench-planner bench-access bench-reconcile clean clean-state
+.PHONY: run test lint system docs bench bench-hostile bench-scale bench-compliance bench-charts bench-writes bench-planner bench-access bench-reconcile bench-dashboard clean clean-state
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "chainorg needs Python 3.11 or newer")'
@@ -76,6 +76,9 @@ bench-access: $(STAMP)
 
 bench-reconcile: $(STAMP)
 	$(BIN)/python bench/reconcile.py
+
+bench-dashboard: $(STAMP) system
+	$(BIN)/python bench/dashboard.py
 
 clean-state:
 	rm -rf $(STATE)

@@ -1,5 +1,5 @@
-"""The ASGI app: GraphQL at /graphql with a GraphiQL explorer served from the package, and
-org charts to download at /charts/{id}.{ext}.
+"""The ASGI app: the dashboard at /, GraphQL at /graphql with a GraphiQL explorer served from
+the package, org charts at /charts/{id}.{ext} and the dashboard's lists at /exports/{list}.xlsx.
 
 `uvicorn server:app` serves the ledger named by CHAINORG_DATA, or the Changsha demo
 when it is unset. Every page takes its scripts, styles and fonts from /static, and a
@@ -35,7 +35,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -45,6 +45,7 @@ from strawberry.types import ExecutionResult
 
 import access_log
 from access_log import AccessLog
+from exports import EXPORTS, FORMATS, XLSX_TYPE, Asked, ExportTooLarge, day_from, export, scope_from
 from exposure import DEFAULT_EXPOSURE, Exposure
 from graph import solver
 from graph.access import ADMIN_EVERYWHERE, Caller, Forbidden, Unauthenticated
@@ -69,10 +70,13 @@ from tokens import TokenBook, TokenCheck, is_loopback
 
 STATIC = Path(str(files("schema") / "static"))
 EXPLORER_PAGE = (STATIC / "graphiql.html").read_text(encoding="utf-8")
+DASHBOARD_PAGE = (STATIC / "dashboard" / "index.html").read_text(encoding="utf-8")
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"
 )
+# The dashboard shows the org chart it fetched (with the tab's token) from a blob: URL.
+DASHBOARD_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", "img-src 'self' data: blob:")
 
 
 MAX_BODY_BYTES = 1 << 20
@@ -328,6 +332,13 @@ def open_state(folder: Path) -> State:
     return state
 
 
+async def dashboard(request: Request) -> HTMLResponse:
+    """GET /: the dashboard (驾驶舱), a static page that asks the API; it links to the explorer
+    only where the server shows one."""
+    page = DASHBOARD_PAGE.replace("__EXPLORER__", "true" if request.app.state.explorer else "false")
+    return HTMLResponse(page, headers={"Content-Security-Policy": DASHBOARD_SECURITY_POLICY})
+
+
 def seen_store(request: Request, caller: Caller) -> OrgStore:
     """The store as `caller` sees it: its world's when it is bounded."""
     return seen_by(current_store(request), caller.boundary)
@@ -345,8 +356,16 @@ async def health(request: Request) -> JSONResponse:
 CHART_STATUS = {NotFound: 404, InvalidArgument: 400, RenderFailed: 503}
 
 
+# A chart shown in the browser runs nothing and loads nothing: it is a picture, whatever names it holds.
+INLINE_CHART_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
 async def chart_download(request: Request) -> Response:
-    """GET /charts/{id}.{ext}?depth=&links=&asOf=: the org chart as a file to save."""
+    """GET /charts/{id}.{ext}?depth=&links=&asOf=&download=: the org chart, shown in the browser
+    (inline), or as a file to save with `download=true`."""
     root, _, extension = request.path_params["name"].rpartition(".")
     form = ChartFormat.of_extension(extension)
     if not root or form is None:
@@ -356,6 +375,7 @@ async def chart_download(request: Request) -> Response:
     try:
         depth = int(query.get("depth", DEFAULT_DEPTH))
         links = query.get("links", "false").lower() in ("true", "1", "yes")
+        download = query.get("download", "false").lower() in ("true", "1", "yes")
         as_of = date.fromisoformat(query["asOf"]) if "asOf" in query else None
     except ValueError:
         return refusal(400, "depth is a whole number, links true or false, asOf a date like 2021-07-31")
@@ -369,19 +389,51 @@ async def chart_download(request: Request) -> Response:
         return refusal(
             next((s for kind, s in CHART_STATUS.items() if isinstance(error, kind)), 400), str(error), error.code
         )
-    return Response(drawn.content, media_type=drawn.content_type, headers={
-        "Content-Disposition": content_disposition(drawn.filename, f"{root}.{form.extension}"),
-    })  # fmt: skip
+    named = content_disposition(drawn.filename, f"{root}.{form.extension}", "attachment" if download else "inline")
+    headers = {"Content-Disposition": named, **({} if download else INLINE_CHART_HEADERS)}
+    return Response(drawn.content, media_type=drawn.content_type, headers=headers)
 
 
-def content_disposition(filename: str, fallback: str) -> str:
-    """An attachment named `filename` (RFC 6266: UTF-8, percent-encoded), with an ASCII name for old clients.
+def content_disposition(filename: str, fallback: str, disposition: str = "attachment") -> str:
+    """A file named `filename` (RFC 6266: UTF-8, percent-encoded), with an ASCII name for old
+    clients; `disposition` "inline" to show it in the browser, "attachment" to save it.
 
     >>> print(content_disposition("党委_2021-07-31.svg", "GXQ.svg"))
     attachment; filename="GXQ.svg"; filename*=UTF-8''%E5%85%9A%E5%A7%94_2021-07-31.svg
     """
     plain = re.sub(r"[^A-Za-z0-9._-]+", "_", fallback)
-    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    return f"{disposition}; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+EXPORT_STATUS = {NotFound: 404, InvalidArgument: 400, ExportTooLarge: 413}
+
+
+async def list_export(request: Request) -> Response:
+    """GET /exports/{list}.{xlsx|csv}?park=&chain=&cluster=&building=&category=&asOf=&previous=:
+    one of the dashboard's lists as a spreadsheet, of the caller's world (exports.py)."""
+    name, _, form = request.path_params["name"].rpartition(".")
+    if name not in EXPORTS or form not in FORMATS:
+        known = ", ".join(f"{n}.xlsx" for n in EXPORTS)
+        return refusal(404, f"ask for /exports/{{list}}.xlsx (or .csv), the list one of {known}", NotFound.code)
+    try:
+        caller = caller_of(request.scope)
+    except Unauthenticated as error:
+        return unauthenticated(str(error))
+    store, app = seen_store(request, caller), request.app.state
+    try:
+        query = request.query_params
+        asked = Asked(scope_from(query), day_from(query, "asOf"), day_from(query, "previous"), app.rules, store.today())
+        content, filename = await asyncio.wait_for(export(store, name, form, asked), app.limits.timeout)
+    except TimeoutError:
+        return refusal(503, f"the export took longer than {app.limits.timeout:g} s: narrow the scope", TIMEOUT)
+    except ChainorgError as error:
+        return refusal(
+            next((s for kind, s in EXPORT_STATUS.items() if isinstance(error, kind)), 400), str(error), error.code
+        )
+    media = XLSX_TYPE if form == "xlsx" else "text/csv; charset=utf-8"
+    return Response(content, media_type=media, headers={
+        "Content-Disposition": content_disposition(filename, f"{name}.{form}"),
+    })  # fmt: skip
 
 
 class StartupRefused(Exception):
@@ -460,6 +512,7 @@ def create_app(
 
     schema = build_schema(limits, introspection=exposure.explorer)
     graphql = ChainorgGraphQL(schema, exposure.explorer, requests_log, rates)
+    dashboard_files = Mount("/static/dashboard", StaticFiles(directory=STATIC / "dashboard"), name="dashboard")
     explorer_files = [Mount("/static", StaticFiles(directory=STATIC), name="static")] if exposure.explorer else []
     cross_origin = []
     if exposure.cors_origins:  # pages of these origins may call the API; of any other, not
@@ -469,10 +522,12 @@ def create_app(
         ))  # fmt: skip
     app = Starlette(
         routes=[
-            Route("/", lambda request: RedirectResponse("/graphql")),
+            Route("/", dashboard),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", health),
             Route("/charts/{name}", chart_download),
+            Route("/exports/{name}", list_export),
+            dashboard_files,
             *explorer_files,
         ],
         middleware=[Middleware(OneLineStartupFailure), *cross_origin, Middleware(GZipMiddleware, minimum_size=2048)],
@@ -481,6 +536,8 @@ def create_app(
     app.state.store = store if not isinstance(store, State) else None
     app.state.state = store if isinstance(store, State) else None
     app.state.rules = rules
+    app.state.limits = limits
+    app.state.explorer = exposure.explorer
     app.state.tokens = tokens if tokens is not None or store is None else default_tokens(app.state.state)
     return app
 

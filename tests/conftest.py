@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 import socket
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from typing import Self
 import httpx
 import pytest
 import uvicorn
+from playwright.sync_api import Browser, sync_playwright
 
 from access_log import AccessLog
 from exposure import DEFAULT_EXPOSURE, Exposure
@@ -245,6 +247,19 @@ class LiveServer:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         body = {"query": query, "variables": variables or {}}
         return httpx.post(f"{self.url}/graphql", json=body, headers=headers, timeout=30).json()
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium driven by Playwright (no browser is downloaded), for one module's tests:
+    Playwright's sync API keeps an event loop of its own while it runs."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
 
 
 @pytest.fixture(scope="session")

@@ -4,27 +4,14 @@ the page asks nothing of any other host."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-import pytest
-from playwright.sync_api import Browser, Request, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Request, Route, expect
 
 from graph.access import Boundary, Role
 from graph.state import State
 from tests.conftest import LiveServer
 from tokens import TokenBook
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
 
 
 def test_a_pasted_token_is_sent_on_every_request_and_kept_for_the_tab_only(browser: Browser, state: State) -> None:

@@ -48,7 +48,7 @@ def test_org_chart_errors_carry_a_code(demo_server: LiveServer, variables: dict,
 
 @pytest.mark.parametrize("format", list(ChartFormat))
 def test_the_download_route_names_the_file_and_its_type(demo_server: LiveServer, format: ChartFormat) -> None:
-    url = f"{demo_server.url}/charts/{CHAIN_COMMITTEE_ID}.{format.extension}?depth=2&asOf=2021-07-31&links=true"
+    url = f"{demo_server.url}/charts/{CHAIN_COMMITTEE_ID}.{format.extension}?depth=2&asOf=2021-07-31&links=true&download=true"
     response = httpx.get(url, timeout=60)
     assert response.status_code == 200
     assert response.headers["content-type"].split(";")[0] == format.content_type.split(";")[0]

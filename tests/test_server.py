@@ -40,9 +40,9 @@ def test_explorer_page_is_html_that_loads_only_from_this_server(demo_server: Liv
             assert not re.search(r"@import|url\(\s*['\"]?https?:", asset.text), reference
 
 
-def test_root_redirects_to_the_explorer(demo_server: LiveServer) -> None:
+def test_the_front_page_is_the_dashboard_linking_the_explorer(demo_server: LiveServer) -> None:
     response = httpx.get(demo_server.url)
-    assert (response.status_code, response.headers["location"]) == (307, "/graphql")
+    assert response.status_code == 200 and '<a id="explorer-link" href="/graphql"' in response.text
 
 
 def test_health_reports_counts(demo_server: LiveServer) -> None:

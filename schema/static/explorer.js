@@ -21,6 +21,11 @@ const defaultQuery = `# Coverage of the whole park, then per cluster (党群联�
 `;
 const TOKEN_KEY = "chainorg-token";
 const url = window.location.pathname;
+// The dashboard links each figure here as /graphql#query=…&variables=… (in the fragment: a GET
+// with a `query` parameter would run it): open with those filled in.
+const linked = new URLSearchParams(window.location.hash.slice(1));
+const linkedQuery = linked.get("query");
+const linkedVariables = linked.get("variables");
 
 function headers() {
   const token = sessionStorage.getItem(TOKEN_KEY);
@@ -52,7 +57,8 @@ const root = ReactDOM.createRoot(document.getElementById("graphiql"));
 let generation = 0;
 function render() {
   generation += 1;  // a new token: GraphiQL asks for the schema (and its role notes) again
-  root.render(React.createElement(GraphiQL, { key: generation, fetcher, defaultQuery }));
+  const given = linkedQuery ? { query: linkedQuery, variables: linkedVariables || undefined } : {};
+  root.render(React.createElement(GraphiQL, { key: generation, fetcher, defaultQuery, ...given }));
   showWho();
 }
 
