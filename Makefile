@@ -12,7 +12,7 @@ PORT ?= 8000
 DEBIAN_PACKAGES := graphviz fonts-wqy-microhei poppler-utils chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint system docs bench bench-hostile bench-scale bench-compliance bench-charts bench-writes bench-planner bench-access bench-reconcile bench-dashboard clean clean-state
+.PHONY: run test lint system docs bench bench-hostile bench-scale bench-compliance bench-charts bench-writes bench-planner bench-access bench-reconcile bench-dashboard vendor-echarts clean clean-state
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "chainorg needs Python 3.11 or newer")'
@@ -79,6 +79,16 @@ bench-reconcile: $(STAMP)
 
 bench-dashboard: $(STAMP) system
 	$(BIN)/python bench/dashboard.py
+
+# The dashboard's charts: ECharts from npm, pinned, vendored into the package (the page loads
+# nothing from elsewhere). Run by hand to move to another release; the result is committed.
+ECHARTS_VERSION := 6.1.0
+DASHBOARD := schema/static/dashboard
+vendor-echarts:
+	tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent echarts@$(ECHARTS_VERSION) >/dev/null && tar xzf echarts-$(ECHARTS_VERSION).tgz) \
+	&& cp $$tmp/package/dist/echarts.common.min.js $(DASHBOARD)/echarts.min.js \
+	&& { echo "Apache ECharts $(ECHARTS_VERSION) (npm echarts@$(ECHARTS_VERSION), dist/echarts.common.min.js: bar, line, pie, SVG renderer, aria), Apache License 2.0"; \
+	     echo; cat $$tmp/package/NOTICE; echo; cat $$tmp/package/LICENSE; } > $(DASHBOARD)/LICENSES.txt && rm -rf $$tmp
 
 clean-state:
 	rm -rf $(STATE)

@@ -286,3 +286,5 @@ def test_the_dashboard_is_the_front_page_and_names_only_this_server(server: Live
     for script in ("/static/dashboard/echarts.min.js", "/static/dashboard/dashboard.js"):
         body = httpx.get(f"{server.url}{script}", timeout=30)
         assert body.status_code == 200 and script in page.text
+    vendored = httpx.get(f"{server.url}/static/dashboard/echarts.min.js", timeout=30).text
+    assert 'version="6.1.0"' in vendored  # the pinned release (LICENSES.txt beside it names the build)

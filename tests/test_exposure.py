@@ -86,6 +86,9 @@ def test_without_the_explorer_there_is_no_page_and_no_introspection(state: State
         page = httpx.get(f"{server.url}/graphql", headers={"Accept": "text/html"})
         assert page.status_code == 404
         assert httpx.get(f"{server.url}/static/graphiql.html").status_code == 404
+        dashboard = httpx.get(f"{server.url}/")  # the dashboard stays, its links to the explorer hidden
+        assert 'data-explorer="false"' in dashboard.text
+        assert httpx.get(f"{server.url}/static/dashboard/dashboard.js").status_code == 200
         for query in ("{ __schema { types { name } } }", '{ __type(name: "Organization") { fields { name } } }'):
             answer = server.query(query)
             assert answer.get("data") is None and answer["errors"]
