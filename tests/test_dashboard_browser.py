@@ -184,9 +184,14 @@ def test_english_on_request_and_the_org_chart_zooms(visit: Visit) -> None:
     expect(page.locator("h1")).to_have_text("Party-building dashboard")
     page.wait_for_function("() => window.dashboardDrawnAt")
     assert "organization rate" in page.locator("#chart-cluster svg text").all_text_contents()
-    page.wait_for_function("() => document.getElementById('org-chart-image').naturalWidth > 0")
+    page.wait_for_function("() => document.getElementById('org-chart-image').style.transform.includes('scale')")
+    scale = "() => Number(/scale\\(([0-9.]+)\\)/.exec(document.getElementById('org-chart-image').style.transform)[1])"
+    fitted = page.evaluate(scale)
+    assert 0 < fitted <= 1  # the whole chart in view
     page.click('[data-zoom="1.25"]')
-    assert "scale(1.25)" in (page.get_attribute("#org-chart-image", "style") or "")
+    assert page.evaluate(scale) == pytest.approx(fitted * 1.25, rel=1e-4)
+    page.click('[data-zoom="0"]')
+    assert page.evaluate(scale) == pytest.approx(fitted, rel=1e-4)
     page.click("#language")  # back to Chinese for the next visit in this context
     expect(page.locator("h1")).to_have_text("非公企业党建驾驶舱")
 

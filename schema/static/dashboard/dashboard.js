@@ -431,12 +431,18 @@ async function orgChart() {
   chartUrl = URL.createObjectURL(await response.blob());
   const image = $("#org-chart-image");
   image.alt = `${t("orgChart")}: ${$("#chart-root").selectedOptions[0].textContent}`;
+  image.onload = fitChart;
   image.src = chartUrl;
   $("#chart-open").href = chartUrl;
   $("#chart-open").target = "_blank";
   $("#chart-download").href = chartUrl;
   $("#chart-download").download = `${root}_${view.asOf}.svg`;
-  Object.assign(pan, { scale: 1, x: 0, y: 0 });
+}
+
+function fitChart() {  // the whole chart in view, centred; never enlarged past its own size
+  const box = $("#org-chart"), image = $("#org-chart-image");
+  const scale = Math.min(1, box.clientWidth / image.naturalWidth, box.clientHeight / image.naturalHeight);
+  Object.assign(pan, { scale, x: (box.clientWidth - image.naturalWidth * scale) / 2, y: 0 });
   placeChart();
 }
 
@@ -466,7 +472,7 @@ function wireChart() {
   for (const button of document.querySelectorAll("[data-zoom]")) {
     button.addEventListener("click", () => {
       const factor = Number(button.dataset.zoom);
-      if (factor) zoom(factor); else { Object.assign(pan, { scale: 1, x: 0, y: 0 }); placeChart(); }
+      if (factor) zoom(factor); else fitChart();
     });
   }
   $("#chart-root").addEventListener("change", () => orgChart().catch(show));
