@@ -23,6 +23,7 @@ from graph.store import OrgStore
 from graph.threads import offload
 from loaders.reports import (
     FINDING_HEADERS,
+    GROUPING_NAMES,
     Cell,
     alliance_rows,
     bulletin_table,
@@ -74,15 +75,15 @@ class ExportTooLarge(ChainorgError):
 
 
 def _too_many(count: int) -> None:
+    """Refuse a list of `count` rows when an export cannot hold them (each list is asked for,
+    in one call, one row more than it holds)."""
     if count > MAX_EXPORT_ROWS:
         raise ExportTooLarge(f"{count:,} rows; an export holds at most {MAX_EXPORT_ROWS:,}: narrow the scope")
 
 
 async def _findings(store: OrgStore, asked: Asked) -> Table:
-    counts = await store.compliance(asked.scope, asked.as_of, asked.rules)
-    total = sum(c.count for c in counts)
-    _too_many(total)
-    page = await store.findings(asked.scope, asked.as_of, asked.rules, 0, total)
+    page = await store.findings(asked.scope, asked.as_of, asked.rules, 0, MAX_EXPORT_ROWS + 1)
+    _too_many(page.total)
     return "合规检查", FINDING_HEADERS, finding_rows(page.items)
 
 
@@ -94,19 +95,15 @@ async def _bulletin(store: OrgStore, asked: Asked) -> Table:
 def _coverage_by(by: GroupBy) -> Callable[[OrgStore, Asked], Awaitable[Table]]:
     async def export(store: OrgStore, asked: Asked) -> Table:
         groups = await store.coverage_by(by, asked.scope, asked.as_of)
-        return f"覆盖情况_{term_of(by)}", COVERAGE_HEADERS, coverage_rows(groups)
+        return f"覆盖情况_{GROUPING_NAMES[by]}", COVERAGE_HEADERS, coverage_rows(groups)
 
     return export
 
 
-def term_of(by: GroupBy) -> str:
-    return {"PARK": "园区", "CHAIN": "产业链", "CLUSTER": "党群联组", "BUILDING": "楼宇", "CATEGORY": "行业"}[by.value]
-
-
 async def _organizations(store: OrgStore, where: OrganizationFilter, order: OrganizationOrder) -> list[list[Cell]]:
-    first = await store.find_organizations(where, 0, 0, order)
-    _too_many(first.total)
-    return organization_rows((await store.find_organizations(where, 0, first.total, order)).items)
+    page = await store.find_organizations(where, 0, MAX_EXPORT_ROWS + 1, order)
+    _too_many(page.total)
+    return organization_rows(page.items)
 
 
 async def _terms(store: OrgStore, asked: Asked) -> Table:

@@ -356,6 +356,11 @@ async def health(request: Request) -> JSONResponse:
 CHART_STATUS = {NotFound: 404, InvalidArgument: 400, RenderFailed: 503}
 
 
+def status_of(error: ChainorgError, statuses: dict[type[ChainorgError], int]) -> int:
+    """The HTTP status a route answers `error` with: the first kind it is of, else 400."""
+    return next((status for kind, status in statuses.items() if isinstance(error, kind)), 400)
+
+
 # A chart shown in the browser runs nothing and loads nothing: it is a picture, whatever names it holds.
 INLINE_CHART_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox",
@@ -386,9 +391,7 @@ async def chart_download(request: Request) -> Response:
     try:
         drawn = await org_chart(seen_store(request, caller), root, form, depth, links, as_of)
     except ChainorgError as error:
-        return refusal(
-            next((s for kind, s in CHART_STATUS.items() if isinstance(error, kind)), 400), str(error), error.code
-        )
+        return refusal(status_of(error, CHART_STATUS), str(error), error.code)
     named = content_disposition(drawn.filename, f"{root}.{form.extension}", "attachment" if download else "inline")
     headers = {"Content-Disposition": named, **({} if download else INLINE_CHART_HEADERS)}
     return Response(drawn.content, media_type=drawn.content_type, headers=headers)
@@ -427,9 +430,7 @@ async def list_export(request: Request) -> Response:
     except TimeoutError:
         return refusal(503, f"the export took longer than {app.limits.timeout:g} s: narrow the scope", TIMEOUT)
     except ChainorgError as error:
-        return refusal(
-            next((s for kind, s in EXPORT_STATUS.items() if isinstance(error, kind)), 400), str(error), error.code
-        )
+        return refusal(status_of(error, EXPORT_STATUS), str(error), error.code)
     media = XLSX_TYPE if form == "xlsx" else "text/csv; charset=utf-8"
     return Response(content, media_type=media, headers={
         "Content-Disposition": content_disposition(filename, f"{name}.{form}"),

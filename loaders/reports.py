@@ -29,7 +29,7 @@ from loaders.cells import neutralised
 Cell = str | int | float
 SEVERITY_NAMES = {"ERROR": "违规", "WARNING": "提醒", "INFO": "提示"}
 SUBJECT_NAMES = {"ENTERPRISE": "企业", "ORGANIZATION": "党组织"}
-GROUPING_NAMES = {"PARK": "园区", "CHAIN": "产业链", "CLUSTER": "党群联组"}
+GROUPING_NAMES = {"PARK": "园区", "CHAIN": "产业链", "CLUSTER": "党群联组", "BUILDING": "楼宇", "CATEGORY": "行业"}
 FINDING_HEADERS = ["规则", "规则名称", "严重程度", "对象类型", "对象编号", "对象名称", "说明"]
 MAX_WIDTH = 80
 WIDTH_ROWS = 1_000  # rows a column's width is fitted to

@@ -1,9 +1,12 @@
 """The README is a test: every GraphQL example in it runs, as written and in order, against
 the Changsha demo served from a state (as `make run` serves it), and answers without an
-error; every command-line example that ends by itself runs and exits 0."""
+error; every command-line example that ends by itself runs and exits 0; every download
+(`curl -OJ`) answers a file; the ledger rows shown load."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import shlex
@@ -12,11 +15,18 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from graphql import OperationDefinitionNode, parse, print_ast
 
 from config import Config, read_config
+from graph.dataset import Dataset
+from graph.organizations import Alliance, alliances
 from graph.state import State
+from loaders import DEMO_DAY
+from loaders.demo import demo_dataset
+from loaders.export import write_ledger
+from loaders.ledger import load_ledger
 from tests.conftest import CHAINORG, LiveServer, free_port, serve
 
 README = Path(__file__).parent.parent / "README.md"
@@ -56,6 +66,44 @@ def test_every_graphql_example_runs_against_the_demo(demo_state_server: LiveServ
         if answer.get("errors"):
             failed.append((number, operation.splitlines()[0], answer["errors"][0]["message"]))
     assert failed == []
+
+
+DOWNLOADS = re.compile(r"curl -OJ 'http://127\.0\.0\.1:8000(/[^']+)'")
+LEDGER_ROWS = re.compile(r"```csv\n(.*?)```", re.DOTALL)
+
+
+def alliances_of(dataset: Dataset) -> list[Alliance]:
+    return alliances({o.id: o for o in dataset.organizations}, dataset.links, DEMO_DAY)
+
+
+def test_every_download_example_answers_a_file(demo_state_server: LiveServer) -> None:
+    """Each `curl -OJ` line, asked of the demo served as `make run` serves it: a file named for saving."""
+    paths = DOWNLOADS.findall(README.read_text(encoding="utf-8"))
+    assert len(paths) >= 3
+    for path in paths:
+        response = httpx.get(f"{demo_state_server.url}{path}", timeout=60)
+        assert response.status_code == 200, (path, response.text[:200])
+        assert response.headers["content-disposition"].startswith("attachment; "), path
+
+
+def test_the_ledger_rows_shown_load_as_they_read(tmp_path: Path) -> None:
+    """The README's ledger rows, put in the demo's links table in place of its alliance's, load,
+    and name the lead and the members the README says."""
+    ledger = tmp_path / "ledger"
+    write_ledger(demo_dataset(), ledger)
+    (block,) = LEDGER_ROWS.findall(README.read_text(encoding="utf-8"))
+    shown = list(csv.reader(io.StringIO(block)))
+    links = list(csv.reader((ledger / "links.csv").open(encoding="utf-8-sig")))
+    kinds = links[0].index("kind")
+    kept = [row for row in links[1:] if row[kinds] not in ("ALLIANCE", "ALLIANCE_LEAD")]
+    columns = [links[0].index(name) for name in shown[0]]
+    added = [[dict(zip(columns, row, strict=True)).get(n, "") for n in range(len(links[0]))] for row in shown[1:]]
+    with (ledger / "links.csv").open("w", encoding="utf-8", newline="") as file:
+        csv.writer(file).writerows([links[0], *kept, *added])
+    found = alliances_of(load_ledger(ledger).dataset)
+    assert [(a.lead.id if a.lead else None, [m.id for m in a.members]) for a in found] == [
+        (shown[1][0], [row[0] for row in shown[1:]])
+    ]
 
 
 COMMANDS = re.compile(r"```sh\n(.*?)```", re.DOTALL)
