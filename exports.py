@@ -35,7 +35,6 @@ from loaders.reports import (
 )
 
 MAX_EXPORT_ROWS = 200_000
-TERM_WINDOW_DAYS = 90  # 换届提醒: terms ending within this many days of the date asked about
 FORMATS = ("xlsx", "csv")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COVERAGE_HEADERS = [
@@ -109,7 +108,7 @@ async def _organizations(store: OrgStore, where: OrganizationFilter, order: Orga
 async def _terms(store: OrgStore, asked: Asked) -> Table:
     day = asked.as_of or asked.today
     where = OrganizationFilter(
-        term_ends_after=day, term_ends_before=day + timedelta(days=TERM_WINDOW_DAYS), scope=asked.scope
+        term_ends_after=day, term_ends_before=day + timedelta(days=asked.rules.term_window), scope=asked.scope
     )
     return "换届提醒", ORGANIZATION_HEADERS, await _organizations(store, where, OrganizationOrder.TERM_ENDS)
 

@@ -349,6 +349,15 @@ class RuleConfig:
     def setting(self, code: RuleCode) -> Setting:
         return self.settings[list(RuleCode).index(code)]
 
+    @property
+    def term_window(self) -> int:
+        """The days ahead in which a term's end is due (换届提醒): TERM_ENDING's `within_days`.
+
+        >>> DEFAULT_RULES.term_window
+        90
+        """
+        return self.setting(RuleCode.TERM_ENDING)["within_days"]
+
     def only(self, codes: Sequence[RuleCode] | None) -> RuleConfig:
         """This configuration with only `codes` enabled (of those enabled); all when None."""
         if codes is None:

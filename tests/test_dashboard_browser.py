@@ -114,6 +114,7 @@ def test_every_figure_bar_and_trend_point_is_the_apis_answer(visit: Visit, serve
         "workCovered": str(now["organizationCovered"] + now["workCovered"]),
         "organizations": str(now["organizations"]), "formalMembers": str(now["formalMembers"]),
     }  # fmt: skip
+    expect(page.locator('[data-i18n="terms"]')).to_have_text("换届提醒（90天内）")  # the TERM_ENDING rule's days
     assert now["enterprises"] == 13_151 and "13,151 家" in page.inner_text('[data-figure="enterprises"] .value')
     rates = [
         page.get_attribute(f'[data-figure="{n}"] .rate', "data-rate") for n in ("organizationCovered", "workCovered")

@@ -7,7 +7,6 @@
 const TOKEN_KEY = "chainorg-token";  // the explorer's key too: one token per tab
 const LANGUAGE_KEY = "chainorg-language";
 const PAGE = 10;
-const TERM_DAYS = 90;
 const FONT = '"Dashboard CJK", "WenQuanYi Micro Hei", sans-serif';
 
 const WORDS = {
@@ -17,7 +16,7 @@ const WORDS = {
     category: "行业类别", asOf: "日期", show: "查看", all: "全部", headline: "两个覆盖", query: "查询", export: "导出",
     byCluster: "各党群联组覆盖率", byCategory: "各行业覆盖率", trend: "覆盖率走势", months12: "近12个月",
     months24: "近24个月", months60: "近5年", byKind: "党组织类型", byMode: "组建方式", compliance: "合规检查",
-    terms: "换届提醒（90天内）", stars: "达标创星", byStars: "按星级", byPoints: "按积分", alliances: "党建联盟",
+    terms: "换届提醒（{0}天内）", stars: "达标创星", byStars: "按星级", byPoints: "按积分", alliances: "党建联盟",
     bulletin: "每旬通报", previous: "对比日期", makeBulletin: "生成通报", orgChart: "组织架构图", reset: "复位",
     openChart: "在新窗口打开", download: "下载", whatIf: "模拟组建", pickEnterprises: "选择未覆盖企业，组建联合党支部",
     simulatePicked: "模拟所选企业", proposal: "或采用楼宇的组建方案", simulatePlan: "模拟方案", scenarioName: "方案名称",
@@ -42,7 +41,7 @@ const WORDS = {
     headline: "The two coverages", query: "query", export: "export", byCluster: "Coverage by cluster",
     byCategory: "Coverage by category", trend: "Coverage trend", months12: "12 months", months24: "24 months",
     months60: "5 years", byKind: "Organizations by kind", byMode: "Formation modes", compliance: "Compliance",
-    terms: "Terms ending within 90 days", stars: "Stars and points", byStars: "by stars", byPoints: "by points",
+    terms: "Terms ending within {0} days", stars: "Stars and points", byStars: "by stars", byPoints: "by points",
     alliances: "Alliances", bulletin: "Ten-day bulletin", previous: "Compare with", makeBulletin: "Make the bulletin",
     orgChart: "Org chart", reset: "reset", openChart: "open in a new window", download: "download",
     whatIf: "What if", pickEnterprises: "Pick uncovered enterprises for a joint branch",
@@ -72,7 +71,7 @@ const $ = (selector) => document.querySelector(selector);
 
 const view = {
   scope: {}, asOf: null, today: null, me: null, queries: {}, charts: {}, answers: {}, drawn: new Set(),
-  ruleTerms: {}, pages: { findings: 0, terms: 0, stars: 0, uncovered: 0 }, rule: null, picked: new Map(),
+  ruleTerms: {}, termDays: 0, pages: { findings: 0, terms: 0, stars: 0, uncovered: 0 }, rule: null, picked: new Map(),
   changes: null, timings: {},
 };
 window.dashboard = view;  // for the browser tests and the benchmark: what was asked and answered
@@ -359,7 +358,7 @@ async function terms() {
     totalCount nodes { id name kind termEndsOn secretary parent { name } }
   }
 }`;
-  const filter = { scope: scopeVariable(), termEndsAfter: view.asOf, termEndsBefore: shifted(view.asOf, { days: TERM_DAYS }) };
+  const filter = { scope: scopeVariable(), termEndsAfter: view.asOf, termEndsBefore: shifted(view.asOf, { days: view.termDays }) };
   const data = await ask("terms", query, { filter, first: PAGE, after: cursorBefore(view.pages.terms) });
   const found = data.organizations;
   table($("#terms"), [
@@ -581,10 +580,13 @@ async function download(name) {
 // -- the page: who is asking, what they may see, the scope, the language --------------------
 
 async function whoAsks() {
-  const data = await ask("me", "{ me { name role scope } today rules { rule term } parks { name } chains }");
+  const data = await ask("me", "{ me { name role scope } today rules { rule term thresholds { name value } } parks { name } chains }");
   view.me = data.me;
   view.today = data.today;
   view.ruleTerms = Object.fromEntries(data.rules.map((r) => [r.rule, language === "zh" ? r.term : r.rule]));
+  const ending = data.rules.find((r) => r.rule === "TERM_ENDING");  // 换届提醒 looks as far ahead as the rule does
+  view.termDays = ending.thresholds.find((s) => s.name === "within_days").value;
+  $('[data-i18n="terms"]').textContent = t("terms", view.termDays);
   $("#who").textContent = `${data.me.name} · ${data.me.role} · ${data.me.scope}`;
   $("#what-if").hidden = !MAY_PLAN.has(data.me.role);
   fill($("#park"), data.parks.map((p) => [p.name, p.name]));
@@ -655,7 +657,7 @@ async function refresh() {
 
 function translate() {
   document.documentElement.lang = language === "zh" ? "zh-CN" : "en";
-  for (const element of document.querySelectorAll("[data-i18n]")) element.textContent = t(element.dataset.i18n);
+  for (const element of document.querySelectorAll("[data-i18n]")) element.textContent = t(element.dataset.i18n, view.termDays);
   for (const element of document.querySelectorAll("[data-i18n-placeholder]")) element.placeholder = t(element.dataset.i18nPlaceholder);
   document.title = `${t("title")} · chainorg`;
   $("#language").textContent = language === "zh" ? "English" : "中文";
