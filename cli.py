@@ -30,8 +30,8 @@ if TYPE_CHECKING:  # what a command needs is imported when it runs: `--help` and
     from graph.compliance import Finding
     from graph.query import Scope
     from graph.reconciliation import Outcome
-    from graph.state import State
-    from graph.store import OrgStore
+    from graph.stores.networkx.state import State
+    from graph.stores.protocol import OrgStore
     from loaders.reports import Cell
     from tokens import TokenBook, TokenCheck
 
@@ -149,7 +149,7 @@ def _config(args: argparse.Namespace) -> Config:
 
 def _store(args: argparse.Namespace, doing: str) -> OrgStore:
     """The store of --state (read as it is now), --data or the demo."""
-    from graph.state import snapshot
+    from graph.stores.networkx.state import snapshot
     from server import load_store
 
     try:
@@ -678,7 +678,7 @@ def _propose(args: argparse.Namespace, outcome: Outcome, found_on: date) -> int:
 
     from graph.reconciled_changes import proposed
     from graph.reconciliation_rules import COLUMNS
-    from graph.state import State, snapshot
+    from graph.stores.networkx.state import State, snapshot
     from loaders.ledger import load_ledger
 
     table = load_ledger(args.out).dataset.enterprises

@@ -19,7 +19,7 @@ from graph.compliance import RuleConfig
 from graph.errors import ChainorgError, InvalidArgument
 from graph.model import ENTERPRISE_LEVEL, Category
 from graph.query import GroupBy, OrganizationFilter, OrganizationOrder, Scope
-from graph.store import OrgStore
+from graph.stores.protocol import OrgStore
 from graph.threads import offload
 from loaders.reports import (
     FINDING_HEADERS,

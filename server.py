@@ -53,10 +53,10 @@ from graph.charts import DEFAULT_DEPTH, ChartFormat, RenderFailed, org_chart
 from graph.compliance import DEFAULT_RULES, RuleConfig
 from graph.deadline import DEADLINE, remaining
 from graph.errors import ChainorgError, InvalidArgument, NotFound, StateProblem
-from graph.networkx_store import NetworkxStore
 from graph.rules import clock
-from graph.state import State
-from graph.store import OrgStore, seen_by
+from graph.stores.networkx import NetworkxStore
+from graph.stores.networkx.state import State
+from graph.stores.protocol import OrgStore, seen_by
 from loaders import DEMO_DAY
 from loaders.demo import demo_dataset
 from loaders.errors import LedgerInvalid

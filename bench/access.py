@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.scale import bench_store
 from graph.access import ADMIN_EVERYWHERE, Boundary, Caller, Role
-from graph.networkx_store import NetworkxStore
+from graph.stores.networkx import NetworkxStore
 from schema import build_schema
 from schema.context import Context
 from tokens import TokenBook, TokenCheck

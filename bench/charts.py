@@ -18,7 +18,7 @@ from pathlib import Path
 from scale import ROOT, bench_store
 
 from graph.charts import ChartFormat, build_chart, org_chart
-from graph.networkx_store import NetworkxStore
+from graph.stores.networkx import NetworkxStore
 from loaders import DEMO_DAY
 from loaders.demo import CHAIN_COMMITTEE_ID, demo_dataset
 

@@ -24,8 +24,8 @@ from scale import ROOT, SIZES, bench_store
 
 from graph.bulletin import bulletin
 from graph.compliance import DEFAULT_RULES
-from graph.networkx_store import NetworkxStore
 from graph.query import Scope
+from graph.stores.networkx import NetworkxStore
 
 RUNS = 5
 

@@ -33,7 +33,7 @@ from graph.compliance import DEFAULT_RULES
 from graph.model import Category, Organization, OrgKind
 from graph.planner import Limits, Plan, PlanMethod, Proximity, plan, plan_joint_branches
 from graph.query import Scope
-from graph.state import State
+from graph.stores.networkx.state import State
 
 ELIGIBLE = 10_000
 INSTANCES = 50

@@ -41,8 +41,8 @@ sys.path.insert(0, str(ROOT))
 
 from graph.credit_code import ALPHABET, check_characters
 from graph.model import OrgKind
-from graph.networkx_store import NetworkxStore
 from graph.query import CoverageState, EnterpriseFilter, OrganizationFilter, Scope
+from graph.stores.networkx import NetworkxStore
 from loaders.demo import demo_records
 from loaders.ledger import load_ledger
 from loaders.writer import write_csv_ledger

@@ -37,7 +37,7 @@ from scale import ROOT, bench_ledger
 from graph.changes import CreateOrganization
 from graph.durable import STATE_FILE, create_state
 from graph.model import Organization, OrgKind
-from graph.state import State
+from graph.stores.networkx.state import State
 from loaders.ledger import load_ledger
 
 CLIENTS = 8

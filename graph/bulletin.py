@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from graph.compliance import RuleConfig, RuleCount
 from graph.query import Coverage, GroupBy, Scope
-from graph.store import OrgStore
+from graph.stores.protocol import OrgStore
 
 GROUPINGS = (GroupBy.PARK, GroupBy.CHAIN, GroupBy.CLUSTER)
 TEN_DAYS = timedelta(days=10)

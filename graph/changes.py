@@ -579,7 +579,7 @@ class Receipt:
 
 
 MAX_REQUEST_ID = 200
-SCENARIO_REQUESTS = "scenario:"  # request ids of scenarios applied (graph.state), not for clients
+SCENARIO_REQUESTS = "scenario:"  # request ids of scenarios applied (graph.stores.networkx.state), not for clients
 
 
 def check_request_id(request_id: str) -> str:

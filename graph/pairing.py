@@ -20,71 +20,29 @@ from graph.credit_code import normalised
 from graph.errors import InvalidArgument
 from graph.model import Department, Enterprise, FormationMode, Organization, OrgKind
 from graph.planner import Limits, free_ids
+from graph.stores.answers import DepartmentPair, Near, Neighbour, Neighbourhood, Reason
 from graph.vocabulary import term
 
 if TYPE_CHECKING:
-    from graph.store import OrgStore
+    from graph.stores.protocol import OrgStore
 
 # What each reason adds to a suggestion's score.
 SAME_BUILDING, SAME_CLUSTER, SUPPLY_LINK, ENOUGH_MEMBERS = 3.0, 2.0, 2.0, 1.0
-if TYPE_CHECKING:
-    from graph.store import OrgStore
 
 # What each reason adds to a department-enterprise pairing's weight.
 BASE, SECTOR_MATCH, ALREADY_PAIRED, LOAD_EACH = 1.0, 3.0, 2.0, -0.25
 
 
-@dataclass(frozen=True, slots=True)
-class Reason:
-    """One reason for a score, and what it adds."""
-
-    says: str
-    points: float
-
-
-@dataclass(frozen=True, slots=True)
-class Near:
-    """How an enterprise or joint branch is near the one asked about."""
-
-    same_building: bool = False
-    same_cluster: bool = False
-    supply_link: bool = False
-
-    def reasons(self, building: str | None, cluster: str | None) -> list[Reason]:
-        found = []
-        if self.same_building:
-            found.append(Reason(f"same building ({building})", SAME_BUILDING))
-        if self.same_cluster:
-            found.append(Reason(f"same cluster ({cluster})", SAME_CLUSTER))
-        if self.supply_link:
-            found.append(Reason("a supply link in the chain (上下游)", SUPPLY_LINK))
-        return found
-
-
-@dataclass(frozen=True, slots=True)
-class JointBranchNearby:
-    organization: Organization
-    units: int  # enterprises it covers now
-    formal_members: int
-    near: Near
-
-
-@dataclass(frozen=True, slots=True)
-class Neighbour:
-    enterprise: Enterprise
-    near: Near
-
-
-@dataclass(frozen=True, slots=True)
-class Neighbourhood:
-    """What a store gathers about an enterprise with no organization of its own: the joint
-    branches near it and the enterprises near it that have no organization either."""
-
-    enterprise: Enterprise
-    cluster_id: str | None
-    cluster_name: str | None
-    joint_branches: list[JointBranchNearby]
-    neighbours: list[Neighbour]
+def near_reasons(near: Near, building: str | None, cluster: str | None) -> list[Reason]:
+    """The reasons `near` gives, each with the points it adds to a suggestion's score."""
+    found = []
+    if near.same_building:
+        found.append(Reason(f"same building ({building})", SAME_BUILDING))
+    if near.same_cluster:
+        found.append(Reason(f"same cluster ({cluster})", SAME_CLUSTER))
+    if near.supply_link:
+        found.append(Reason("a supply link in the chain (上下游)", SUPPLY_LINK))
+    return found
 
 
 class OptionKind(StrEnum):
@@ -126,7 +84,7 @@ def suggestions(near: Neighbourhood, limits: Limits, limit: int, new_id: str) ->
         combined = nearby.formal_members + asked.formal_members
         if nearby.units >= limits.max_units or combined < limits.min_formal:
             continue
-        reasons = nearby.near.reasons(*where)
+        reasons = near_reasons(nearby.near, *where)
         reasons.append(Reason(f"formal members together {combined} ≥ {limits.min_formal}", ENOUGH_MEMBERS))
         reasons.append(Reason(f"room for {limits.max_units - nearby.units} more of {limits.max_units} units", 0.0))
         branch = nearby.organization
@@ -165,7 +123,7 @@ def _neighbours_for(asked: Enterprise, pool: list[Neighbour], limits: Limits) ->
     for neighbour in sorted(pool, key=lambda n: -n.enterprise.formal_members):
         by_near.setdefault(neighbour.near, []).append(neighbour)
     kinds = list(by_near)
-    points = [_score(near.reasons(None, None)) for near in kinds]
+    points = [_score(near_reasons(near, None, None)) for near in kinds]
     room = limits.max_units - 1
     best: tuple[float, int, int] | None = None
     chosen: list[Neighbour] = []
@@ -223,27 +181,6 @@ def _form(
 
 
 # -- departments and key enterprises ------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class DepartmentPair:
-    department: Department
-    enterprise: Enterprise
-    weight: float
-    reasons: list[Reason]
-
-
-@dataclass(frozen=True, slots=True)
-class Matching:
-    """Departments paired one to one with key enterprises, out of `key_enterprises` in scope."""
-
-    pairs: list[DepartmentPair]
-    key_enterprises: int
-
-    @property
-    def total_weight(self) -> float:
-        """No one-to-one pairing has more."""
-        return round(sum(p.weight for p in self.pairs), 2)
 
 
 def pair_weight(department: Department, enterprise: Enterprise, paired: bool, load: int) -> list[Reason]:

@@ -36,10 +36,11 @@ from graph.deadline import TimedOut, remaining
 from graph.errors import ChainorgError, InvalidArgument
 from graph.model import FormationMode, Organization, OrgKind
 from graph.query import Coverage, Scope
+from graph.stores.answers import Proximity
 from graph.threads import offload
 
 if TYPE_CHECKING:
-    from graph.store import OrgStore
+    from graph.stores.protocol import OrgStore
 
 MAX_OPTIMAL_VARIABLES = 200_000  # integer variables (patterns over distinct classes) OPTIMAL takes on
 OPTIMAL_SECONDS = 60.0  # the solver's time limit; a proof not found by then is an error
@@ -50,36 +51,6 @@ class PlanMethod(StrEnum):
     GREEDY = "GREEDY"  # fast at any size; its gap to the optimum is bounded
     OPTIMAL = "OPTIMAL"  # exact; refused above MAX_OPTIMAL_VARIABLES
     AUTO = "AUTO"  # OPTIMAL up to AUTO_OPTIMAL_VARIABLES, GREEDY above
-
-
-class Proximity(StrEnum):
-    """How near enterprises must be to share a joint branch."""
-
-    BUILDING = "BUILDING"  # the same building (楼宇, 众创空间, 商圈)
-    PARK = "PARK"
-    CLUSTER = "CLUSTER"  # the same party-mass cluster
-
-
-@dataclass(frozen=True, slots=True)
-class Candidates:
-    """What a store gathers for the planner: the enterprises a joint branch may take (ACTIVE,
-    in scope, no organization, too few formal members for their own), each with its place
-    under the proximity, the cluster responsible for it and whether an instructor reaches it."""
-
-    credit_codes: list[str]
-    formal: list[int]
-    places: list[str]  # the proximity class: a building, a park or a cluster, as a label
-    clusters: list[str | None]
-    worked: list[bool]
-    unplaced: int  # eligible, but with no place under the proximity (no building recorded)
-
-    def classes(self) -> tuple[list[list[int]], list[list[int]]]:
-        """(formal members per class, candidate indexes per class), classes in order of place."""
-        members: dict[str, list[int]] = {}
-        for index, place in enumerate(self.places):
-            members.setdefault(place, []).append(index)
-        indexes = [members[place] for place in sorted(members)]
-        return [[self.formal[i] for i in group] for group in indexes], indexes
 
 
 class PlanTooLarge(ChainorgError):

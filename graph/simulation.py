@@ -16,10 +16,10 @@ covering one of them, with the organizations above.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -37,71 +37,36 @@ from graph.model import ATTACHING, Assignment, Covers, Enterprise, Organization,
 from graph.query import Coverage, CoverageGroup, Scope
 from graph.records import Draft, key_of
 from graph.rules import counts_on, cover_span, day_number
-
-if TYPE_CHECKING:
-    from graph.networkx_store import NetworkxStore
+from graph.stores.answers import Simulation
 
 
-@dataclass(frozen=True, slots=True)
-class Simulation:
-    """A change set's effect on one day: coverage of the scope before and after, the change
-    per cluster (only clusters that change), and the findings it would create or resolve."""
+class Side(ABC):
+    """The records one side of a simulation reads. A store hands over its own side (a
+    `Baseline`) and the draft's side lays the change set over it; both fetch enterprises
+    in batches (`load`) and keep them, so a side costs what the simulation reaches."""
 
-    day: date
-    changes: int
-    before: Coverage
-    after: Coverage
-    clusters: list[CoverageGroup]  # each group's `coverage` is the difference, after minus before
-    created: list[Finding]
-    resolved: list[Finding]
+    organizations: Mapping[str, Organization]
 
-
-class _Side:
-    """The records one side of a simulation reads: here, the store's. Enterprises are
-    fetched in batches (`load`) and kept, so a side costs what the simulation reaches."""
-
-    def __init__(self, store: NetworkxStore):
-        self._store = store
-        self.organizations: Mapping[str, Organization] = store.records().organizations
-        self._enterprises: dict[str, Enterprise | None] = {}
-        self._covers: dict[str, list[Covers]] = {}
-        self._assignments: dict[str, list[Assignment]] = {}
-
+    @abstractmethod
     def load(self, codes: Iterable[str]) -> None:
         """Fetch the enterprises `codes` name, their COVERS edges and assignments, in one batch."""
-        store = self._store
-        wanted = [code for code in codes if code not in self._enterprises]
-        rows = store.table.rows_of(wanted)
-        known = rows >= 0
-        records = iter(store.table.records(rows[known]))
-        covers = iter(store._edges_to.lookup(rows[known]))
-        assignments = iter(store._assigned.lookup(rows[known]))
-        for code, found in zip(wanted, known.tolist(), strict=True):
-            self._enterprises[code] = next(records) if found else None
-            self._covers[code] = [store._covers[e] for e in next(covers).tolist()] if found else []
-            self._assignments[code] = [store._assignments[e] for e in next(assignments).tolist()] if found else []
 
-    def enterprise(self, code: str) -> Enterprise | None:
-        self.load([code])
-        return self._enterprises[code]
+    @abstractmethod
+    def enterprise(self, code: str) -> Enterprise | None: ...
 
+    @abstractmethod
     def covers_to(self, code: str) -> list[Covers]:
         """Every COVERS edge to an enterprise, ended ones too, in ledger order."""
-        self.load([code])
-        return self._covers[code]
 
+    @abstractmethod
     def covers_of(self, org_id: str) -> list[Covers]:
         """Every COVERS edge of an organization, ended ones too."""
-        store = self._store
-        index = store._org_index.get(org_id)
-        return [] if index is None else [store._covers[e] for e in store._edges_of.lookup([index])[0].tolist()]
 
-    def assignments_to(self, code: str) -> list[Assignment]:
-        self.load([code])
-        return self._assignments[code]
+    @abstractmethod
+    def assignments_to(self, code: str) -> list[Assignment]: ...
 
-    def upgrades(self, org_id: str) -> list[Upgrade]:
-        return self._store._upgrades.get(org_id, [])
+    @abstractmethod
+    def upgrades(self, org_id: str) -> list[Upgrade]: ...
 
     def ancestors(self, org_id: str) -> list[str]:
         """The organization and every organization above it."""
@@ -132,10 +97,43 @@ class _Side:
         return as_on(org, self.upgrades(org.id), day)
 
 
-class _Drafted(_Side):
+class Baseline(Side):
+    """A store's side: its records, and the figures it already has for what the
+    simulation does not reach (so nothing the size of the store is recounted)."""
+
+    @abstractmethod
+    def draft(self) -> Draft:
+        """A draft over the store's records as of its today, for the change set to run on."""
+
+    @abstractmethod
+    def scoped(self, scope: Scope) -> Scope:
+        """The scope with its cluster named by id, as `Scope.matches` compares it."""
+
+    @abstractmethod
+    def coverage(self, scope: Scope, day: int) -> Coverage:
+        """The store's coverage of a `scoped` scope on `day`."""
+
+    @abstractmethod
+    def subtree_ids(self, org_id: str) -> list[str]:
+        """The organization and every organization under it now."""
+
+    @abstractmethod
+    def cluster_label(self, key: str | None) -> str:
+        """A cluster's label as coverage groups show it; "(none)" for no cluster."""
+
+    @abstractmethod
+    def members_on(self, org_id: str, day: int) -> tuple[int, int]:
+        """Formal and probationary members of an organization's subtree on `day`; (0, 0) for an unknown id."""
+
+    @abstractmethod
+    def organization_facts_on(self, org_id: str, day: int) -> OrganizationFacts | None:
+        """The facts the compliance rules read about an organization on `day`, None when it does not stand."""
+
+
+class _Drafted(Side):
     """The store's records with a draft's writes over them."""
 
-    def __init__(self, base: _Side, draft: Draft):
+    def __init__(self, base: Side, draft: Draft):
         self._base = base
         self.organizations = draft.organizations
         self._draft = draft
@@ -201,7 +199,7 @@ class _Row:
     covering: tuple[str, ...]  # organizations whose edge holds
 
 
-def _rows(side: _Side, codes: Iterable[str], day: int, scope: Scope) -> dict[str, _Row]:
+def _rows(side: Side, codes: Iterable[str], day: int, scope: Scope) -> dict[str, _Row]:
     on = date.fromordinal(day)
     found = {}
     side.load(codes)
@@ -246,7 +244,7 @@ def _counting(rows: Mapping[str, _Row], orgs: Iterable[str]) -> dict[str, set[st
     return found
 
 
-def _members(side: _Side, rows: Mapping[str, _Row]) -> dict[str, tuple[int, int]]:
+def _members(side: Side, rows: Mapping[str, _Row]) -> dict[str, tuple[int, int]]:
     """Formal and probationary members each organization gets from `rows` (its subtree's ACTIVE enterprises)."""
     found: dict[str, tuple[int, int]] = {}
     for row in rows.values():
@@ -259,28 +257,26 @@ def _members(side: _Side, rows: Mapping[str, _Row]) -> dict[str, tuple[int, int]
     return found
 
 
-def simulate(store: NetworkxStore, changes: Sequence[Change], scope: Scope, day: int, rules: RuleConfig) -> Simulation:
+def simulate(base: Baseline, changes: Sequence[Change], scope: Scope, day: int, rules: RuleConfig) -> Simulation:
     """The effect of `changes` on `day` (today or later), nothing written; ChangeRejected as a write would."""
-    records = store.records()
-    draft = apply_changes(records.draft(store.today()), changes)
-    before_side = _Side(store)
-    after_side = _Drafted(before_side, draft)
-    reached, orgs = _reach(store, draft, before_side, after_side)
-    scope = replace(scope, cluster=store.index.cluster_id(scope.cluster)) if scope.cluster else scope
-    coverage_before = store.index.coverage(scope, day)
+    draft = apply_changes(base.draft(), changes)
+    before_side, after_side = base, _Drafted(base, draft)
+    reached, orgs = _reach(base, draft, before_side, after_side)
+    scope = base.scoped(scope)
+    coverage_before = base.coverage(scope, day)
     before, after = _rows(before_side, reached, day, scope), _rows(after_side, reached, day, scope)
 
     counting = _counting(before, orgs), _counting(after, orgs)
     organizations = sum(map(bool, counting[1].values())) - sum(map(bool, counting[0].values()))
     difference = _coverage(after.values(), organizations) - _coverage(before.values())
-    clusters = _cluster_differences(store, before, after, counting)
-    created, resolved = _findings(store, (before_side, after_side), (before, after), orgs, day, rules)
+    clusters = _cluster_differences(base, before, after, counting)
+    created, resolved = _findings(base, (before_side, after_side), (before, after), orgs, day, rules)
     return Simulation(
         date.fromordinal(day), len(changes), coverage_before, coverage_before + difference, clusters, created, resolved
     )
 
 
-def _reach(store: NetworkxStore, draft: Draft, before: _Side, after: _Side) -> tuple[set[str], set[str]]:
+def _reach(base: Baseline, draft: Draft, before: Side, after: Side) -> tuple[set[str], set[str]]:
     """The enterprises (credit codes) and organizations (ids) the draft's writes reach: see the module docstring."""
     codes: set[str] = set()
     orgs: set[str] = set()
@@ -295,7 +291,7 @@ def _reach(store: NetworkxStore, draft: Draft, before: _Side, after: _Side) -> t
                 record.parent_id,  # type: ignore[union-attr]
                 record.dissolved_on,  # type: ignore[union-attr]
             ):
-                for moved in store.subtree_ids(was.id):
+                for moved in base.subtree_ids(was.id):
                     orgs.add(moved)
                     codes.update(c.credit_code for c in before.covers_of(moved))
     for side in (before, after):
@@ -308,7 +304,7 @@ def _reach(store: NetworkxStore, draft: Draft, before: _Side, after: _Side) -> t
 
 
 def _cluster_differences(
-    store: NetworkxStore,
+    base: Baseline,
     before: Mapping[str, _Row],
     after: Mapping[str, _Row],
     counting: tuple[dict[str, set[str | None]], dict[str, set[str | None]]],
@@ -321,13 +317,13 @@ def _cluster_differences(
             (r for r in before.values() if r.cluster == key), organizations[0]
         )
         if change != Coverage():
-            found.append(CoverageGroup(key or "", store.cluster_label(key), change))
+            found.append(CoverageGroup(key or "", base.cluster_label(key), change))
     return found
 
 
 def _findings(
-    store: NetworkxStore,
-    sides: tuple[_Side, _Side],
+    base: Baseline,
+    sides: tuple[Side, Side],
     rows: tuple[Mapping[str, _Row], Mapping[str, _Row]],
     orgs: set[str],
     day: int,
@@ -344,8 +340,8 @@ def _findings(
             now, was = side_members.get(org_id, (0, 0)), members[0].get(org_id, (0, 0))
             change = (now[0] - was[0], now[1] - was[1])
             if org_id in orgs:
-                facts = _organization_facts(store, side, org_id, side_rows, change, day)
-            elif (facts := store.organization_facts_on(org_id, day)) is not None:
+                facts = _organization_facts(base, side, org_id, side_rows, change, day)
+            elif (facts := base.organization_facts_on(org_id, day)) is not None:
                 facts = replace(facts, formal=facts.formal + change[0], members=facts.members + sum(change))
             if facts is not None:
                 findings += organization_findings(facts, rules, date.fromordinal(day))
@@ -374,8 +370,8 @@ def _enterprise_findings(rows: list[_Row], rules: RuleConfig) -> list[Finding]:
 
 
 def _organization_facts(
-    store: NetworkxStore,
-    side: _Side,
+    base: Baseline,
+    side: Side,
     org_id: str,
     rows: Mapping[str, _Row],
     change: tuple[int, int],
@@ -387,7 +383,7 @@ def _organization_facts(
     on = date.fromordinal(day)
     if org is None or not org.standing_on(on):
         return None
-    formal, probationary = store.members_on(org_id, day)
+    formal, probationary = base.members_on(org_id, day)
     formal, probationary = formal + change[0], probationary + change[1]
     covered = [rows[c.credit_code] for c in side.covers_of(org_id) if c.credit_code in rows and side.holds(c, day)]
     live = [r for r in covered if day_number(r.enterprise.registered_on) <= day]

@@ -15,10 +15,10 @@ from graph.access import ADMIN_EVERYWHERE, Caller
 from graph.compliance import DEFAULT_RULES, Finding, RuleCode, RuleConfig
 from graph.errors import ReadOnly
 from graph.model import Building, Enterprise, Instructor, Link, Members, Organization, OrganizationHistory
-from graph.networkx_store import NetworkxStore
 from graph.query import Coverage, CoverageState, GroupBy, Scope
-from graph.state import State
-from graph.store import OrgStore, Within, seen_by
+from graph.stores.networkx import NetworkxStore
+from graph.stores.networkx.state import State
+from graph.stores.protocol import OrgStore, Within, seen_by
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

@@ -24,9 +24,9 @@ from exposure import DEFAULT_EXPOSURE, Exposure
 from graph.credit_code import check_character
 from graph.dataset import Dataset
 from graph.durable import create_state
-from graph.networkx_store import NetworkxStore
-from graph.state import State
-from graph.store import OrgStore
+from graph.stores.networkx import NetworkxStore
+from graph.stores.networkx.state import State
+from graph.stores.protocol import OrgStore
 from loaders.demo import demo_dataset
 from loaders.ledger import load_ledger
 from loaders.tables import RawTable

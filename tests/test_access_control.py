@@ -19,7 +19,7 @@ import pytest
 from graphql import GraphQLObjectType
 
 from graph.access import Boundary, Role
-from graph.state import State
+from graph.stores.networkx.state import State
 from rate import RateLimits
 from schema import build_schema
 from tests.conftest import CHAINORG, LiveServer, credit_code, free_port
@@ -413,7 +413,7 @@ def test_a_scoped_audit_trail_read_a_chunk_at_a_time_counts_the_same(
                    "{ creditCode } }", tokens.editor_b)  # fmt: skip
     query = "{ auditLog(first: 2) { totalCount nodes { subject } } }"
     whole = server.ask(query, tokens.editor_a)["data"]["auditLog"]
-    monkeypatch.setattr("graph.state.AUDIT_CHUNK", 1)
+    monkeypatch.setattr("graph.stores.networkx.state.AUDIT_CHUNK", 1)
     assert server.ask(query, tokens.editor_a)["data"]["auditLog"] == whole
     assert whole == {"totalCount": 3, "nodes": [{"subject": "J1"}, {"subject": "J1"}]}
 

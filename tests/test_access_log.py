@@ -12,7 +12,7 @@ import pytest
 
 from access_log import AccessLog
 from graph.access import Role
-from graph.state import State
+from graph.stores.networkx.state import State
 from tests.conftest import CHAINORG, LiveServer, free_port
 from tokens import TokenBook
 

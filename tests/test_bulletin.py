@@ -6,8 +6,8 @@ import pytest
 
 from graph.bulletin import bulletin
 from graph.compliance import DEFAULT_RULES
-from graph.networkx_store import NetworkxStore
 from graph.query import Scope
+from graph.stores.networkx import NetworkxStore
 
 pytestmark = pytest.mark.anyio
 NOW, THEN = date(2021, 7, 31), date(2020, 7, 31)

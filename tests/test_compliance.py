@@ -17,8 +17,8 @@ from graph.compliance import (
     organization_findings,
 )
 from graph.model import Organization, OrgKind, Status
-from graph.networkx_store import NetworkxStore
 from graph.query import Scope
+from graph.stores.networkx import NetworkxStore
 from loaders.demo import demo_dataset
 from tests.conftest import HAND_TABLES, credit_code
 

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from graph.networkx_store import NetworkxStore
+from graph.stores.networkx import NetworkxStore
 from tests.conftest import LiveServer
 
 

@@ -7,8 +7,8 @@ import pytest
 
 from graph.errors import NotFound
 from graph.model import Category
-from graph.networkx_store import NetworkxStore
 from graph.query import Coverage, GroupBy, Scope
+from graph.stores.networkx import NetworkxStore
 from tests.conftest import HEADER
 from tests.conftest import credit_code as c
 

@@ -13,8 +13,8 @@ import pytest
 
 from graph.dataset import Dataset
 from graph.model import Status
-from graph.networkx_store import NetworkxStore
 from graph.query import Coverage, GroupBy, Scope
+from graph.stores.networkx import NetworkxStore
 from loaders.ledger import load_ledger
 from tests.conftest import Tables, credit_code
 

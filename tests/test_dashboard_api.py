@@ -18,10 +18,10 @@ import exports
 from graph.access import Boundary, Role
 from graph.dataset import Dataset
 from graph.model import Category, LinkKind, Organization
-from graph.networkx_store import NetworkxStore
 from graph.query import Scope
 from graph.rules import clock, counts_on, cover_span, day_number
-from graph.state import State
+from graph.stores.networkx import NetworkxStore
+from graph.stores.networkx.state import State
 from loaders import DEMO_DAY
 from loaders.demo import CHAIN_COMMITTEE_ID, demo_dataset
 from loaders.errors import LedgerInvalid

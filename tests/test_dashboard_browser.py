@@ -19,9 +19,9 @@ from python_calamine import CalamineWorkbook
 
 from graph.access import Boundary, Role
 from graph.durable import create_state
-from graph.networkx_store import NetworkxStore
 from graph.rules import clock
-from graph.state import State
+from graph.stores.networkx import NetworkxStore
+from graph.stores.networkx.state import State
 from loaders import DEMO_DAY
 from loaders.demo import demo_dataset
 from loaders.ledger import load_ledger

@@ -13,9 +13,9 @@ from graph.compliance import DEFAULT_RULES
 from graph.credit_code import validate_credit_code
 from graph.durable import create_state
 from graph.model import Organization, OrgKind, Status
-from graph.networkx_store import NetworkxStore
 from graph.query import GroupBy, Scope
-from graph.state import State
+from graph.stores.networkx import NetworkxStore
+from graph.stores.networkx.state import State
 from loaders import DEMO_DAY, demo
 from loaders.ledger import load_ledger
 from loaders.writer import write_csv_ledger

@@ -8,7 +8,7 @@ import re
 import httpx
 import pytest
 
-from graph.state import State
+from graph.stores.networkx.state import State
 from tests.conftest import LiveServer
 
 LEAKS = re.compile(r"Traceback|File \"|/tmp/|/work/|/home/|\.py\b|\.sqlite|SELECT |INSERT |UPDATE |sqlite3|Error\(")

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from graph.networkx_store import NetworkxStore
+from graph.stores.networkx import NetworkxStore
 from tests.conftest import LiveServer
 
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import Browser, Request, Route, expect
 
 from graph.access import Boundary, Role
-from graph.state import State
+from graph.stores.networkx.state import State
 from tests.conftest import LiveServer
 from tokens import TokenBook
 

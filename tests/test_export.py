@@ -21,9 +21,9 @@ from graph.changes import (
 )
 from graph.dataset import Dataset
 from graph.model import Organization, OrgKind, Status
-from graph.networkx_store import NetworkxStore
 from graph.query import CoverageState, EnterpriseFilter, GroupBy, Scope
 from graph.records import Records
+from graph.stores.networkx import NetworkxStore
 from loaders.demo import demo_dataset
 from loaders.export import WORKBOOK, write_ledger
 from loaders.ledger import load_ledger

@@ -13,7 +13,7 @@ import pytest
 from config import read_config
 from exposure import Exposure
 from graph.errors import ConfigInvalid
-from graph.state import State
+from graph.stores.networkx.state import State
 from tests.conftest import LiveServer, free_port, serve
 
 WRITE = 'mutation { applyChanges(changes: [{setOrganizationDetails: {orgId: "B1", stars: 5}}]) { changeSet } }'

@@ -25,7 +25,7 @@ from graph.deadline import DEADLINE, TimedOut
 from graph.durable import audit_log
 from graph.model import Organization, OrgKind
 from graph.scenarios import ScenarioExists
-from graph.state import State
+from graph.stores.networkx.state import State
 from tests.conftest import credit_code
 
 TODAY = date(2024, 1, 1)

@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from graph.state import State
+from graph.stores.networkx.state import State
 from tests.conftest import LiveServer
 
 APPLY = "mutation($changes: [ChangeInput!]!) { applyChanges(changes: $changes) { changeSet changes } }"

@@ -7,7 +7,7 @@ import strawberry
 from graphql import get_introspection_query
 from strawberry.extensions import AddValidationRules, ValidationCache
 
-from graph.networkx_store import NetworkxStore
+from graph.stores.networkx import NetworkxStore
 from schema import build_schema
 from schema.context import Context
 from schema.limits import TOO_COMPLEX, Limits, argument, cost

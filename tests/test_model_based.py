@@ -41,10 +41,10 @@ from graph.changes import (
 from graph.dataset import Dataset
 from graph.durable import audit_log, create_state, read_state
 from graph.model import Category, Enterprise, LinkKind, Organization, OrgKind, Status
-from graph.networkx_store import NetworkxStore
 from graph.query import GroupBy, Scope
 from graph.records import Records
-from graph.state import State
+from graph.stores.networkx import NetworkxStore
+from graph.stores.networkx.state import State
 from loaders.export import write_ledger
 from loaders.ledger import load_ledger
 from tests.conftest import contents, credit_code, free_port, serve_state

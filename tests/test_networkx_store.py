@@ -8,9 +8,9 @@ import pytest
 
 from graph.errors import NotFound
 from graph.model import Link, LinkKind, Members, OrgKind, Status
-from graph.networkx_store import NetworkxStore
 from graph.query import CoverageState, EnterpriseFilter, GroupBy, OrganizationFilter, Scope
-from graph.store import OrgStore
+from graph.stores.networkx import NetworkxStore
+from graph.stores.protocol import OrgStore
 from tests.conftest import credit_code as c
 
 pytestmark = pytest.mark.anyio

@@ -10,10 +10,6 @@ import pytest
 from graph.changes import CoverEnterprises, CreateOrganization
 from graph.model import Category, Department, Enterprise, Organization, OrgKind
 from graph.pairing import (
-    JointBranchNearby,
-    Near,
-    Neighbour,
-    Neighbourhood,
     OptionKind,
     _form,
     _neighbours_for,
@@ -22,6 +18,7 @@ from graph.pairing import (
     suggestions,
 )
 from graph.planner import Limits
+from graph.stores.answers import JointBranchNearby, Near, Neighbour, Neighbourhood
 
 CATEGORIES = list(Category)
 

@@ -22,7 +22,7 @@ from graphql import OperationDefinitionNode, parse, print_ast
 from config import Config, read_config
 from graph.dataset import Dataset
 from graph.organizations import Alliance, alliances
-from graph.state import State
+from graph.stores.networkx.state import State
 from loaders import DEMO_DAY
 from loaders.demo import demo_dataset
 from loaders.export import write_ledger

@@ -15,7 +15,7 @@ from graph.company_names import normalised_name
 from graph.durable import audit_log
 from graph.errors import ConfigInvalid
 from graph.reconciliation_rules import Settings
-from graph.state import snapshot
+from graph.stores.networkx.state import snapshot
 from loaders.ledger import load_ledger
 from loaders.reconcile import STEPS, Source, reconcile_ledgers
 from tests.conftest import CHAINORG, credit_code

@@ -16,7 +16,7 @@ from PIL import Image
 from graph.charts import Chart, ChartFormat, build_chart
 from graph.charts.dot import FONT, to_dot
 from graph.charts.render import RenderFailed, graphviz, render
-from graph.networkx_store import NetworkxStore
+from graph.stores.networkx import NetworkxStore
 from loaders import DEMO_DAY
 from loaders.demo import CHAIN_COMMITTEE_ID, CLUSTERS
 

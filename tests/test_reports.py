@@ -12,8 +12,8 @@ from python_calamine import CalamineWorkbook
 
 from graph.bulletin import bulletin
 from graph.compliance import DEFAULT_RULES
-from graph.networkx_store import NetworkxStore
 from graph.query import Scope
+from graph.stores.networkx import NetworkxStore
 from loaders.reports import FINDING_HEADERS, bulletin_table, finding_rows, write_csv, write_xlsx
 
 pytestmark = pytest.mark.anyio

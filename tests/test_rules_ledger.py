@@ -10,8 +10,8 @@ from datetime import date
 import pytest
 
 from graph.compliance import RuleCode, RuleConfig
-from graph.networkx_store import NetworkxStore
 from graph.query import Scope
+from graph.stores.networkx import NetworkxStore
 from tests.conftest import Tables, credit_code
 
 pytestmark = pytest.mark.anyio

@@ -12,7 +12,7 @@ from graph.dataset import Dataset
 from graph.durable import STATE_FILE, create_state
 from graph.errors import InvalidArgument, NotFound
 from graph.scenarios import ScenarioExists
-from graph.state import State
+from graph.stores.networkx.state import State
 from tests.test_changes import CHANGES, TODAY
 
 ALL: list[Change] = [change for change, _, _ in CHANGES]

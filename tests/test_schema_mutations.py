@@ -10,7 +10,7 @@ import pytest
 
 from graph.dataset import Dataset
 from graph.durable import create_state
-from graph.state import State
+from graph.stores.networkx.state import State
 from tests.conftest import LiveServer, credit_code
 
 TODAY = date(2024, 1, 1)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from graph.durable import STATE_FILE, create_state
-from graph.state import State
+from graph.stores.networkx.state import State
 from loaders.demo import demo_dataset
 from tests.conftest import LiveServer
 

@@ -15,7 +15,7 @@ from graph.access import Boundary, Role
 from graph.dataset import Dataset
 from graph.durable import create_state
 from graph.model import Enterprise, Status
-from graph.state import State
+from graph.stores.networkx.state import State
 from rate import RateLimits
 from tests.conftest import LiveServer
 from tokens import TokenBook

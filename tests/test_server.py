@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.networkx_store import NetworkxStore
+from graph.stores.networkx import NetworkxStore
 from loaders import demo
 from schema.limits import Limits
 from tests.conftest import HAND_TABLES, LiveServer, free_port, write_csv

@@ -25,8 +25,8 @@ from graph.changes import (
 )
 from graph.compliance import DEFAULT_RULES
 from graph.model import Organization, OrgKind, Status
-from graph.networkx_store import NetworkxStore
 from graph.query import EnterpriseFilter, GroupBy, Scope
+from graph.stores.networkx import NetworkxStore
 from loaders.demo import demo_dataset
 
 TODAY = date(2024, 6, 1)

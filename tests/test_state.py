@@ -27,7 +27,7 @@ from graph.durable import STATE_FILE, WriteFailed, audit_log, create_state
 from graph.errors import NotFound
 from graph.model import Enterprise, KindSpan, Organization, OrgKind, ParentSpan, Status
 from graph.query import GroupBy, Scope
-from graph.state import State
+from graph.stores.networkx.state import State
 from tests.conftest import contents, credit_code
 
 TODAY = date(2024, 1, 1)

@@ -18,7 +18,7 @@ from graph.errors import InvalidArgument
 from graph.threads import offload
 
 if TYPE_CHECKING:
-    from graph.store import OrgStore
+    from graph.stores.protocol import OrgStore
 
 DEFAULT_DEPTH = 3
 

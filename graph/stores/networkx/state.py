@@ -43,12 +43,12 @@ from graph.deadline import DEADLINE, TimedOut, past
 from graph.durable import STATE_FILE, AuditEntry, Commit, DurableState, audit_log, state_file
 from graph.errors import InvalidArgument, NotFound, StateProblem
 from graph.model import Enterprise, Organization
-from graph.networkx_store import NetworkxStore
 from graph.query import Page
 from graph.records import Draft, Records, id_holders
 from graph.rules import Today
 from graph.scenarios import Scenario, ScenarioExists
-from graph.store import OrgStore
+from graph.stores.networkx import NetworkxStore
+from graph.stores.protocol import OrgStore
 from graph.threads import offload
 
 LOCK_FILE = "chainorg.lock"

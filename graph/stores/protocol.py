@@ -34,8 +34,6 @@ from graph.model import (
     Park,
 )
 from graph.organizations import Alliance
-from graph.pairing import Matching, Neighbourhood
-from graph.planner import Candidates, Proximity
 from graph.query import (
     Coverage,
     CoverageGroup,
@@ -50,7 +48,7 @@ from graph.query import (
     Scope,
 )
 from graph.rules import Today
-from graph.simulation import Simulation
+from graph.stores.answers import Candidates, Matching, Neighbourhood, Proximity, Simulation
 
 
 class OrgStore(Protocol):

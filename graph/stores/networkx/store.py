@@ -37,7 +37,9 @@ from graph.errors import InvalidArgument, NotFound, ReadOnly
 from graph.memo import memo
 from graph.model import (
     ATTACHING,
+    Assignment,
     Building,
+    Covers,
     Department,
     EdgeKind,
     Enterprise,
@@ -56,8 +58,7 @@ from graph.model import (
     holds_on,
 )
 from graph.organizations import Alliance, alliances, counted, listed, ordered
-from graph.pairing import JointBranchNearby, Matching, Near, Neighbour, Neighbourhood, pair_departments
-from graph.planner import Candidates, Proximity
+from graph.pairing import pair_departments
 from graph.query import (
     Coverage,
     CoverageGroup,
@@ -82,7 +83,18 @@ from graph.rules import (
     effective_since,
     resolve_clusters,
 )
-from graph.simulation import Simulation, simulate
+from graph.simulation import simulate
+from graph.stores.answers import (
+    Candidates,
+    JointBranchNearby,
+    Matching,
+    Near,
+    Neighbour,
+    Neighbourhood,
+    Proximity,
+    Simulation,
+)
+from graph.stores.networkx.overlay import StoreSide
 from graph.threads import offload
 
 Node = tuple[str, ...]
@@ -284,7 +296,7 @@ class NetworkxStore:
         probationary = np.bincount(owner, weights=self.table.probationary[row], minlength=size).astype(np.int64)
         return formal, probationary
 
-    # -- simulation --------------------------------------------------------------
+    # -- simulation (graph.stores.networkx.overlay reads these) --------------------
 
     def bounded(self, boundary: Boundary) -> NetworkxStore:
         """The store of the boundary's world (graph.access), built on first use and kept with
@@ -324,6 +336,22 @@ class NetworkxStore:
             found.append(self._organizations[at].id)
             stack.extend(self._kids[at])
         return found
+
+    def covers_lookup(self, rows: np.ndarray) -> list[list[Covers]]:
+        """Every COVERS edge to each enterprise row, ended ones too, in ledger order."""
+        return [[self._covers[e] for e in edges.tolist()] for edges in self._edges_to.lookup(rows)]
+
+    def assignments_lookup(self, rows: np.ndarray) -> list[list[Assignment]]:
+        """Every assignment to each enterprise row, ended ones too."""
+        return [[self._assignments[e] for e in found.tolist()] for found in self._assigned.lookup(rows)]
+
+    def covers_of_organization(self, org_id: str) -> list[Covers]:
+        """Every COVERS edge of an organization, ended ones too."""
+        index = self._org_index.get(org_id)
+        return [] if index is None else [self._covers[e] for e in self._edges_of.lookup([index])[0].tolist()]
+
+    def upgrades_of(self, org_id: str) -> list[Upgrade]:
+        return self._upgrades.get(org_id, [])
 
     def cluster_label(self, key: str | None) -> str:
         return self.index.group(GroupBy.CLUSTER, self._cluster.code(key) or 0)[1] if key else "(none)"
@@ -888,7 +916,7 @@ class NetworkxStore:
     async def simulate(
         self, changes: Sequence[Change], scope: Scope, as_of: date | None, rules: RuleConfig
     ) -> Simulation:
-        return await offload(simulate, self, changes, scope, self._simulated_day(as_of), rules)
+        return await offload(simulate, StoreSide(self), changes, scope, self._simulated_day(as_of), rules)
 
     def _simulated_day(self, as_of: date | None) -> int:
         today = self.today()
