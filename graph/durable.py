@@ -15,7 +15,6 @@ import logging
 import os
 import re
 import sqlite3
-import types
 import typing
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -35,7 +34,7 @@ from graph.enterprises import EPOCH, EnterpriseTable
 from graph.errors import ChainorgError, StateProblem
 from graph.model import Assignment, Covers, Department, Enterprise, Instructor, Link, Organization, PartOf, Upgrade
 from graph.query import Page
-from graph.records import KEYS, Draft, Record, Write
+from graph.records import KEYS, Draft, Record, Write, field_type, stored_value, value_reader
 from graph.rules import ALWAYS, STATUSES
 
 log = logging.getLogger("chainorg.state")
@@ -80,35 +79,9 @@ KEPT = {
 _SQL_TYPE = {int: "INTEGER", bool: "INTEGER", str: "TEXT", date: "TEXT"}
 
 
-def _sql(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _kind(hint: Any) -> Any:
-    """A field's type without its `| None`."""
-    union = isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union
-    return next(arg for arg in typing.get_args(hint) if arg is not type(None)) if union else hint
-
-
-def _reader(hint: Any) -> Callable[[Any], Any]:
-    """Turns a stored value back into a field of type `hint`."""
-    kind = _kind(hint)
-    if kind is date:
-        return lambda value: None if value is None else date.fromisoformat(value)
-    if isinstance(kind, type) and issubclass(kind, Enum):
-        return lambda value: None if value is None else kind(value)
-    if kind is bool:
-        return lambda value: None if value is None else bool(value)
-    return lambda value: value
-
-
 def _base_type(hint: Any) -> type:
     """The Python type a field is stored as: enums as their text."""
-    kind = _kind(hint)
+    kind = field_type(hint)
     return str if isinstance(kind, type) and issubclass(kind, Enum) else kind
 
 
@@ -139,7 +112,7 @@ def _insert(connection: sqlite3.Connection, table: str, records: Iterable[Record
     names = [f.name for f in fields(kept.record)]
     marks = ", ".join("?" * len(names))
     connection.executemany(
-        f"INSERT INTO {table} VALUES ({marks})", ([_sql(getattr(r, n)) for n in names] for r in records)
+        f"INSERT INTO {table} VALUES ({marks})", ([stored_value(getattr(r, n)) for n in names] for r in records)
     )
 
 
@@ -353,7 +326,7 @@ class DurableState:
     def _records(self, table: str) -> list[Any]:
         kept = KEPT[table]
         hints = typing.get_type_hints(kept.record)
-        readers = [_reader(hints[f.name]) for f in fields(kept.record)]
+        readers = [value_reader(hints[f.name]) for f in fields(kept.record)]
         cursor = self.connection.execute(f"SELECT * FROM {table} ORDER BY rowid")
         return [kept.record(*(read(value) for read, value in zip(readers, row, strict=True))) for row in cursor]
 
@@ -431,13 +404,13 @@ class DurableState:
     def _write(self, write: Write) -> None:
         kept = KEPT[write.table]
         names = [f.name for f in fields(kept.record)]
-        values = [_sql(getattr(write.after, name)) for name in names]
+        values = [stored_value(getattr(write.after, name)) for name in names]
         if write.before is None:
             self.connection.execute(f"INSERT INTO {kept.table} VALUES ({', '.join('?' * len(names))})", values)
             return
         assigned = ", ".join(f'"{column}" = ?' for column in kept.columns)
         matched = " AND ".join(f'"{_COLUMN.get(k, k)}" IS ?' for k in kept.key)
-        keys = [_sql(getattr(write.before, k)) for k in kept.key]
+        keys = [stored_value(getattr(write.before, k)) for k in kept.key]
         self.connection.execute(f"UPDATE {kept.table} SET {assigned} WHERE {matched}", [*values, *keys])
 
 

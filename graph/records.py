@@ -9,18 +9,22 @@ was before, for the durable state and the audit trail.
 
 from __future__ import annotations
 
+import types
+import typing
 from collections import ChainMap
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
+from enum import Enum
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from graph.dataset import Dataset
 from graph.enterprises import EnterpriseTable
 from graph.model import Assignment, Covers, Department, Enterprise, Instructor, Link, Organization, PartOf, Upgrade
 
 Record = Enterprise | Organization | Covers | Link | Instructor | Assignment | Department | PartOf | Upgrade
+R = TypeVar("R", Enterprise, Organization, Covers, Link, Instructor, Assignment, Department, PartOf, Upgrade)
 
 
 # Each ledger table: the fields that identify a record, and (for edges) the fields of what
@@ -35,6 +39,44 @@ ENDS: dict[str, tuple[str, ...]] = {
     "coverage": ("org_id", "credit_code"), "links": ("source_id", "target_id", "kind"),
     "assignments": ("instructor_id", "credit_code"),
 }  # fmt: skip
+
+
+def stored_value(value: Any) -> Any:
+    """A field as a store keeps it: enums as their value, dates as ISO text."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def field_type(hint: Any) -> Any:
+    """A field's type without its `| None`."""
+    union = isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union
+    return next(arg for arg in typing.get_args(hint) if arg is not type(None)) if union else hint
+
+
+def value_reader(hint: Any) -> Callable[[Any], Any]:
+    """Turns a stored value back into a field of type `hint`."""
+    kind = field_type(hint)
+    if kind is date:
+        return lambda value: None if value is None else date.fromisoformat(value)
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return lambda value: None if value is None else kind(value)
+    if kind is bool:
+        return lambda value: None if value is None else bool(value)
+    return lambda value: value
+
+
+def record_values(record: Record) -> dict[str, Any]:
+    """A record's fields as a store keeps them (`stored_value`)."""
+    return {f.name: stored_value(getattr(record, f.name)) for f in fields(record)}
+
+
+def restored(kind: type[R], values: Mapping[str, Any]) -> R:
+    """A record of `kind` from the values `record_values` kept (absent ones as None)."""
+    hints = typing.get_type_hints(kind)
+    return kind(**{f.name: value_reader(hints[f.name])(values.get(f.name)) for f in fields(kind)})
 
 
 def key_of(table: str, record: Any) -> Hashable:

@@ -430,6 +430,7 @@ async function orgChart() {
   chartUrl = URL.createObjectURL(await response.blob());
   const image = $("#org-chart-image");
   image.alt = `${t("orgChart")}: ${$("#chart-root").selectedOptions[0].textContent}`;
+  window.dashboardChartFittedAt = null;  // until this chart is in and fitted
   image.onload = fitChart;
   image.src = chartUrl;
   $("#chart-open").href = chartUrl;
@@ -443,6 +444,7 @@ function fitChart() {  // the whole chart in view, centred; never enlarged past 
   const scale = Math.min(1, box.clientWidth / image.naturalWidth, box.clientHeight / image.naturalHeight);
   Object.assign(pan, { scale, x: (box.clientWidth - image.naturalWidth * scale) / 2, y: 0 });
   placeChart();
+  window.dashboardChartFittedAt = performance.now();
 }
 
 function placeChart() {
@@ -670,6 +672,7 @@ function translate() {
 async function start() {
   window.dashboardDrawnAt = null;  // a new start (a token, a language): its charts are drawn anew
   window.dashboardSettledAt = null;
+  window.dashboardChartFittedAt = null;
   translate();
   readHash();
   try {
