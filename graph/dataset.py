@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from graph.enterprises import EnterpriseTable
-from graph.model import Assignment, Covers, Department, Instructor, Link, Organization, PartOf, Upgrade
+import numpy as np
+
+from graph.enterprises import Dimension, EnterpriseTable
+from graph.model import Assignment, Covers, Department, Instructor, Link, Organization, OrgKind, PartOf, Upgrade
+from graph.rules import resolve_clusters
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,3 +42,28 @@ class Dataset:
             "links": len(self.links),
             "assignments": len(self.assignments),
         }
+
+
+def resolved_clusters(
+    dataset: Dataset, edge_org: np.ndarray | None = None, edge_row: np.ndarray | None = None
+) -> Dimension:
+    """Each enterprise's cluster (rules.resolve_clusters) as codes over the CLUSTER
+    organizations' ids. `edge_org` and `edge_row` (each COVERS edge's organization index
+    and enterprise row) are worked out when not given."""
+    orgs = dataset.organizations
+    index = {org.id: i for i, org in enumerate(orgs)}
+    if edge_org is None or edge_row is None:
+        edge_org = np.array([index[c.org_id] for c in dataset.covers], dtype=np.int64)
+        edge_row = dataset.enterprises.rows_of([c.credit_code for c in dataset.covers])
+    cluster_ids = [o.id for o in orgs if o.kind is OrgKind.CLUSTER]
+    code_of = {cid: n for n, cid in enumerate(cluster_ids, start=1)}
+    above = np.zeros(len(orgs), dtype=np.int64)  # the CLUSTER each organization is part of, 0 for none
+    for i, org in enumerate(orgs):
+        walk: Organization | None = org
+        while walk is not None and walk.kind is not OrgKind.CLUSTER:
+            walk = orgs[index[walk.parent_id]] if walk.parent_id else None
+        above[i] = code_of[walk.id] if walk is not None else 0
+    declared_column = dataset.enterprises.declared_cluster
+    declared = np.array([0 if key is None else code_of.get(key, 0) for key in declared_column.keys], dtype=np.int64)
+    codes = resolve_clusters(declared[declared_column.codes], edge_row, above[edge_org])
+    return Dimension([None, *cluster_ids], codes.astype(np.int16 if len(cluster_ids) < 32_000 else np.int32))

@@ -22,11 +22,13 @@ MODULES = {module_name(p): p for folder in ("graph", "loaders") for p in (ROOT /
 
 
 def imported(name: str) -> set[str]:
-    """Every module `name` imports, at run time or for type checking alone."""
+    """Every module `name` imports, at run time or for type checking alone; `from package
+    import module` imports the module (a package's own modules may import each other so)."""
     found = set()
     for node in ast.walk(ast.parse(MODULES[name].read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+            submodules = {f"{node.module}.{alias.name}" for alias in node.names} & MODULES.keys()
+            found |= submodules or {node.module}
         elif isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
     return found

@@ -31,8 +31,7 @@ from graph.compliance import (
     RuleCount,
 )
 from graph.coverage import CoverageIndex, Spans
-from graph.dataset import Dataset
-from graph.enterprises import Dimension
+from graph.dataset import Dataset, resolved_clusters
 from graph.errors import InvalidArgument, NotFound, ReadOnly
 from graph.memo import memo
 from graph.model import (
@@ -81,7 +80,6 @@ from graph.rules import (
     counted_at,
     day_number,
     effective_since,
-    resolve_clusters,
 )
 from graph.simulation import simulate
 from graph.stores.answers import (
@@ -162,7 +160,7 @@ class NetworkxStore:
         self._assigned = Adjacency(assigned.row, np.arange(len(assignments)))
         self._assigned_spans = assigned
 
-        self._cluster = self._resolve_clusters()
+        self._cluster = resolved_clusters(dataset, self.edge_org, self.edge_row)
         self.index = CoverageIndex(
             table,
             cluster=self._cluster,
@@ -208,22 +206,6 @@ class NetworkxStore:
             if (kind, some_id) in graph:
                 return (kind, some_id)
         return ("enterprise", some_id)
-
-    def _resolve_clusters(self) -> Dimension:
-        """Each enterprise's cluster as codes over the CLUSTER organizations (rules.resolve_clusters)."""
-        orgs = self._organizations
-        cluster_ids = [o.id for o in orgs if o.kind is OrgKind.CLUSTER]
-        code_of = {cid: n for n, cid in enumerate(cluster_ids, start=1)}
-        above = np.zeros(len(orgs), dtype=np.int64)  # the CLUSTER each organization is part of, 0 for none
-        for i, org in enumerate(orgs):
-            walk: Organization | None = org
-            while walk is not None and walk.kind is not OrgKind.CLUSTER:
-                walk = orgs[self._org_index[walk.parent_id]] if walk.parent_id else None
-            above[i] = code_of[walk.id] if walk is not None else 0
-        declared_keys = self.table.declared_cluster.keys
-        declared = np.array([0 if key is None else code_of.get(key, 0) for key in declared_keys], dtype=np.int64)
-        codes = resolve_clusters(declared[self.table.declared_cluster.codes], self.edge_row, above[self.edge_org])
-        return Dimension([None, *cluster_ids], codes.astype(np.int16 if len(cluster_ids) < 32_000 else np.int32))
 
     # -- helpers -----------------------------------------------------------------
 

@@ -1,0 +1,79 @@
+"""The driver of one graph database, and its failures said in one line.
+
+One driver per database: on a pooled connection the first database used sticks with
+some servers, so a store never switches database on a driver.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import neo4j
+from neo4j import AsyncDriver, AsyncGraphDatabase, RoutingControl
+from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
+
+from graph.errors import ChainorgError
+from graph.stores.cypher.address import StoreAddress
+
+CONNECTION_SECONDS = 10.0
+
+
+class StoreUnavailable(ChainorgError):
+    """The graph database cannot be reached or refuses the store; the message says which and why."""
+
+    code = "UNAVAILABLE"
+
+
+def problem(address: StoreAddress, error: Exception) -> StoreUnavailable:
+    """An error of the driver as one line naming the database (never its password)."""
+    where = address.shown
+    if isinstance(error, AuthError):
+        return StoreUnavailable(f"{where}: the server refused user {address.user!r}: wrong user or password")
+    if isinstance(error, ServiceUnavailable | OSError):
+        return StoreUnavailable(f"{where}: cannot reach the graph database ({_first_line(error)})")
+    if isinstance(error, Neo4jError) and error.code and "DatabaseNotFound" in error.code:
+        return StoreUnavailable(f"{where}: the server has no database {address.database!r}")
+    return StoreUnavailable(f"{where}: {_first_line(error)}")
+
+
+def _first_line(error: Exception) -> str:
+    text = getattr(error, "message", None) or str(error) or type(error).__name__
+    return str(text).strip().splitlines()[0][:300]
+
+
+class Connection:
+    """An async driver on one database: `read` and `write` run one statement in a managed
+    transaction (retried by the driver on transient errors) and return its records."""
+
+    def __init__(self, address: StoreAddress):
+        self.address = address
+        self.driver: AsyncDriver = AsyncGraphDatabase.driver(
+            address.uri, auth=(address.user, address.password), connection_timeout=CONNECTION_SECONDS,
+            max_transaction_retry_time=CONNECTION_SECONDS, notifications_min_severity="OFF",
+        )  # fmt: skip
+
+    async def check(self) -> None:
+        """That the database answers: StoreUnavailable, in one line, when it does not."""
+        await self.read("RETURN 1 AS ready")
+
+    async def read(self, text: str, **parameters: Any) -> list[neo4j.Record]:
+        return await self._run(text, parameters, RoutingControl.READ)
+
+    async def write(self, text: str, **parameters: Any) -> list[neo4j.Record]:
+        return await self._run(text, parameters, RoutingControl.WRITE)
+
+    async def _run(self, text: str, parameters: dict[str, Any], routing: RoutingControl) -> list[neo4j.Record]:
+        try:
+            result = await self.driver.execute_query(
+                text, parameters, database_=self.address.database, routing_=routing
+            )
+        except (AuthError, ServiceUnavailable, SessionExpired, OSError) as error:
+            raise problem(self.address, error) from None
+        except Neo4jError as error:
+            if error.code and "DatabaseNotFound" in error.code:
+                raise problem(self.address, error) from None
+            raise
+        return list(result.records)
+
+    async def close(self) -> None:
+        await self.driver.close()

@@ -1,0 +1,272 @@
+"""The Cypher texts of the store, one place per concern.
+
+Every value is a parameter; the only words composed into a text are the fixed property
+names of a grouping (`GROUPED`) and labels, chosen from this module, never from input.
+The texts keep to the part of Neo4j 5's Cypher that ArcadeDB also runs (see the README):
+`EXISTS { MATCH … }`, `COUNT`, `CALL { WITH … }` subqueries, map projections, UNWIND
+batches, and uniqueness constraints; no APOC, no dynamic labels, no `id()`.
+A node's generation `g` is in every match, so a graph being loaded beside the one
+served is never seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+
+from graph.query import GroupBy
+
+# -- schema and generations --------------------------------------------------------
+
+SCHEMA = (
+    "CREATE CONSTRAINT chainorg_record_uid IF NOT EXISTS FOR (n:Record) REQUIRE n.uid IS UNIQUE",
+    "CREATE CONSTRAINT chainorg_graph_name IF NOT EXISTS FOR (n:ChainorgGraph) REQUIRE n.name IS UNIQUE",
+    *(
+        f"CREATE INDEX chainorg_enterprise_{name} IF NOT EXISTS FOR (n:Enterprise) ON (n.{name})"
+        for name in ("park", "chain", "resolved_cluster", "building", "category")
+    ),
+)
+GRAPH = "MATCH (m:ChainorgGraph {name: 'chainorg'}) RETURN m {.*} AS graph"
+CREATE_GRAPH = "CREATE (m:ChainorgGraph {name: 'chainorg', next: 1})"
+GENERATIONS = "MATCH (n:Record) RETURN DISTINCT n.g AS g"
+TAKE_GENERATION = """
+MATCH (m:ChainorgGraph {name: 'chainorg'})
+WITH m, coalesce(m.next, 1) AS taken
+SET m.next = taken + 1, m.loading = taken
+RETURN taken
+"""
+SWITCH = """
+MATCH (m:ChainorgGraph {name: 'chainorg'})
+SET m += $graph, m.current = $g, m.loading = null
+"""
+DELETE_BATCH = """
+MATCH (n) WHERE (n:Record OR n:PastParent OR n:Upgrade) AND n.g <> $keep
+WITH n LIMIT $size
+DETACH DELETE n
+RETURN count(n) AS deleted
+"""
+ANY_RECORD = "MATCH (n:Record) RETURN n.g AS g LIMIT 1"
+
+# -- loading: one text per kind, each an UNWIND batch ---------------------------------
+
+CREATE_NODES = {
+    "enterprises": "UNWIND $rows AS row CREATE (n:Record:Enterprise) SET n = row",
+    "organizations": "UNWIND $rows AS row CREATE (n:Record:Organization) SET n = row",
+    "instructors": "UNWIND $rows AS row CREATE (n:Record:Instructor) SET n = row",
+    "departments": "UNWIND $rows AS row CREATE (n:Record:Department) SET n = row",
+    "past_parents": "UNWIND $rows AS row CREATE (n:PastParent) SET n = row",
+    "upgrades": "UNWIND $rows AS row CREATE (n:Upgrade) SET n = row",
+}
+_EDGE = "UNWIND $rows AS row MATCH (a:Record {{uid: row.a}}) MATCH (b:Record {{uid: row.b}}) CREATE (a)-[r:{type}]->(b) SET r = row.props"
+CREATE_EDGES = {
+    "covers": _EDGE.format(type="COVERS"),
+    "assignments": _EDGE.format(type="ASSIGNED"),
+    "part_of": _EDGE.format(type="PART_OF"),
+    "links": _EDGE.format(type="LINK"),
+}
+
+# -- lookups by key: one row per key asked, in key order -----------------------------
+
+ENTERPRISES = """
+UNWIND range(0, size($uids) - 1) AS at
+WITH at, $uids[at] AS key
+OPTIONAL MATCH (e:Enterprise {uid: key})
+RETURN at, e {.*} AS enterprise
+ORDER BY at
+"""
+ORGANIZATIONS = """
+UNWIND range(0, size($uids) - 1) AS at
+WITH at, $uids[at] AS key
+OPTIONAL MATCH (o:Organization {uid: key})
+RETURN at, o {.*} AS organization
+ORDER BY at
+"""
+CHILDREN = """
+UNWIND range(0, size($uids) - 1) AS at
+WITH at, $uids[at] AS key
+OPTIONAL MATCH (child:Organization)-[:PART_OF]->(:Organization {uid: key})
+WHERE child.dissolved_on IS NULL OR child.dissolved_on > $today
+WITH at, key, child ORDER BY child.row
+RETURN at, key, collect(child {.*}) AS children
+ORDER BY at
+"""
+COVERED = """
+UNWIND range(0, size($uids) - 1) AS at
+WITH at, $uids[at] AS key
+OPTIONAL MATCH (:Organization {uid: key})-[c:COVERS]->(e:Enterprise)
+WHERE c.from <= $day AND $day < c.to
+WITH at, key, e, c ORDER BY c.row
+RETURN at, key, collect(e {.*}) AS enterprises
+ORDER BY at
+"""
+COVERING = """
+UNWIND range(0, size($uids) - 1) AS at
+WITH at, $uids[at] AS key
+OPTIONAL MATCH (o:Organization)-[c:COVERS]->(:Enterprise {uid: key})
+WHERE c.from <= $day AND $day < c.to
+WITH at, key, o, c ORDER BY c.row
+RETURN at, key, collect(o {.*}) AS organizations
+ORDER BY at
+"""
+INSTRUCTORS = """
+UNWIND range(0, size($uids) - 1) AS at
+WITH at, $uids[at] AS key
+OPTIONAL MATCH (i:Instructor)-[a:ASSIGNED]->(:Enterprise {uid: key})
+WHERE a.from <= $day AND $day < a.to
+WITH at, key, i, a ORDER BY a.row
+RETURN at, key, collect(i {.*}) AS instructors
+ORDER BY at
+"""
+CLUSTERS = """
+UNWIND range(0, size($uids) - 1) AS at
+WITH at, $uids[at] AS key
+OPTIONAL MATCH (e:Enterprise {uid: key})
+OPTIONAL MATCH (o:Organization {uid: $prefix + e.resolved_cluster})
+RETURN at, key, o {.*} AS cluster
+ORDER BY at
+"""
+LINKS = """
+UNWIND range(0, size($uids) - 1) AS at
+WITH at, $uids[at] AS key
+OPTIONAL MATCH (:Record {uid: key})-[out:LINK]->()
+WHERE out.until IS NULL OR $today < out.until
+WITH at, key, out ORDER BY out.row
+WITH at, key, collect(out {.*}) AS outgoing
+OPTIONAL MATCH (:Record {uid: key})<-[in:LINK]-()
+WHERE in.until IS NULL OR $today < in.until
+WITH at, key, outgoing, in ORDER BY in.row
+WITH at, key, outgoing, collect(in {.*}) AS incoming
+RETURN at, key, outgoing + incoming AS links
+ORDER BY at
+"""
+MEMBERS = """
+UNWIND range(0, size($uids) - 1) AS at
+WITH at, $uids[at] AS key
+OPTIONAL MATCH (:Organization {uid: key})<-[:PART_OF*0..]-(:Organization)-[c:COVERS]->(e:Enterprise)
+WHERE c.from <= $day AND $day < c.to AND e.registered <= $day AND $day < e.inactive
+WITH at, key, collect(DISTINCT e) AS reached
+RETURN at, key, reduce(n = 0, e IN reached | n + e.formal_members) AS formal,
+       reduce(n = 0, e IN reached | n + e.probationary_members) AS probationary
+ORDER BY at
+"""
+STATES = """
+UNWIND range(0, size($uids) - 1) AS at
+WITH at, $uids[at] AS key
+OPTIONAL MATCH (e:Enterprise {uid: key})
+RETURN at, key,
+       EXISTS { MATCH (:Organization)-[c:COVERS]->(e) WHERE c.from <= $day AND $day < c.to } AS organized,
+       EXISTS { MATCH (:Instructor)-[a:ASSIGNED]->(e) WHERE a.from <= $day AND $day < a.to } AS worked
+ORDER BY at
+"""
+
+# -- coverage ------------------------------------------------------------------------
+
+# What a scope may fix, by the property it compares; a text names only the ones it fixes,
+# so the database can seek the most selective index.
+SCOPE_PROPERTIES = {
+    "park": "park", "chain": "chain", "cluster": "resolved_cluster", "building": "building", "category": "category",
+}  # fmt: skip
+COUNTED = "e.g = $g AND e.registered <= day AND day < e.inactive"
+# Whether an edge holds on `day`, from the spans each enterprise keeps of its COVERS and
+# ASSIGNED edges (graph.stores.cypher.rows): one scan answers a coverage, with no walk per row.
+ORGANIZED = (
+    "CASE WHEN e.covered_from IS NULL THEN false ELSE"
+    " any(k IN range(0, size(e.covered_from) - 1) WHERE e.covered_from[k] <= day AND day < e.covered_to[k]) END"
+)
+WORKED = (
+    "CASE WHEN e.worked_from IS NULL THEN false ELSE"
+    " any(k IN range(0, size(e.worked_from) - 1) WHERE e.worked_from[k] <= day AND day < e.worked_to[k]) END"
+)
+GROUPED = {
+    GroupBy.PARK: "e.park",
+    GroupBy.CHAIN: "e.chain",
+    GroupBy.CLUSTER: "e.resolved_cluster",
+    GroupBy.BUILDING: "e.building",
+    GroupBy.CATEGORY: "e.category",
+}
+
+
+def scoped(fixed: Iterable[str]) -> str:
+    """The conditions of a scope fixing `fixed` (keys of SCOPE_PROPERTIES), each value a parameter of that name."""
+    return "".join(f" AND e.{SCOPE_PROPERTIES[name]} = ${name}" for name in sorted(fixed))
+
+
+@cache
+def coverage_text(fixed: frozenset[str], by: GroupBy | None) -> str:
+    """Coverage per group of `by` (one group, key null, without) for each of `$days`."""
+    where = COUNTED + scoped(fixed)
+    key = GROUPED[by] if by is not None else "null"
+    return f"""
+UNWIND $days AS day
+CALL {{
+  WITH day
+  MATCH (e:Enterprise) WHERE {where}
+  WITH {key} AS key, e, {ORGANIZED} AS organized, {WORKED} AS worked
+  WITH key, count(e) AS enterprises, sum(CASE WHEN organized THEN 1 ELSE 0 END) AS organized,
+       sum(CASE WHEN worked AND NOT organized THEN 1 ELSE 0 END) AS worked, sum(e.formal_members) AS formal
+  RETURN collect([key, enterprises, organized, worked, formal]) AS groups
+}}
+CALL {{
+  WITH day
+  MATCH (o:Organization)-[c:COVERS]->(e:Enterprise)
+  WHERE c.from <= day AND day < c.to AND {where}
+  WITH {key} AS key, count(DISTINCT o) AS organizations
+  RETURN collect([key, organizations]) AS organizations
+}}
+RETURN day, groups, organizations
+"""
+
+
+# -- listings ------------------------------------------------------------------------
+
+ORGANIZATIONS_LISTED = """
+MATCH (o:Organization) WHERE o.g = $g AND ($kinds IS NULL OR o.kind IN $kinds)
+  AND ($parent IS NULL OR o.parent_id = $parent)
+  AND (o.dissolved_on IS NULL OR o.dissolved_on > $today)
+WITH o ORDER BY o.row
+RETURN collect(o {.*}) AS organizations
+"""
+
+
+@cache
+def organizations_in_text(fixed: frozenset[str]) -> str:
+    """The organizations `Coverage.organizations` counts for a scope on `$day`, in ledger order."""
+    return f"""
+WITH $day AS day
+MATCH (o:Organization)-[c:COVERS]->(e:Enterprise)
+WHERE c.from <= day AND day < c.to AND {COUNTED}{scoped(fixed)}
+WITH DISTINCT o
+WHERE ($kinds IS NULL OR o.kind IN $kinds) AND ($parent IS NULL OR o.parent_id = $parent)
+WITH o ORDER BY o.row
+RETURN collect(o {{.*}}) AS organizations
+"""
+
+
+@cache
+def find_enterprises_text(fixed: frozenset[str], conditions: frozenset[str], state: str | None) -> str:
+    """A page of the enterprises matching a filter, in ledger order, and how many match.
+    `conditions` are keys of FILTERS; `state` a CoverageState's value."""
+    where = "e.g = $g" + scoped(fixed) + "".join(f" AND {FILTERS[name]}" for name in sorted(conditions))
+    reached = {
+        None: "true", "ORGANIZATION": "organized", "WORK": "worked AND NOT organized",
+        "NONE": "NOT organized AND NOT worked",
+    }[state]  # fmt: skip
+    matching = f"""
+  MATCH (e:Enterprise) WHERE {where}
+  WITH e, $day AS day
+  WITH e, {ORGANIZED} AS organized, {WORKED} AS worked
+  WITH e WHERE {reached}"""
+    return f"""
+CALL {{ {matching} RETURN count(e) AS total }}
+CALL {{ {matching} WITH e ORDER BY e.row SKIP $offset LIMIT $limit RETURN collect(e {{.*}}) AS page }}
+RETURN total, page
+"""
+
+
+FILTERS = {
+    "status": "e.status = $status",
+    "key": "e.key = $key",
+    "above_scale": "e.above_scale = $above_scale",
+    "min_formal": "e.formal_members >= $min_formal",
+    "needle": "toLower(e.name) CONTAINS $needle",
+}

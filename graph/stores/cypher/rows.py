@@ -1,0 +1,108 @@
+"""A dataset as the rows the Cypher store writes, and stored properties back as records.
+
+Each record is kept with its own fields (graph.records.record_values), so it reads back
+as itself; the store adds what its questions compare, worked out here by the domain
+rules: day numbers of when an enterprise counts (`registered`, `inactive`) and when a
+COVERS or ASSIGNED edge holds (`from`, `to`), and each enterprise's resolved cluster.
+Every node and edge carries its generation `g`; a node's `uid` is "g/id", unique.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from graph.dataset import Dataset, resolved_clusters
+from graph.durable import enterprise_columns
+from graph.records import record_values
+from graph.rules import NEVER, cover_span, day_number, inactive_since
+
+
+def uid(generation: int, some_id: str) -> str:
+    """The unique key of a node of `generation`: ids are distinct across every kind an edge names."""
+    return f"{generation}/{some_id}"
+
+
+def enterprise_rows(dataset: Dataset, generation: int) -> list[dict[str, Any]]:
+    table = dataset.enterprises
+    columns = enterprise_columns(table).rename_columns(
+        [name if name != "cluster" else "cluster_id" for name in enterprise_columns(table).column_names]
+    )
+    rows = columns.to_pylist()
+    inactive = inactive_since(table.status, table.status_since).tolist()
+    clusters = resolved_clusters(dataset)
+    cluster_keys = clusters.keys
+    for row, (values, registered, ends, cluster) in enumerate(
+        zip(rows, table.registered.tolist(), inactive, clusters.codes.tolist(), strict=True)
+    ):
+        values["above_scale"], values["key"] = bool(values["above_scale"]), bool(values["key"])
+        values.update(
+            uid=uid(generation, values["credit_code"]), g=generation, row=row,
+            registered=int(registered), inactive=int(ends), resolved_cluster=cluster_keys[cluster],
+        )  # fmt: skip
+    orgs = {org.id: org for org in dataset.organizations}
+    row_of = dict(
+        zip(
+            (c.credit_code for c in dataset.covers),
+            table.rows_of([c.credit_code for c in dataset.covers]).tolist(),
+            strict=True,
+        )
+    )
+    for cover in dataset.covers:
+        since, until = cover_span(cover, orgs[cover.org_id])
+        held = rows[row_of[cover.credit_code]]
+        held.setdefault("covered_from", []).append(since)
+        held.setdefault("covered_to", []).append(until)
+    assigned = table.rows_of([a.credit_code for a in dataset.assignments]).tolist()
+    for assignment, at in zip(dataset.assignments, assigned, strict=True):
+        rows[at].setdefault("worked_from", []).append(day_number(assignment.since))
+        rows[at].setdefault("worked_to", []).append(day_number(assignment.until, NEVER))
+    return rows
+
+
+def node_rows(records: Any, generation: int, key: str | None = "id") -> list[dict[str, Any]]:
+    rows = []
+    for row, record in enumerate(records):
+        values = record_values(record)
+        values.update(g=generation, row=row)
+        if key is not None:
+            values["uid"] = uid(generation, values[key])
+        rows.append(values)
+    return rows
+
+
+def edge_rows(dataset: Dataset, generation: int) -> dict[str, list[dict[str, Any]]]:
+    """COVERS, ASSIGNED, PART_OF and LINK edges: the uids of their ends and their properties."""
+    orgs = {org.id: org for org in dataset.organizations}
+    covers = []
+    for row, cover in enumerate(dataset.covers):
+        since, until = cover_span(cover, orgs[cover.org_id])
+        props = {**record_values(cover), "g": generation, "row": row, "from": since, "to": until}
+        covers.append({"a": uid(generation, cover.org_id), "b": uid(generation, cover.credit_code), "props": props})
+    assigned = []
+    for row, assignment in enumerate(dataset.assignments):
+        props = {**record_values(assignment), "g": generation, "row": row,
+                 "from": day_number(assignment.since), "to": day_number(assignment.until, NEVER)}  # fmt: skip
+        assigned.append(
+            {
+                "a": uid(generation, assignment.instructor_id),
+                "b": uid(generation, assignment.credit_code),
+                "props": props,
+            }
+        )
+    part_of = [
+        {"a": uid(generation, org.id), "b": uid(generation, org.parent_id), "props": {"g": generation}}
+        for org in dataset.organizations
+        if org.parent_id is not None
+    ]
+    links = [
+        {"a": uid(generation, link.source_id), "b": uid(generation, link.target_id),
+         "props": {**record_values(link), "g": generation, "row": row}}
+        for row, link in enumerate(dataset.links)
+    ]  # fmt: skip
+    return {"covers": covers, "assignments": assigned, "part_of": part_of, "links": links}
+
+
+def batches(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]

@@ -1,0 +1,401 @@
+"""The Cypher store: the OrgStore protocol over a Neo4j 5 (or ArcadeDB) database.
+
+Each operation is one Cypher statement, one round trip, aggregated in the database: a
+coverage brings back one row, a page of enterprises the page. What the rules need that
+is not arithmetic over stored day numbers stays in graph/ and runs on the records the
+statement returns. The graph's small facts (parks, chains, buildings, clusters, the
+counts of `summary`, the day it stands on) are written with it at load time and read
+once per generation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, NoReturn
+
+from graph.access import Boundary
+from graph.changes import Change, Receipt
+from graph.charts.tree import OrganizationTree
+from graph.compliance import ComplianceGroup, Finding, RuleConfig, RuleCount
+from graph.errors import ChainorgError, InvalidArgument, NotFound, ReadOnly
+from graph.model import (
+    Building,
+    Category,
+    Department,
+    Enterprise,
+    Instructor,
+    Link,
+    LinkKind,
+    Members,
+    Organization,
+    OrganizationHistory,
+    OrgKind,
+    Park,
+)
+from graph.organizations import Alliance, listed, ordered
+from graph.query import (
+    Coverage,
+    CoverageGroup,
+    CoverageState,
+    EnterpriseFilter,
+    GroupBy,
+    OrganizationCount,
+    OrganizationFilter,
+    OrganizationGrouping,
+    OrganizationOrder,
+    Page,
+    Scope,
+)
+from graph.records import restored
+from graph.rules import Today, asked_on, clock
+from graph.stores.answers import Candidates, Matching, Neighbourhood, Proximity, Simulation
+from graph.stores.cypher import queries
+from graph.stores.cypher.address import StoreAddress
+from graph.stores.cypher.connection import Connection
+from graph.stores.cypher.rows import uid
+from graph.vocabulary import term
+
+GRAPH_SECONDS = 1.0  # how long the generation read is trusted before it is read again
+
+
+class NoGraph(ChainorgError):
+    """The database holds no chainorg graph yet."""
+
+    code = "UNAVAILABLE"
+
+
+class NotAnswered(ChainorgError):
+    """A question the graph-database store does not answer yet."""
+
+    code = "NOT_SUPPORTED"
+
+    def __init__(self, question: str):
+        super().__init__(
+            f"{question} is not answered over a graph database yet; serve a state (--state) or a ledger for it"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    """The graph served: its generation and the small facts written with it."""
+
+    g: int
+    stands_on: date | None
+    summary: dict[str, int]
+    parks: list[str]
+    chains: list[str]
+    buildings: list[Building]
+    clusters: dict[str, str]  # cluster id: name
+
+    @classmethod
+    def of(cls, graph: dict[str, Any]) -> Generation:
+        stands_on = graph.get("stands_on")
+        return cls(
+            g=int(graph["current"]),
+            stands_on=date.fromisoformat(stands_on) if stands_on else None,
+            summary=dict(zip(graph["summary_keys"], graph["summary_values"], strict=True)),
+            parks=list(graph["parks"]),
+            chains=list(graph["chains"]),
+            buildings=[Building(p, n) for p, n in zip(graph["building_parks"], graph["building_names"], strict=True)],
+            clusters=dict(zip(graph["cluster_ids"], graph["cluster_names"], strict=True)),
+        )
+
+    def dimension(self, by: GroupBy) -> set[str] | None:
+        """The keys a scope may name for `by`; None where any value is a scope (a category)."""
+        return {
+            GroupBy.PARK: set(self.parks), GroupBy.CHAIN: set(self.chains),
+            GroupBy.BUILDING: {b.name for b in self.buildings}, GroupBy.CLUSTER: set(self.clusters),
+        }.get(by)  # fmt: skip
+
+
+class CypherStore:
+    """An OrgStore over a graph database that `chainorg load --store` filled."""
+
+    def __init__(self, connection: Connection, generation: Generation):
+        self.connection = connection
+        self._generation = generation
+        self._read_at = time.monotonic()
+        self.today: Today = clock(generation.stands_on)
+
+    @classmethod
+    async def open(cls, address: StoreAddress) -> CypherStore:
+        """The store of the graph in the database at `address`; StoreUnavailable or NoGraph in one line."""
+        connection = Connection(address)
+        try:
+            await connection.check()
+            return cls(connection, await _generation(connection))
+        except BaseException:
+            await connection.close()
+            raise
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+    async def generation(self) -> Generation:
+        """The generation served, read again once it is GRAPH_SECONDS old (a load --replace switches it)."""
+        if time.monotonic() - self._read_at > GRAPH_SECONDS:
+            self._generation = await _generation(self.connection)
+            self._read_at = time.monotonic()
+        return self._generation
+
+    async def _uids(self, ids: Sequence[str]) -> list[str]:
+        g = (await self.generation()).g
+        return [uid(g, some_id) for some_id in ids]
+
+    def _day(self, as_of: date | None = None) -> int:
+        return asked_on(as_of, self.today)
+
+    async def _scope(self, scope: Scope) -> tuple[frozenset[str], dict[str, Any]]:
+        """The scope's fixed fields and their values as parameters (with `g`), each value
+        checked against the graph's: NotFound as the embedded store says it."""
+        generation = await self.generation()
+        for by, value in ((GroupBy.PARK, scope.park), (GroupBy.CHAIN, scope.chain), (GroupBy.BUILDING, scope.building)):
+            if value is not None and value not in (generation.dimension(by) or ()):
+                raise NotFound(f"unknown {by.lower()} {value!r}")
+        values = {
+            "park": scope.park, "chain": scope.chain, "building": scope.building,
+            "cluster": self._cluster_id(generation, scope.cluster) if scope.cluster else None,
+            "category": scope.category.value if scope.category else None,
+        }  # fmt: skip
+        fixed = {name: value for name, value in values.items() if value is not None}
+        return frozenset(fixed), {"g": generation.g, **fixed}
+
+    @staticmethod
+    def _cluster_id(generation: Generation, given: str) -> str:
+        """A cluster named by its id or by its exact name (as graph.coverage.CoverageIndex.cluster_id)."""
+        if given in generation.clusters:
+            return given
+        ids = [some_id for some_id, name in generation.clusters.items() if name == given]
+        if not ids:
+            raise NotFound(f"unknown cluster {given!r}: give a cluster's id or its exact name")
+        if len(ids) > 1:
+            raise InvalidArgument(f"{len(ids)} clusters are named {given!r}; give one id of {', '.join(ids)}")
+        return ids[0]
+
+    # -- OrgStore ----------------------------------------------------------------
+
+    async def within(self, boundary: Boundary) -> CypherStore:
+        if boundary.everywhere:
+            return self
+        raise NotAnswered("a token limited to parks or chains")
+
+    async def outside(self, ids: Collection[str]) -> set[str]:
+        return set()
+
+    async def summary(self) -> dict[str, int]:
+        return dict((await self.generation()).summary)
+
+    async def parks(self) -> list[Park]:
+        return [Park(name) for name in (await self.generation()).parks]
+
+    async def buildings(self, parks: Sequence[str]) -> list[list[Building]]:
+        buildings = (await self.generation()).buildings
+        return [[b for b in buildings if b.park == park] for park in parks]
+
+    async def chains(self) -> list[str]:
+        return list((await self.generation()).chains)
+
+    async def enterprises(self, credit_codes: Sequence[str]) -> list[Enterprise | None]:
+        found = await self.connection.read(queries.ENTERPRISES, uids=await self._uids(credit_codes))
+        return [None if r["enterprise"] is None else restored(Enterprise, r["enterprise"]) for r in found]
+
+    async def organizations(self, ids: Sequence[str]) -> list[Organization | None]:
+        found = await self.connection.read(queries.ORGANIZATIONS, uids=await self._uids(ids))
+        return [None if r["organization"] is None else restored(Organization, r["organization"]) for r in found]
+
+    async def children(self, ids: Sequence[str]) -> list[list[Organization]]:
+        found = await self.connection.read(queries.CHILDREN, uids=await self._uids(ids), today=self.today().isoformat())
+        return [[restored(Organization, child) for child in r["children"]] for r in found]
+
+    async def covered(self, ids: Sequence[str]) -> list[list[Enterprise]]:
+        found = await self.connection.read(queries.COVERED, uids=await self._uids(ids), day=self._day())
+        return [[restored(Enterprise, e) for e in r["enterprises"]] for r in found]
+
+    async def covering(self, credit_codes: Sequence[str]) -> list[list[Organization]]:
+        found = await self.connection.read(queries.COVERING, uids=await self._uids(credit_codes), day=self._day())
+        return [[restored(Organization, o) for o in r["organizations"]] for r in found]
+
+    async def clusters(self, credit_codes: Sequence[str]) -> list[Organization | None]:
+        g = (await self.generation()).g
+        found = await self.connection.read(queries.CLUSTERS, uids=await self._uids(credit_codes), prefix=uid(g, ""))
+        return [None if r["cluster"] is None else restored(Organization, r["cluster"]) for r in found]
+
+    async def instructors(self, credit_codes: Sequence[str]) -> list[list[Instructor]]:
+        found = await self.connection.read(queries.INSTRUCTORS, uids=await self._uids(credit_codes), day=self._day())
+        return [[restored(Instructor, i) for i in r["instructors"]] for r in found]
+
+    async def links(self, ids: Sequence[str]) -> list[list[Link]]:
+        found = await self.connection.read(queries.LINKS, uids=await self._uids(ids), today=self.today().isoformat())
+        return [[restored(Link, link) for link in r["links"]] for r in found]
+
+    async def members(self, ids: Sequence[str]) -> list[Members]:
+        found = await self.connection.read(queries.MEMBERS, uids=await self._uids(ids), day=self._day())
+        return [Members(int(r["formal"]), int(r["probationary"])) for r in found]
+
+    async def coverage_states(self, credit_codes: Sequence[str], as_of: date | None = None) -> list[CoverageState]:
+        found = await self.connection.read(queries.STATES, uids=await self._uids(credit_codes), day=self._day(as_of))
+        return [
+            CoverageState.ORGANIZATION if r["organized"] else CoverageState.WORK if r["worked"] else CoverageState.NONE
+            for r in found
+        ]
+
+    async def find_enterprises(self, where: EnterpriseFilter, offset: int, limit: int) -> Page[Enterprise]:
+        fixed, parameters = await self._scope(where.scope)
+        conditions = {
+            "status": where.status.value if where.status else None, "key": where.key,
+            "above_scale": where.above_scale, "min_formal": where.min_formal_members,
+            "needle": where.name_contains.lower() if where.name_contains else None,
+        }  # fmt: skip
+        given = {name: value for name, value in conditions.items() if value is not None}
+        state = where.coverage.value if where.coverage else None
+        [found] = await self.connection.read(
+            queries.find_enterprises_text(fixed, frozenset(given), state),
+            **parameters,
+            **given,
+            day=self._day(),
+            offset=offset,
+            limit=limit,
+        )
+        return Page([restored(Enterprise, e) for e in found["page"]], found["total"], offset)
+
+    async def find_organizations(
+        self, where: OrganizationFilter, offset: int, limit: int, order: OrganizationOrder = OrganizationOrder.LEDGER
+    ) -> Page[Organization]:
+        """The database narrows by kind, parent and scope; graph.organizations.listed and
+        ordered decide the rest, so the rule is the embedded store's."""
+        today = self.today()
+        narrowing = {
+            "kinds": sorted(k.value for k in where.kinds) if where.kinds is not None else None,
+            "parent": where.parent_id, "today": today.isoformat(),
+        }  # fmt: skip
+        if where.scope is not None:
+            fixed, parameters = await self._scope(where.scope)
+            text = queries.organizations_in_text(fixed)
+            [found] = await self.connection.read(text, **parameters, **narrowing, day=today.toordinal())
+        else:
+            [found] = await self.connection.read(
+                queries.ORGANIZATIONS_LISTED, g=(await self.generation()).g, **narrowing
+            )
+        among = [restored(Organization, o) for o in found["organizations"]]
+        matches = ordered([org for org in among if listed(org, where, today)], order)
+        return Page(matches[offset : offset + limit], len(matches), offset)
+
+    async def coverage(self, scope: Scope, as_of: date | None = None) -> Coverage:
+        [found] = await self.coverage_trend(scope, [date.fromordinal(self._day(as_of))])
+        return found
+
+    async def coverage_trend(self, scope: Scope, dates: Sequence[date]) -> list[Coverage]:
+        fixed, parameters = await self._scope(scope)
+        found = await self.connection.read(
+            queries.coverage_text(fixed, None), **parameters, days=[d.toordinal() for d in dates]
+        )
+        return [_groups(r["groups"], r["organizations"]).get(None, Coverage()) for r in found]
+
+    async def coverage_by(self, by: GroupBy, scope: Scope, as_of: date | None = None) -> list[CoverageGroup]:
+        generation = await self.generation()
+        fixed, parameters = await self._scope(scope)
+        [found] = await self.connection.read(queries.coverage_text(fixed, by), **parameters, days=[self._day(as_of)])
+        groups = _groups(found["groups"], found["organizations"])
+        return sorted(
+            (CoverageGroup(key or "", _label(generation, by, key), coverage) for key, coverage in groups.items()),
+            key=lambda group: group.key,
+        )
+
+    async def apply(self, changes: Sequence[Change], who: str, request_id: str | None = None) -> Receipt:
+        raise ReadOnly
+
+    # -- not answered over a graph database yet -----------------------------------
+
+    async def histories(self, ids: Sequence[str]) -> list[OrganizationHistory | None]:
+        _not_answered("an organization's history")
+
+    async def organization_counts(
+        self, by: OrganizationGrouping, scope: Scope, as_of: date | None = None
+    ) -> list[OrganizationCount]:
+        _not_answered("organization counts")
+
+    async def alliances(self, scope: Scope, as_of: date | None = None) -> list[Alliance]:
+        _not_answered("alliances")
+
+    async def compliance(self, scope: Scope, as_of: date | None, rules: RuleConfig) -> list[RuleCount]:
+        _not_answered("compliance")
+
+    async def findings(
+        self, scope: Scope, as_of: date | None, rules: RuleConfig, offset: int, limit: int
+    ) -> Page[Finding]:
+        _not_answered("findings")
+
+    async def findings_about(self, ids: Sequence[str], as_of: date | None, rules: RuleConfig) -> list[list[Finding]]:
+        _not_answered("findings")
+
+    async def compliance_by(
+        self, by: GroupBy, scope: Scope, as_of: date | None, rules: RuleConfig
+    ) -> list[ComplianceGroup]:
+        _not_answered("compliance")
+
+    async def departments(self, ids: Sequence[str]) -> list[Department | None]:
+        _not_answered("departments")
+
+    async def candidates(self, scope: Scope, proximity: Proximity, max_formal: int) -> Candidates:
+        _not_answered("joint-branch planning")
+
+    async def neighbourhood(self, credit_code: str, max_formal: int) -> Neighbourhood:
+        _not_answered("pairing suggestions")
+
+    async def pairings(self, scope: Scope, kinds: frozenset[LinkKind]) -> list[Link]:
+        _not_answered("pairings")
+
+    async def unpaired_key_enterprises(self, scope: Scope, offset: int, limit: int) -> Page[Enterprise]:
+        _not_answered("unpaired key enterprises")
+
+    async def pair_departments(self, scope: Scope, every_department: bool = False) -> Matching:
+        _not_answered("department pairing")
+
+    async def simulate(
+        self, changes: Sequence[Change], scope: Scope, as_of: date | None, rules: RuleConfig
+    ) -> Simulation:
+        _not_answered("simulation")
+
+    async def organization_tree(
+        self, root_id: str, depth: int, as_of: date | None = None, links: bool = False
+    ) -> OrganizationTree:
+        _not_answered("an org chart")
+
+
+def _not_answered(question: str) -> NoReturn:
+    raise NotAnswered(question)
+
+
+async def _generation(connection: Connection) -> Generation:
+    found = await connection.read(queries.GRAPH)
+    if not found or found[0]["graph"].get("current") is None:
+        raise NoGraph(
+            f"{connection.address.shown} holds no chainorg graph: load one with `chainorg load LEDGER --store URL`"
+        )
+    return Generation.of(found[0]["graph"])
+
+
+def _groups(groups: list[list[Any]], organizations: list[list[Any]]) -> dict[str | None, Coverage]:
+    """Coverage per group key from the rows a coverage statement collects."""
+    orgs = {key: count for key, count in organizations}
+    return {
+        key: Coverage(int(enterprises), int(organized), int(worked), int(formal or 0), int(orgs.get(key, 0)))
+        for key, enterprises, organized, worked, formal in groups
+    }
+
+
+def _label(generation: Generation, by: GroupBy, key: str | None) -> str:
+    """A group's label as graph.coverage.CoverageIndex.group gives it."""
+    if key is None:
+        return "(none)"
+    if by is GroupBy.CLUSTER:
+        return generation.clusters.get(key, key)
+    if by is GroupBy.CATEGORY:
+        return term(Category(key)) or key
+    return key
+
+
+__all__ = ["CypherStore", "NoGraph", "NotAnswered", "OrgKind"]

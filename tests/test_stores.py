@@ -1,0 +1,311 @@
+import asyncio
+import inspect
+import threading
+import time
+from collections.abc import AsyncIterator
+from datetime import date
+
+import numpy as np
+import pytest
+
+from graph.errors import ChainorgError, NotFound
+from graph.model import Category, Link, LinkKind, Members, OrgKind, Status
+from graph.query import CoverageState, EnterpriseFilter, GroupBy, OrganizationFilter, OrganizationOrder, Scope
+from graph.rules import clock
+from graph.stores.cypher import CypherStore
+from graph.stores.networkx import NetworkxStore
+from graph.stores.protocol import OrgStore
+from loaders import DEMO_DAY
+from loaders.demo import demo_dataset
+from tests.conftest import GraphOf, not_answered_over_a_graph_database
+from tests.conftest import credit_code as c
+
+pytestmark = pytest.mark.anyio
+
+
+def ids(records: list) -> list[str]:
+    return [getattr(r, "id", None) or r.credit_code for r in records]
+
+
+PROTOCOL = [name for name, member in vars(OrgStore).items() if inspect.isfunction(member) and not name.startswith("_")]
+
+
+@pytest.mark.parametrize("store", [NetworkxStore, CypherStore])
+@pytest.mark.parametrize("name", PROTOCOL)
+def test_every_store_method_is_a_coroutine_with_the_protocols_signature(store: type, name: str) -> None:
+    implemented = getattr(store, name)
+    assert inspect.iscoroutinefunction(implemented)
+    assert (
+        inspect.signature(implemented).parameters.keys() == inspect.signature(getattr(OrgStore, name)).parameters.keys()
+    )
+
+
+async def test_work_that_grows_with_the_data_runs_off_the_event_loop(
+    hand_store: NetworkxStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a slow grouping runs in its worker thread, the loop still answers a cheap call."""
+    started = threading.Event()
+    real = hand_store.index.coverage_by
+
+    def slow(*args: object) -> object:
+        started.set()
+        time.sleep(0.5)
+        return real(*args)
+
+    monkeypatch.setattr(hand_store.index, "coverage_by", slow)
+    heavy = asyncio.create_task(hand_store.coverage_by(GroupBy.BUILDING, Scope()))
+    while not started.is_set():
+        await asyncio.sleep(0.005)
+    assert [p.name for p in await hand_store.parks()] == ["A", "B"]
+    assert not heavy.done()  # answered while the grouping still sleeps in its thread
+    assert {g.key for g in await heavy} == {"X", "Y", "Z"}
+
+
+async def test_batch_lookups_answer_in_key_order_with_none_for_unknown(any_hand_store: OrgStore) -> None:
+    assert [o and o.id for o in await any_hand_store.organizations(["J1", "nope", "P"])] == ["J1", None, "P"]
+    assert [e and e.name for e in await any_hand_store.enterprises([c(2), c(99)])] == ["企业2", None]
+
+
+async def test_relations(any_hand_store: OrgStore) -> None:
+    assert [ids(children) for children in await any_hand_store.children(["P", "C1", "B1", "nope"])] == [
+        ["C1", "C2"], ["B1", "J1"], [], [],
+    ]  # fmt: skip
+    assert [ids(found) for found in await any_hand_store.covered(["J1", "C1"])] == [[c(2), c(3)], []]
+    assert [ids(found) for found in await any_hand_store.covering([c(1), c(5)])] == [["B1"], []]
+    assert [ids(found) for found in await any_hand_store.instructors([c(6), c(1)])] == [["I1"], []]
+
+
+async def test_clusters_declared_or_through_the_covering_organization(any_hand_store: OrgStore) -> None:
+    # 4 and 5 declare theirs; 2 is covered by J1 in C1; 7 by B2 in C2; 8 has neither
+    clusters = await any_hand_store.clusters([c(4), c(5), c(2), c(7), c(8)])
+    assert [cluster and cluster.id for cluster in clusters] == ["C1", "C2", "C1", "C2", None]
+
+
+async def test_members_count_the_active_enterprises_of_a_subtree(any_hand_store: OrgStore) -> None:
+    # C1 covers 1 (5) through B1 and 2 (1), 3 (2) through J1; B2's zombie 6 does not count
+    assert await any_hand_store.members(["C1", "J1", "B2", "P", "nope"]) == [
+        Members(8), Members(3), Members(4), Members(12), Members(0),
+    ]  # fmt: skip
+
+
+async def test_links_touch_both_ends(any_hand_store: OrgStore) -> None:
+    pairing = Link("D1", "J1", LinkKind.PAIRING, date(2020, 7, 1))
+    co_build = Link("B1", "B2", LinkKind.CHAIN_CO_BUILD, None)
+    assert await any_hand_store.links(["J1", "B2", "D1", "C1", "nope"]) == [[pairing], [co_build], [pairing], [], []]
+
+
+async def test_coverage_states(any_hand_store: OrgStore) -> None:
+    codes = [c(1), c(2), c(4), c(5), c(7)]
+    assert await any_hand_store.coverage_states(codes) == [
+        CoverageState.ORGANIZATION, CoverageState.ORGANIZATION, CoverageState.WORK, CoverageState.NONE,
+        CoverageState.ORGANIZATION,
+    ]  # fmt: skip
+    assert (await any_hand_store.coverage_states(codes, date(2020, 1, 31)))[:3] == [
+        CoverageState.ORGANIZATION, CoverageState.NONE, CoverageState.NONE,
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        (EnterpriseFilter(), list(range(1, 9))),
+        (EnterpriseFilter(scope=Scope(park="A", building="Y")), [4, 5]),
+        (EnterpriseFilter(status=Status.ACTIVE, scope=Scope(park="B")), [7]),
+        (EnterpriseFilter(coverage=CoverageState.NONE), [5, 8]),
+        (EnterpriseFilter(coverage=CoverageState.WORK), [4]),
+        (EnterpriseFilter(min_formal_members=3), [1, 5, 7]),
+        (EnterpriseFilter(name_contains="业7"), [7]),
+    ],
+)
+async def test_find_enterprises(any_hand_store: OrgStore, where: EnterpriseFilter, expected: list[int]) -> None:
+    page = await any_hand_store.find_enterprises(where, 0, 100)
+    assert ids(page.items) == [c(n) for n in expected]
+    assert page.total == len(expected)
+
+
+async def test_pages_of_enterprises(any_hand_store: OrgStore) -> None:
+    pages = [await any_hand_store.find_enterprises(EnterpriseFilter(), offset, 3) for offset in (0, 3, 6)]
+    assert [ids(p.items) for p in pages] == [[c(1), c(2), c(3)], [c(4), c(5), c(6)], [c(7), c(8)]]
+    assert [(p.total, p.has_next) for p in pages] == [(8, True), (8, True), (8, False)]
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        (OrganizationFilter(kinds=frozenset({OrgKind.BRANCH, OrgKind.JOINT_BRANCH})), ["B1", "J1", "B2"]),
+        (OrganizationFilter(parent_id="C1"), ["B1", "J1"]),
+        (OrganizationFilter(name_contains="联合"), ["J1"]),
+        (OrganizationFilter(term_ends_before=date(2030, 1, 1)), []),
+    ],
+)
+async def test_find_organizations(any_hand_store: OrgStore, where: OrganizationFilter, expected: list[str]) -> None:
+    assert ids((await any_hand_store.find_organizations(where, 0, 50)).items) == expected
+
+
+async def test_terms_ending_soon_on_the_demo(demo_store: NetworkxStore) -> None:
+    soon = await demo_store.find_organizations(OrganizationFilter(term_ends_before=date(2021, 12, 31)), 0, 500)
+    assert soon.total > 0
+    assert all(date(2021, 7, 31) < org.term_ends_on <= date(2021, 12, 31) for org in soon.items)
+
+
+async def test_parks_buildings_chains(any_hand_store: OrgStore) -> None:
+    assert [p.name for p in await any_hand_store.parks()] == ["A", "B"]
+    found = await any_hand_store.buildings(["A", "B", "nowhere"])
+    assert [[(b.park, b.name) for b in buildings] for buildings in found] == [
+        [("A", "X"), ("A", "Y")],
+        [("B", "Z")],
+        [],
+    ]
+    assert await any_hand_store.chains() == ["互联网", "软件"]
+
+
+async def test_summary_counts_every_kind(any_hand_store: OrgStore) -> None:
+    summary = await any_hand_store.summary()
+    assert (summary["enterprises"], summary["organizations"], summary["covers"], summary["assignments"]) == (8, 6, 5, 3)
+    assert summary["organizations.CLUSTER"] == 2
+
+
+async def test_organization_tree_figures_as_of_a_date(any_hand_store: OrgStore, request: pytest.FixtureRequest) -> None:
+    not_answered_over_a_graph_database(any_hand_store, request)
+    tree = await any_hand_store.organization_tree("P", 2, date(2021, 7, 31), links=True)
+    found = {item.id: item for item in tree.organizations}
+    assert [item.id for item in tree.organizations] == ["P", "C1", "C2", "B1", "J1", "B2"]
+    assert [found[i].level for i in ("P", "C1", "B2")] == [0, 1, 2]
+    assert {i: found[i].members.total for i in found} == {"P": 12, "C1": 8, "C2": 4, "B1": 5, "J1": 3, "B2": 4}
+    assert (found["B2"].units, found["B2"].inactive_units) == (1, 1)  # enterprise 6 is a zombie
+    assert found["J1"].enterprises == ("企业2", "企业3") and found["B1"].enterprises == ()
+    assert {i: found[i].suborganizations for i in ("P", "C1", "C2", "B1")} == {"P": 2, "C1": 2, "C2": 1, "B1": 0}
+    by_cluster = {
+        g.key: g.coverage for g in await any_hand_store.coverage_by(GroupBy.CLUSTER, Scope(), date(2021, 7, 31))
+    }
+    assert found["C1"].coverage == by_cluster["C1"] and found["P"].coverage == by_cluster["C1"] + by_cluster["C2"]
+    assert found["B1"].coverage is None
+    assert set(tree.links) == {
+        Link("D1", "J1", LinkKind.PAIRING, date(2020, 7, 1)),
+        Link("B1", "B2", LinkKind.CHAIN_CO_BUILD),
+    }
+    assert tree.names == {"D1": "党群工作局"}
+
+
+async def test_organization_tree_leaves_out_what_did_not_exist_yet(
+    any_hand_store: OrgStore, request: pytest.FixtureRequest
+) -> None:
+    not_answered_over_a_graph_database(any_hand_store, request)
+    before = await any_hand_store.organization_tree("C1", 3, date(2020, 5, 31))
+    assert [item.id for item in before.organizations] == ["C1", "B1"]  # J1 was established on 2020-06-01
+    tree = await any_hand_store.organization_tree("C1", 3, date(2020, 6, 15), links=True)
+    assert [item.id for item in tree.organizations] == ["C1", "B1", "J1"]
+    assert tree.links == (Link("B1", "B2", LinkKind.CHAIN_CO_BUILD),)  # the pairing with D1 starts 2020-07-01
+    assert tree.names == {"B2": "企业7党支部"}  # an organization outside the tree is named too
+
+
+async def test_organization_tree_depth_and_unknown_roots(
+    any_hand_store: OrgStore, request: pytest.FixtureRequest
+) -> None:
+    not_answered_over_a_graph_database(any_hand_store, request)
+    assert [item.id for item in (await any_hand_store.organization_tree("P", 0)).organizations] == ["P"]
+    with pytest.raises(NotFound, match="no organization has the id 'X'"):
+        await any_hand_store.organization_tree("X", 2)
+    with pytest.raises(NotFound, match="established on 2020-06-01, after 2020-01-01"):
+        await any_hand_store.organization_tree("J1", 2, date(2020, 1, 1))
+
+
+async def test_a_store_over_a_ledger_keeps_no_changes(any_hand_store: OrgStore) -> None:
+    from graph.changes import SetOrganizationDetails
+    from graph.errors import ReadOnly
+
+    with pytest.raises(ReadOnly, match="chainorg serve --state DIR"):
+        await any_hand_store.apply([SetOrganizationDetails("B1", stars=1)], "anonymous")
+
+
+# -- the same answers from both stores over the demo -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_embedded() -> NetworkxStore:
+    return NetworkxStore(demo_dataset(), clock(DEMO_DAY))
+
+
+@pytest.fixture
+async def demo_graph(graph_of: GraphOf) -> AsyncIterator[CypherStore]:
+    store = await CypherStore.open(await graph_of("demo", demo_dataset(), DEMO_DAY))
+    yield store
+    await store.close()
+
+
+async def answers(store: OrgStore, method: str, *args: object) -> object:
+    """What a store answers, or the error it raises (its class and message)."""
+    try:
+        return await getattr(store, method)(*args)
+    except ChainorgError as error:
+        return type(error).__name__, str(error)
+
+
+def demo_scopes(store: NetworkxStore) -> list[Scope]:
+    dataset = store.dataset
+    clusters = [o for o in dataset.organizations if o.kind is OrgKind.CLUSTER]
+    building = store.table.buildings()[0][1]
+    return [
+        Scope(), *(Scope(park=park) for park in store.table.park.keys if park), Scope(cluster=clusters[0].id),
+        Scope(cluster=clusters[1].name), Scope(building=building), *(Scope(category=k) for k in Category),
+        Scope(park="无此园区"), Scope(cluster="') DETACH DELETE n //"), Scope(chain=r"x\'\"y"),
+    ]  # fmt: skip
+
+
+async def test_coverage_is_the_same_from_both_stores(demo_embedded: NetworkxStore, demo_graph: CypherStore) -> None:
+    days = [date(2019, 12, 31), date(2020, 7, 1), DEMO_DAY, date(2030, 1, 1)]
+    for scope in demo_scopes(demo_embedded):
+        assert await answers(demo_graph, "coverage", scope) == await answers(demo_embedded, "coverage", scope), scope
+        trend = await answers(demo_graph, "coverage_trend", scope, days)
+        assert trend == await answers(demo_embedded, "coverage_trend", scope, days), scope
+        for by in GroupBy:
+            asked = ("coverage_by", by, scope, date(2020, 7, 1))
+            assert await answers(demo_graph, *asked) == await answers(demo_embedded, *asked), (scope, by)
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        EnterpriseFilter(), EnterpriseFilter(coverage=CoverageState.ORGANIZATION), EnterpriseFilter(coverage=CoverageState.WORK),
+        EnterpriseFilter(coverage=CoverageState.NONE, scope=Scope(park="麓谷")), EnterpriseFilter(status=Status.ZOMBIE),
+        EnterpriseFilter(name_contains="科技", key=True), EnterpriseFilter(above_scale=True, min_formal_members=3),
+        EnterpriseFilter(scope=Scope(category=Category.FINANCE), coverage=CoverageState.NONE),
+    ],
+)  # fmt: skip
+async def test_pages_of_enterprises_are_the_same_from_both_stores(
+    demo_embedded: NetworkxStore, demo_graph: CypherStore, where: EnterpriseFilter
+) -> None:
+    for offset, limit in ((0, 100), (150, 7), (10**6, 10)):
+        asked = ("find_enterprises", where, offset, limit)
+        assert await answers(demo_graph, *asked) == await answers(demo_embedded, *asked), (offset, limit)
+
+
+async def test_lookups_are_the_same_from_both_stores(demo_embedded: NetworkxStore, demo_graph: CypherStore) -> None:
+    dataset = demo_embedded.dataset
+    codes = [*(c.credit_code for c in dataset.covers[:60]), *(a.credit_code for a in dataset.assignments[:40]),
+             *np.char.decode(demo_embedded.table.codes[:40], "ascii").tolist(), "91430100MA4L0000X0"]  # fmt: skip
+    ids = [*(o.id for o in dataset.organizations), *(d.id for d in dataset.departments), "无此组织"]
+    for method, keys in [
+        ("enterprises", codes), ("covering", codes), ("clusters", codes), ("instructors", codes),
+        ("coverage_states", codes), ("links", codes), ("organizations", ids), ("children", ids), ("covered", ids),
+        ("members", ids), ("links", ids),
+    ]:  # fmt: skip
+        assert await answers(demo_graph, method, keys) == await answers(demo_embedded, method, keys), method
+    assert await demo_graph.summary() == await demo_embedded.summary()
+    assert await demo_graph.parks() == await demo_embedded.parks()
+    assert await demo_graph.chains() == await demo_embedded.chains()
+    parks = [p.name for p in await demo_embedded.parks()]
+    assert await demo_graph.buildings(parks) == await demo_embedded.buildings(parks)
+
+
+@pytest.mark.parametrize("order", list(OrganizationOrder))
+async def test_lists_of_organizations_are_the_same_from_both_stores(
+    demo_embedded: NetworkxStore, demo_graph: CypherStore, order: OrganizationOrder
+) -> None:
+    for where in [
+        OrganizationFilter(), OrganizationFilter(kinds=frozenset({OrgKind.BRANCH, OrgKind.JOINT_BRANCH})),
+        OrganizationFilter(scope=Scope(park="麓谷"), min_stars=3), OrganizationFilter(name_contains="联合", term_ends_after=DEMO_DAY),
+        OrganizationFilter(parent_id=demo_embedded.dataset.organizations[0].id),
+    ]:  # fmt: skip
+        asked = ("find_organizations", where, 5, 20, order)
+        assert await answers(demo_graph, *asked) == await answers(demo_embedded, *asked), where
