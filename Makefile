@@ -12,7 +12,7 @@ PORT ?= 8000
 DEBIAN_PACKAGES := graphviz fonts-wqy-microhei poppler-utils chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint system docs bench bench-hostile bench-scale bench-compliance bench-charts bench-writes bench-planner bench-access bench-reconcile bench-dashboard vendor-echarts clean clean-state
+.PHONY: run run-graph bench-graphdb test lint system docs bench bench-hostile bench-scale bench-compliance bench-charts bench-writes bench-planner bench-access bench-reconcile bench-dashboard vendor-echarts clean clean-state
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "chainorg needs Python 3.11 or newer")'
@@ -36,6 +36,22 @@ $(STATE)/chainorg.sqlite: | $(STAMP)
 
 run: $(STAMP) system $(STATE)/chainorg.sqlite
 	$(BIN)/chainorg serve --state $(STATE) --host $(HOST) --port $(PORT)
+
+# The demo over a graph database: a local ArcadeDB (Bolt on GRAPH_PORT, files under GRAPH_DIR)
+# started, the demo loaded into it (in place of what it held), served; the database stops with it.
+GRAPH_DIR ?= state/graphdb
+GRAPH_PORT ?= 7687
+GRAPH_PASSWORD ?= chainorg-local
+GRAPH_URL := bolt://root@127.0.0.1:$(GRAPH_PORT)/neo4j
+
+run-graph: $(STAMP) system
+	@mkdir -p $(GRAPH_DIR)
+	@export CHAINORG_STORE_PASSWORD='$(GRAPH_PASSWORD)'; \
+	$(BIN)/python arcadedb.py $(GRAPH_DIR) '$(GRAPH_PASSWORD)' $(GRAPH_PORT) > $(GRAPH_DIR)/started.txt 2>&1 & database=$$!; \
+	trap 'kill $$database 2>/dev/null; wait $$database' EXIT INT TERM; \
+	until grep -q bolt:// $(GRAPH_DIR)/started.txt; do kill -0 $$database 2>/dev/null || { cat $(GRAPH_DIR)/started.txt; exit 1; }; sleep 0.5; done; \
+	$(BIN)/chainorg load --demo --store $(GRAPH_URL) --replace && \
+	$(BIN)/chainorg serve --store $(GRAPH_URL) --host $(HOST) --port $(PORT)
 
 test: lint system
 	$(BIN)/python -m pytest
@@ -76,6 +92,9 @@ bench-access: $(STAMP)
 
 bench-reconcile: $(STAMP)
 	$(BIN)/python bench/reconcile.py
+
+bench-graphdb: $(STAMP)
+	$(BIN)/python bench/graphdb.py --size 300k --repeat 5
 
 bench-dashboard: $(STAMP) system
 	$(BIN)/python bench/dashboard.py

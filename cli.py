@@ -28,8 +28,10 @@ from schema.settings import DEFAULT_LIMITS, Limits
 if TYPE_CHECKING:  # what a command needs is imported when it runs: `--help` and `--version` stay quick
     from graph.access import Boundary
     from graph.compliance import Finding
+    from graph.dataset import Dataset
     from graph.query import Scope
     from graph.reconciliation import Outcome
+    from graph.stores.cypher.address import StoreAddress
     from graph.stores.networkx.state import State
     from graph.stores.protocol import OrgStore
     from loaders.reports import Cell
@@ -76,10 +78,17 @@ def load(args: argparse.Namespace) -> int:
     if (args.path is None) == (not args.demo):
         errors.print(Text("give a ledger (folder of CSVs or .xlsx workbook) or --demo, not both"))
         return 1
+    if args.state is not None and args.store is not None:
+        errors.print(Text("give --state or --store, not both"))
+        return 1
+    if args.replace and args.store is None:
+        errors.print(Text("--replace is for --store: a state folder is made new, never replaced"))
+        return 1
     if args.state is not None:  # only then the state's libraries (SQLite, ADBC) are loaded
         from graph.durable import check_new_state
 
         check_new_state(args.state)  # refused before the ledger is read and its table printed
+    address = _store_address(args.store) if args.store is not None else None
     name = "the Changsha demo" if args.demo else str(args.path)
     try:
         if args.demo:
@@ -110,7 +119,53 @@ def load(args: argparse.Namespace) -> int:
         stands_on = args.stands_on or (DEMO_DAY if args.demo else None)
         path = create_state(args.state, dataset, stands_on)
         console.print(Text(f"imported into {path}; serve it with `chainorg serve --state {args.state}`"))
+    if address is not None:
+        return _load_into_store(address, dataset, args.stands_on or (DEMO_DAY if args.demo else None), args.replace)
     return 0
+
+
+def _store_address(url: str) -> StoreAddress:
+    """The address of --store URL, the password from the URL or CHAINORG_STORE_PASSWORD; Refused in one line."""
+    from graph.stores.cypher.address import PASSWORD_VARIABLE, store_address
+
+    try:
+        return store_address(url, os.environ.get(PASSWORD_VARIABLE))
+    except ConfigInvalid as invalid:
+        errors.print(Text(str(invalid)))
+        raise Refused from None
+
+
+def _load_into_store(address: StoreAddress, dataset: Dataset, stands_on: date | None, replace: bool) -> int:
+    """Write a validated dataset into the graph database, a progress bar on a terminal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from graph.stores.cypher.connection import Connection
+    from graph.stores.cypher.load import load_dataset
+
+    async def write() -> int:
+        connection = Connection(address)
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        try:
+            with Progress(*columns, console=errors, disable=not errors.is_terminal) as bar:
+                task = bar.add_task(f"loading into {address.shown}", total=None)
+
+                def progress(what: str, done: int, total: int) -> None:
+                    bar.update(task, description=f"{what}", completed=done, total=total)
+
+                loaded = await load_dataset(connection, dataset, stands_on, replace, progress)
+        except ChainorgError as error:
+            errors.print(Text(f"nothing changed in the served graph: {error}"))
+            return 1
+        finally:
+            await connection.close()
+        replaced = f", in place of generation {loaded.replaced}" if loaded.replaced is not None else ""
+        console.print(Text(
+            f"loaded {loaded.rows:,} rows into {address.shown} as generation {loaded.generation}{replaced}; "
+            f"serve it with `chainorg serve --store {address.shown}` (the password in CHAINORG_STORE_PASSWORD)"
+        ))  # fmt: skip
+        return 0
+
+    return _run(write())
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -177,13 +232,25 @@ def serve(args: argparse.Namespace) -> int:
     except ConfigInvalid as invalid:
         errors.print(Text(str(invalid)))
         return 1
-    if args.state is not None:
+    served: OrgStore | State | None
+    if args.store is not None:
+        if args.state is not None or args.data is not None or args.demo:
+            errors.print(Text("give --store alone, not with --state, --data or --demo"))
+            return 1
+        address = _store_address(args.store)
+        if problem := _run(_graph_problem(address)):
+            errors.print(Text(problem))
+            return 1
+        os.environ["CHAINORG_STORE"] = args.store  # the app opens it on its own event loop at start-up
+        served = None
+        what = f"the graph database at {address.shown} read-only"
+    elif args.state is not None:
         from server import open_state
 
         state = open_state(args.state)
         stands_on = state.durable.stands_on
         clock = f"; it stands on {stands_on}: questions without a date are asked on that day" if stands_on else ""
-        served: OrgStore | State = state
+        served = state
         what = f"the state in {args.state} (changes are kept{clock})"
     else:
         served = _store(args, "serving")
@@ -211,6 +278,18 @@ def serve(args: argparse.Namespace) -> int:
         if requests_log is not None:
             requests_log.close()
     return 0
+
+
+async def _graph_problem(address: StoreAddress) -> str | None:
+    """Why the graph database at `address` cannot be served, in one line; None when it can."""
+    from graph.stores.cypher import CypherStore
+
+    try:
+        store = await CypherStore.open(address)
+    except ChainorgError as error:
+        return str(error)
+    await store.close()
+    return None
 
 
 def _run(work: Coroutine[Any, Any, T]) -> T:
@@ -417,6 +496,12 @@ def parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("serve", help=serve.__doc__, description=serve.__doc__, formatter_class=Defaults)
     _source_options(run)
+    run.add_argument(
+        "--store",
+        metavar="URL",
+        help="serve the graph database at URL (made by `load --store`), "
+        "bolt://USER@HOST:PORT/DATABASE or neo4j://…, the password in CHAINORG_STORE_PASSWORD",
+    )
     run.add_argument("--host", default="127.0.0.1", help="address to listen on")
     run.add_argument("--port", type=_port, default=8000, help="port to listen on")
     for flag, what in (
@@ -531,6 +616,17 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--demo", action="store_true", help="the Changsha demo instead of a ledger")
     check.add_argument("--encoding", help="encoding of the CSV files, e.g. big5 (default: detected)")
     check.add_argument("--state", type=Path, help="import into a new state in this folder (for `serve --state`)")
+    check.add_argument(
+        "--store",
+        metavar="URL",
+        help="load into the graph database at URL, "
+        "bolt://USER@HOST:PORT/DATABASE or neo4j://… (the password in CHAINORG_STORE_PASSWORD)",
+    )
+    check.add_argument(
+        "--replace",
+        action="store_true",
+        help="with --store: load in place of the graph the database holds (it answers until the new one is complete)",
+    )
     check.add_argument("--stands-on", type=_date, metavar="DATE",
                        help="the new state's clock stands still on DATE: questions without a date are asked on it "
                             "and changes without one happen on it (default: the calendar's day; the demo's "

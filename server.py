@@ -54,6 +54,7 @@ from graph.compliance import DEFAULT_RULES, RuleConfig
 from graph.deadline import DEADLINE, remaining
 from graph.errors import ChainorgError, InvalidArgument, NotFound, StateProblem
 from graph.rules import clock
+from graph.stores.cypher import CypherStore
 from graph.stores.networkx import NetworkxStore
 from graph.stores.networkx.state import State
 from graph.stores.protocol import OrgStore, seen_by
@@ -325,6 +326,13 @@ def current_store(request: Request | WebSocket) -> OrgStore:
     return app.state.pinned() if app.state is not None else app.store
 
 
+async def open_graph_store(url: str) -> CypherStore:
+    """The Cypher store at a store URL, its password from the URL or CHAINORG_STORE_PASSWORD."""
+    from graph.stores.cypher.address import PASSWORD_VARIABLE, store_address
+
+    return await CypherStore.open(store_address(url, os.environ.get(PASSWORD_VARIABLE)))
+
+
 def open_state(folder: Path) -> State:
     """The state in `folder`, settled like a loaded ledger."""
     state = State(folder)
@@ -481,7 +489,8 @@ def create_app(
     """The app over a read-only `store` or a `State` that takes changes, with query `limits`,
     compliance `rules`, what it `exposure` shows, and an access log of its requests (one JSON
     line each) if given; without a store, one is opened at
-    start-up: the state in CHAINORG_STATE, else the ledger in CHAINORG_DATA, else the demo.
+    start-up: the graph database at CHAINORG_STORE (a store URL), else the state in
+    CHAINORG_STATE, else the ledger in CHAINORG_DATA, else the demo.
 
     `tokens` checks who requests come from; by default the tokens kept in the state (or in
     the tokens file CHAINORG_TOKENS names), with anonymous requests from loopback acting as
@@ -489,15 +498,21 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        graph = None
         if store is None:
             folder, data = os.environ.get("CHAINORG_STATE"), os.environ.get("CHAINORG_DATA")
+            url = os.environ.get("CHAINORG_STORE")
             try:
-                if folder:
+                if url:
+                    app.state.store = graph = await open_graph_store(url)
+                elif folder:
                     app.state.state = open_state(Path(folder))
                 else:
                     app.state.store = load_store(Path(data) if data else None)
             except StateProblem as error:
                 raise StartupRefused(f"CHAINORG_STATE={folder} cannot be served: {error}") from None
+            except ChainorgError as error:  # a graph database unreachable, refusing, or holding no graph
+                raise StartupRefused(f"CHAINORG_STORE cannot be served: {error}") from None
             except LedgerInvalid as error:
                 raise StartupRefused(f"CHAINORG_DATA={data} cannot be served: {error.first_line()}") from None
         if app.state.tokens is None:
@@ -510,6 +525,8 @@ def create_app(
             app.state.tokens.stop()
             if app.state.state is not None:
                 app.state.state.close()
+            if graph is not None:
+                await graph.close()
 
     schema = build_schema(limits, introspection=exposure.explorer)
     graphql = ChainorgGraphQL(schema, exposure.explorer, requests_log, rates)

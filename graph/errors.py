@@ -28,13 +28,14 @@ class InvalidArgument(ChainorgError):
 
 
 class ReadOnly(ChainorgError):
-    """The store serves a ledger, not a state: it cannot keep changes."""
+    """The store serves a ledger (or a graph database, read-only for now), not a state: it cannot keep changes."""
 
     code = "READ_ONLY"
 
-    def __init__(self) -> None:
+    def __init__(self, message: str | None = None) -> None:
         super().__init__(
-            "this server serves a ledger read-only; import it into a state with "
+            message
+            or "this server serves a ledger read-only; import it into a state with "
             "`chainorg load LEDGER --state DIR` and serve that with `chainorg serve --state DIR`"
         )
 

@@ -107,18 +107,27 @@ def test_the_ledger_rows_shown_load_as_they_read(tmp_path: Path) -> None:
 
 
 COMMANDS = re.compile(r"```sh\n(.*?)```", re.DOTALL)
-OTHER_PROGRAMS = ("uvicorn", "curl ", "make ")  # ASGI servers, downloads and set-up: run by the tests of servers
+OTHER_PROGRAMS = ("uvicorn", "curl ", "make ", "--store")  # ASGI servers, downloads, set-up, graph databases:
+# run by the tests of servers and of the graph database (tests/test_graph_database.py)
+
+
+def command_lines() -> list[str]:
+    """Every command line of the README's shell blocks, in order, comments left out."""
+    return [
+        line.split("  #")[0].strip()
+        for block in COMMANDS.findall(README.read_text(encoding="utf-8"))
+        for line in block.splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
 
 
 def commands() -> list[str]:
-    """Every `chainorg` command line of the README's shell blocks, in order."""
-    found = []
-    for block in COMMANDS.findall(README.read_text(encoding="utf-8")):
-        for line in block.splitlines():
-            command = line.split("  #")[0].strip()
-            if command.startswith(".venv/bin/chainorg") and not any(word in command for word in OTHER_PROGRAMS):
-                found.append(command)
-    return found
+    """Every `chainorg` command line of the README's shell blocks that runs without another program, in order."""
+    return [
+        command
+        for command in command_lines()
+        if command.startswith(".venv/bin/chainorg") and not any(word in command for word in OTHER_PROGRAMS)
+    ]
 
 
 def test_every_command_line_example_runs(tmp_path: Path) -> None:

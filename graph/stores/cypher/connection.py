@@ -6,6 +6,7 @@ some servers, so a store never switches database on a driver.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import neo4j
@@ -47,7 +48,12 @@ class Connection:
 
     def __init__(self, address: StoreAddress):
         self.address = address
-        self.driver: AsyncDriver = AsyncGraphDatabase.driver(
+        self.driver = self._driver()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop the driver's connections belong to
+
+    def _driver(self) -> AsyncDriver:
+        address = self.address
+        return AsyncGraphDatabase.driver(
             address.uri, auth=(address.user, address.password), connection_timeout=CONNECTION_SECONDS,
             max_transaction_retry_time=CONNECTION_SECONDS, notifications_min_severity="OFF",
         )  # fmt: skip
@@ -63,10 +69,23 @@ class Connection:
         return await self._run(text, parameters, RoutingControl.WRITE)
 
     async def _run(self, text: str, parameters: dict[str, Any], routing: RoutingControl) -> list[neo4j.Record]:
+        """On the loop the driver first ran on; a statement from another loop (a heavy request
+        runs on a lane's loop of its own) gets a driver for that statement alone."""
+        loop = asyncio.get_running_loop()
+        self._loop = self._loop or loop
+        if loop is self._loop:
+            return await self._execute(self.driver, text, parameters, routing)
+        driver = self._driver()
         try:
-            result = await self.driver.execute_query(
-                text, parameters, database_=self.address.database, routing_=routing
-            )
+            return await self._execute(driver, text, parameters, routing)
+        finally:
+            await driver.close()
+
+    async def _execute(
+        self, driver: AsyncDriver, text: str, parameters: dict[str, Any], routing: RoutingControl
+    ) -> list[neo4j.Record]:
+        try:
+            result = await driver.execute_query(text, parameters, database_=self.address.database, routing_=routing)
         except (AuthError, ServiceUnavailable, SessionExpired, OSError) as error:
             raise problem(self.address, error) from None
         except Neo4jError as error:

@@ -27,6 +27,7 @@ SCHEMA = (
     ),
 )
 GRAPH = "MATCH (m:ChainorgGraph {name: 'chainorg'}) RETURN m {.*} AS graph"
+SERVED = "MATCH (m:ChainorgGraph {name: 'chainorg'}) RETURN m.current AS g"
 CREATE_GRAPH = "CREATE (m:ChainorgGraph {name: 'chainorg', next: 1})"
 GENERATIONS = "MATCH (n:Record) RETURN DISTINCT n.g AS g"
 TAKE_GENERATION = """
@@ -84,7 +85,8 @@ ORDER BY at
 CHILDREN = """
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
-OPTIONAL MATCH (child:Organization)-[:PART_OF]->(:Organization {uid: key})
+OPTIONAL MATCH (parent:Organization {uid: key})
+OPTIONAL MATCH (child:Organization)-[:PART_OF]->(parent)
 WHERE child.dissolved_on IS NULL OR child.dissolved_on > $today
 WITH at, key, child ORDER BY child.row
 RETURN at, key, collect(child {.*}) AS children
@@ -93,7 +95,8 @@ ORDER BY at
 COVERED = """
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
-OPTIONAL MATCH (:Organization {uid: key})-[c:COVERS]->(e:Enterprise)
+OPTIONAL MATCH (o:Organization {uid: key})
+OPTIONAL MATCH (o)-[c:COVERS]->(e:Enterprise)
 WHERE c.from <= $day AND $day < c.to
 WITH at, key, e, c ORDER BY c.row
 RETURN at, key, collect(e {.*}) AS enterprises
@@ -102,7 +105,8 @@ ORDER BY at
 COVERING = """
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
-OPTIONAL MATCH (o:Organization)-[c:COVERS]->(:Enterprise {uid: key})
+OPTIONAL MATCH (e:Enterprise {uid: key})
+OPTIONAL MATCH (o:Organization)-[c:COVERS]->(e)
 WHERE c.from <= $day AND $day < c.to
 WITH at, key, o, c ORDER BY c.row
 RETURN at, key, collect(o {.*}) AS organizations
@@ -111,7 +115,8 @@ ORDER BY at
 INSTRUCTORS = """
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
-OPTIONAL MATCH (i:Instructor)-[a:ASSIGNED]->(:Enterprise {uid: key})
+OPTIONAL MATCH (e:Enterprise {uid: key})
+OPTIONAL MATCH (i:Instructor)-[a:ASSIGNED]->(e)
 WHERE a.from <= $day AND $day < a.to
 WITH at, key, i, a ORDER BY a.row
 RETURN at, key, collect(i {.*}) AS instructors
@@ -128,11 +133,12 @@ ORDER BY at
 LINKS = """
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
-OPTIONAL MATCH (:Record {uid: key})-[out:LINK]->()
+OPTIONAL MATCH (n:Record {uid: key})
+OPTIONAL MATCH (n)-[out:LINK]->()
 WHERE out.until IS NULL OR $today < out.until
-WITH at, key, out ORDER BY out.row
-WITH at, key, collect(out {.*}) AS outgoing
-OPTIONAL MATCH (:Record {uid: key})<-[in:LINK]-()
+WITH at, key, n, out ORDER BY out.row
+WITH at, key, n, collect(out {.*}) AS outgoing
+OPTIONAL MATCH (n)<-[in:LINK]-()
 WHERE in.until IS NULL OR $today < in.until
 WITH at, key, outgoing, in ORDER BY in.row
 WITH at, key, outgoing, collect(in {.*}) AS incoming
@@ -142,7 +148,8 @@ ORDER BY at
 MEMBERS = """
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
-OPTIONAL MATCH (:Organization {uid: key})<-[:PART_OF*0..]-(:Organization)-[c:COVERS]->(e:Enterprise)
+OPTIONAL MATCH (top:Organization {uid: key})
+OPTIONAL MATCH (top)<-[:PART_OF*0..]-(:Organization)-[c:COVERS]->(e:Enterprise)
 WHERE c.from <= $day AND $day < c.to AND e.registered <= $day AND $day < e.inactive
 WITH at, key, collect(DISTINCT e) AS reached
 RETURN at, key, reduce(n = 0, e IN reached | n + e.formal_members) AS formal,

@@ -135,9 +135,12 @@ class CypherStore:
         await self.connection.close()
 
     async def generation(self) -> Generation:
-        """The generation served, read again once it is GRAPH_SECONDS old (a load --replace switches it)."""
+        """The generation served, asked again once GRAPH_SECONDS old (a load --replace switches
+        it); its facts are read again only when it has changed."""
         if time.monotonic() - self._read_at > GRAPH_SECONDS:
-            self._generation = await _generation(self.connection)
+            served = await self.connection.read(queries.SERVED)
+            if not served or served[0]["g"] != self._generation.g:
+                self._generation = await _generation(self.connection)
             self._read_at = time.monotonic()
         return self._generation
 
@@ -305,7 +308,10 @@ class CypherStore:
         )
 
     async def apply(self, changes: Sequence[Change], who: str, request_id: str | None = None) -> Receipt:
-        raise ReadOnly
+        raise ReadOnly(
+            "this server serves a graph database read-only: changes over it are not kept yet; "
+            "serve a state (`chainorg serve --state DIR`) to make them"
+        )
 
     # -- not answered over a graph database yet -----------------------------------
 

@@ -1,0 +1,287 @@
+"""The service over a real graph database server (ArcadeDB's Bolt server): `chainorg load
+--store` and `chainorg serve --store` as a user runs them, answers compared with the
+embedded store's over HTTP, and every way a load or a connection can go wrong."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import httpx
+import pytest
+
+from arcadedb import ArcadeDB
+from graph.model import Enterprise
+from graph.query import Coverage, EnterpriseFilter, Scope
+from graph.stores.cypher import CypherStore, store_address
+from graph.stores.cypher.store import GRAPH_SECONDS
+from tests.conftest import CHAINORG, GRAPH_PASSWORD, HAND_TABLES, free_port, serve
+from tests.test_readme import README, command_lines, operations
+
+pytestmark = pytest.mark.anyio
+NAMES = iter(range(1_000))
+
+
+@pytest.fixture
+def database(graph_database: ArcadeDB) -> str:
+    """The store URL of a new, empty database (no password in it)."""
+    name = f"t{next(NAMES)}"
+    graph_database.create_database(name)
+    return graph_database.url(name)
+
+
+def chainorg(*words: str, password: str = GRAPH_PASSWORD, check: bool = False) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "CHAINORG_STORE_PASSWORD": password, "COLUMNS": "200"}
+    return subprocess.run([CHAINORG, *words], capture_output=True, text=True, env=environment, timeout=300, check=check)
+
+
+def coverage_of(url: str) -> Coverage:
+    """The park-wide coverage the database's graph answers, asked on a loop of its own."""
+
+    async def asked() -> Coverage:
+        store = await CypherStore.open(store_address(url, GRAPH_PASSWORD))
+        try:
+            return await store.coverage(Scope())
+        finally:
+            await store.close()
+
+    return asyncio.run(asked())
+
+
+def rows_of(url: str) -> int:
+    """How many chainorg nodes the database holds, every generation counted."""
+    import neo4j
+
+    address = store_address(url, GRAPH_PASSWORD)
+    with neo4j.GraphDatabase.driver(address.uri, auth=(address.user, address.password)) as driver:
+        records, _, _ = driver.execute_query(
+            "MATCH (n) WHERE n:Record OR n:PastParent OR n:Upgrade RETURN count(n) AS n", database_=address.database
+        )
+    return int(records[0]["n"])
+
+
+def test_a_load_refuses_to_overwrite_and_replaces_only_when_asked(database: str, write_ledger) -> None:
+    loaded = chainorg("load", "--demo", "--store", database)
+    assert loaded.returncode == 0, loaded.stderr
+    assert "generation 1" in loaded.stdout and GRAPH_PASSWORD not in loaded.stdout + loaded.stderr
+    demo = coverage_of(database)
+    nodes = rows_of(database)
+
+    again = chainorg("load", "--demo", "--store", database)
+    assert again.returncode == 1 and "add --replace" in again.stderr
+    assert coverage_of(database) == demo
+
+    hand = write_ledger(HAND_TABLES)
+    replaced = chainorg("load", str(hand), "--store", database, "--replace")
+    assert replaced.returncode == 0, replaced.stderr
+    assert "in place of generation 1" in replaced.stdout
+    assert coverage_of(database) != demo
+    assert rows_of(database) < nodes  # the demo's generation is gone, not kept beside
+
+
+def test_an_invalid_ledger_writes_nothing(database: str, write_ledger) -> None:
+    tables = {**HAND_TABLES, "enterprises": [*HAND_TABLES["enterprises"], HAND_TABLES["enterprises"][1]]}
+    refused = chainorg("load", str(write_ledger(tables)), "--store", database)
+    assert refused.returncode == 1 and "rejected" in refused.stderr
+    assert rows_of(database) == 0
+
+
+def test_a_replace_killed_part_way_leaves_the_previous_graph_answering(
+    database: str, write_ledger, graph_database: ArcadeDB
+) -> None:
+    chainorg("load", str(write_ledger(HAND_TABLES)), "--store", database, check=True)
+    before = coverage_of(database)
+    environment = {**os.environ, "CHAINORG_STORE_PASSWORD": GRAPH_PASSWORD}
+    loading = subprocess.Popen([CHAINORG, "load", "--demo", "--store", database, "--replace"], env=environment,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while rows_of(database) < 3_000:  # part of the demo's enterprises written under the new generation
+        assert loading.poll() is None and time.monotonic() < deadline, "the load ended before it could be killed"
+        time.sleep(0.05)
+    loading.send_signal(signal.SIGKILL)
+    loading.wait()
+    assert coverage_of(database) == before  # the half-written generation is never seen
+
+    finished = chainorg("load", "--demo", "--store", database, "--replace")
+    assert finished.returncode == 0, finished.stderr
+    graph_database.create_database(fresh := f"fresh{next(NAMES)}")
+    chainorg("load", "--demo", "--store", graph_database.url(fresh), check=True)
+    assert rows_of(database) == rows_of(graph_database.url(fresh))  # the partial generation was cleared
+
+
+@pytest.mark.parametrize(
+    ("url", "password", "says"),
+    [
+        ("bolt://root@127.0.0.1:{closed}/neo4j", GRAPH_PASSWORD, "cannot reach the graph database"),
+        ("bolt://root@127.0.0.1:{bolt}/neo4j", "not-the-password", "wrong user or password"),
+        ("bolt://root@127.0.0.1:{bolt}/nowhere", GRAPH_PASSWORD, "has no database 'nowhere'"),
+        ("bolt://root@127.0.0.1:{bolt}/neo4j", "", "no password: put it in CHAINORG_STORE_PASSWORD"),
+        ("http://127.0.0.1:{bolt}/neo4j", GRAPH_PASSWORD, "the scheme must be one of"),
+    ],
+)
+@pytest.mark.parametrize("command", ["load", "serve"])
+def test_what_goes_wrong_with_a_database_is_one_line(
+    graph_database: ArcadeDB, url: str, password: str, says: str, command: str
+) -> None:
+    address = url.format(closed=free_port(), bolt=graph_database.bolt_port)
+    words = ["load", "--demo", "--store", address] if command == "load" else ["serve", "--store", address]
+    if command == "serve":
+        words += ["--port", str(free_port())]
+    done = chainorg(*words, password=password)
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert says in last and "Traceback" not in done.stderr
+    assert (password or "@@") not in done.stderr
+
+
+@pytest.fixture(scope="module")
+def servers(graph_database: ArcadeDB, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """The demo served twice, as `make run` and `make run-graph` serve it: embedded, and from the graph database."""
+    name = "served_demo"
+    graph_database.create_database(name)
+    url = graph_database.url(name)
+    chainorg("load", "--demo", "--store", url, check=True)
+    ports = free_port(), free_port()
+    embedded = serve("--demo", port=ports[0])
+    os.environ["CHAINORG_STORE_PASSWORD"] = GRAPH_PASSWORD
+    try:
+        graph = serve("--store", url, port=ports[1])
+    finally:
+        del os.environ["CHAINORG_STORE_PASSWORD"]
+    try:
+        yield f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.1:{ports[1]}"
+    finally:
+        for process in (embedded, graph):
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def ask(url: str, query: str) -> dict:
+    return httpx.post(f"{url}/graphql", json={"query": query}, timeout=60).json()
+
+
+def test_the_readme_examples_answer_the_same_over_the_graph_database(servers: tuple[str, str]) -> None:
+    """Every README query answers over the graph database as over the embedded store, or is
+    refused whole as NOT_SUPPORTED (a question not answered there yet) or READ_ONLY (a change)."""
+    embedded, graph = servers
+    same, refused, different = [], [], []
+    for number, operation in operations():
+        over_graph = ask(graph, operation)
+        codes = {e.get("extensions", {}).get("code") for e in over_graph.get("errors") or []}
+        if over_graph.get("errors") and codes <= {"NOT_SUPPORTED", "READ_ONLY"}:
+            refused.append(number)
+        elif over_graph == ask(embedded, operation):
+            same.append(number)
+        else:
+            different.append((number, operation.splitlines()[0]))
+    assert different == []
+    assert len(same) >= 8, (same, refused)
+
+
+def test_a_change_over_the_graph_database_is_refused_read_only(servers: tuple[str, str]) -> None:
+    answer = ask(servers[1], 'mutation { dissolveOrganization(input: {orgId: "YDHL-0001"}) { id } }')
+    [error] = answer["errors"]
+    assert error["extensions"]["code"] == "READ_ONLY" and "graph database" in error["message"]
+    assert ask(servers[1], '{ organization(id: "YDHL-0001") { dissolvedOn } }') == ask(
+        servers[0], '{ organization(id: "YDHL-0001") { dissolvedOn } }'
+    )
+
+
+async def test_values_are_parameters_never_cypher(database: str, write_ledger) -> None:
+    """Names that would break a query formatted into the text are kept and read back as written."""
+    hostile = ["') DETACH DELETE n //", "a\"b\\'c", "x} RETURN 1 //", "企业 $g {uid: '0/'}"]
+    tables = {**HAND_TABLES, "enterprises": [list(row) for row in HAND_TABLES["enterprises"]]}
+    header = tables["enterprises"][0]
+    for row, name in zip(tables["enterprises"][1:], hostile, strict=False):
+        row[header.index("name")] = name
+    chainorg("load", str(write_ledger(tables)), "--store", database, check=True)
+    store = await CypherStore.open(store_address(database, GRAPH_PASSWORD))
+    try:
+        codes = [row[header.index("credit_code")] for row in tables["enterprises"][1 : len(hostile) + 1]]
+        found = await store.enterprises(codes)
+        assert [e.name for e in found if isinstance(e, Enterprise)] == hostile
+        assert (await store.find_enterprises(EnterpriseFilter(name_contains=hostile[0]), 0, 10)).total == 1
+        assert (await store.summary())["enterprises"] == len(tables["enterprises"]) - 1
+    finally:
+        await store.close()
+
+
+def test_the_readme_names_what_the_cypher_store_relies_on() -> None:
+    text = README.read_text(encoding="utf-8")
+    for feature in ("UNWIND", "EXISTS", "CALL {", "IS UNIQUE", "CHAINORG_STORE_PASSWORD", "neo4j://"):
+        assert feature in text, feature
+
+
+def test_the_readme_graph_database_commands_run(database: str, write_ledger) -> None:
+    """The README's `--store` lines, in order, against a database of the test server (the
+    URL and the ledger folder put in for the README's); a serve runs until it answers."""
+    readme_url = "bolt://neo4j@db.park.internal:7687/chainorg"
+    ledger = str(write_ledger(HAND_TABLES))
+    lines = [line for line in command_lines() if "--store" in line or "CHAINORG_STORE=" in line]
+    assert len(lines) >= 4
+    for line in lines:
+        words = shlex.split(line.replace(readme_url, database).replace("data/park", ledger))
+        if words[0].startswith("CHAINORG_STORE="):  # the ASGI app, under uvicorn
+            words = [words[0].split("=", 1)[1]]
+            if "neo4j://" in line:
+                continue  # the routing form needs a Neo4j cluster
+        if "serve" in words:
+            os.environ["CHAINORG_STORE_PASSWORD"] = GRAPH_PASSWORD
+            try:
+                served = serve(*words[words.index("serve") + 1 :], port=free_port())
+            finally:
+                del os.environ["CHAINORG_STORE_PASSWORD"]
+            served.terminate()
+            assert served.wait(timeout=30) in (0, -signal.SIGTERM), line
+            continue
+        assert chainorg(*words[1:]).returncode == 0, line
+
+
+def test_an_asgi_server_serves_the_database_named_by_chainorg_store(database: str) -> None:
+    chainorg("load", "--demo", "--store", database, check=True)
+    port = free_port()
+    environment = {**os.environ, "CHAINORG_STORE": database, "CHAINORG_STORE_PASSWORD": GRAPH_PASSWORD}
+    uvicorn = Path(CHAINORG).with_name("uvicorn")
+    server = subprocess.Popen([str(uvicorn), "server:app", "--port", str(port)], env=environment,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = ask(f"http://127.0.0.1:{port}", "{ coverage { enterprises } }")
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+        assert answer["data"]["coverage"]["enterprises"] == coverage_of(database).enterprises
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    environment["CHAINORG_STORE_PASSWORD"] = "wrong-password"
+    refused = subprocess.run([str(uvicorn), "server:app", "--port", str(free_port())], env=environment,
+                             capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert refused.returncode != 0 and "CHAINORG_STORE cannot be served" in refused.stderr
+    assert "Traceback" not in refused.stderr and "wrong-password" not in refused.stderr
+
+
+async def test_a_store_serving_follows_a_replace_within_a_second(database: str, write_ledger) -> None:
+    environment = {**os.environ, "CHAINORG_STORE_PASSWORD": GRAPH_PASSWORD}
+    await anyio.run_process([CHAINORG, "load", "--demo", "--store", database], env=environment)
+    store = await CypherStore.open(store_address(database, GRAPH_PASSWORD))
+    try:
+        demo = await store.coverage(Scope())
+        hand = str(write_ledger(HAND_TABLES))
+        await anyio.run_process([CHAINORG, "load", hand, "--store", database, "--replace"], env=environment)
+        await anyio.sleep(GRAPH_SECONDS + 0.2)
+        replaced = await store.coverage(Scope())
+        assert replaced != demo
+        assert (await store.summary())["enterprises"] == len(HAND_TABLES["enterprises"]) - 1
+    finally:
+        await store.close()
