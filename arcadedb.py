@@ -8,6 +8,7 @@ keeps its files in a folder, listens on loopback only, fsyncs every commit
 
 from __future__ import annotations
 
+import atexit
 import base64
 import importlib.util
 import json
@@ -84,6 +85,7 @@ class ArcadeDB:
         self._process = subprocess.Popen(
             self.command(), cwd=self.folder, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
+        atexit.register(self.stop)  # stopped when the program that started it exits
         deadline = time.monotonic() + READY_SECONDS
         while not self.ready():
             if self._process.poll() is not None or time.monotonic() > deadline:

@@ -142,6 +142,21 @@ async def measure(server: ArcadeDB, dataset: Dataset, repeat: int) -> None:
         return records
 
     counted = "e.g = $g AND e.registered <= $day AND $day < e.inactive"
+
+    def by_cluster(matched: str) -> str:
+        """The same answer as coverageBy(CLUSTER), written the plain way: EXISTS per enterprise."""
+        organized = "EXISTS { MATCH (:Organization)-[c:COVERS]->(e) WHERE c.from <= $day AND $day < c.to }"
+        worked = "EXISTS { MATCH (:Instructor)-[a:ASSIGNED]->(e) WHERE a.from <= $day AND $day < a.to }"
+        return (
+            f"CALL {{ {matched} WITH e.resolved_cluster AS key, e, {organized} AS organized, {worked} AS worked "
+            "WITH key, count(e) AS n, sum(CASE WHEN organized THEN 1 ELSE 0 END) AS o, "
+            "sum(CASE WHEN worked AND NOT organized THEN 1 ELSE 0 END) AS w, sum(e.formal_members) AS f "
+            "RETURN collect([key, n, o, w, f]) AS groups } "
+            f"CALL {{ {matched} MATCH (o:Organization)-[c:COVERS]->(e) WHERE c.from <= $day AND $day < c.to "
+            "WITH e.resolved_cluster AS key, count(DISTINCT o) AS n RETURN collect([key, n]) AS organizations } "
+            "RETURN groups, organizations"
+        )
+
     scoped = f"MATCH (e:Enterprise) WHERE e.park = $park AND {counted}"
     hand_written = {
         "park coverage": lambda: cypher(
@@ -156,31 +171,25 @@ async def measure(server: ArcadeDB, dataset: Dataset, repeat: int) -> None:
             park=park,
         ),
         "coverageBy(CLUSTER), whole graph": lambda: cypher(
-            f"MATCH (e:Enterprise) WHERE {counted} WITH e.resolved_cluster AS key, e, "
-            "EXISTS { MATCH (:Organization)-[c:COVERS]->(e) WHERE c.from <= $day AND $day < c.to } AS organized "
-            "RETURN key, count(e) AS enterprises, sum(CASE WHEN organized THEN 1 ELSE 0 END) AS organized, "
-            "sum(e.formal_members) AS formal",
-            g=g,
-            day=day,
+            by_cluster(f"MATCH (e:Enterprise) WHERE {counted}"), g=g, day=day
         ),
-        "coverageBy(CLUSTER), one park": lambda: cypher(
-            f"{scoped} WITH e.resolved_cluster AS key, e, "
-            "EXISTS { MATCH (:Organization)-[c:COVERS]->(e) WHERE c.from <= $day AND $day < c.to } AS organized "
-            "RETURN key, count(e) AS enterprises, sum(CASE WHEN organized THEN 1 ELSE 0 END) AS organized, "
-            "sum(e.formal_members) AS formal",
-            g=g,
-            day=day,
-            park=park,
-        ),
-        "100 uncovered with their organizations": lambda: cypher(
-            f"{scoped} AND NOT EXISTS {{ MATCH (:Organization)-[c:COVERS]->(e) WHERE c.from <= $day AND $day < c.to }} "
-            "AND NOT EXISTS { MATCH (:Instructor)-[a:ASSIGNED]->(e) WHERE a.from <= $day AND $day < a.to } "
-            "WITH e ORDER BY e.row LIMIT 100 RETURN e {.*} AS e",
-            g=g,
-            day=day,
-            park=park,
-        ),
+        "coverageBy(CLUSTER), one park": lambda: cypher(by_cluster(scoped), g=g, day=day, park=park),
+        "100 uncovered with their organizations": lambda: uncovered_by_hand(),
     }
+
+    async def uncovered_by_hand() -> object:
+        none = ("MATCH (e:Enterprise) WHERE e.g = $g AND e.park = $park AND NOT EXISTS { MATCH (:Organization)-[c:COVERS]->(e) "
+                "WHERE c.from <= $day AND $day < c.to } AND NOT EXISTS { MATCH (:Instructor)-[a:ASSIGNED]->(e) "
+                "WHERE a.from <= $day AND $day < a.to }")  # fmt: skip
+        page = await cypher(
+            f"CALL {{ {none} RETURN count(e) AS total }} CALL {{ {none} WITH e ORDER BY e.row LIMIT 100 "
+            "RETURN collect(e {.*}) AS page } RETURN total, page", g=g, day=day, park=park,
+        )  # fmt: skip
+        uids = [e["uid"] for e in page[0]["page"]]
+        return await cypher(
+            "UNWIND $uids AS key MATCH (e:Record {uid: key}) OPTIONAL MATCH (o:Organization)-[c:COVERS]->(e) "
+            "WHERE c.from <= $day AND $day < c.to RETURN key, collect(o {.*}) AS organizations", uids=uids, day=day,
+        )  # fmt: skip
 
     async def uncovered_page() -> object:
         page = await store.find_enterprises(EnterpriseFilter(Scope(park=park), coverage=CoverageState.NONE), 0, 100)

@@ -67,25 +67,27 @@ CREATE_EDGES = {
 }
 
 # -- lookups by key: one row per key asked, in key order -----------------------------
+# A keyed node is found through the uniqueness constraint's index, on :Record; a match on
+# another label with the same key may scan that label instead (ArcadeDB does).
 
 ENTERPRISES = """
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
-OPTIONAL MATCH (e:Enterprise {uid: key})
+OPTIONAL MATCH (e:Record {uid: key}) WHERE e:Enterprise
 RETURN at, e {.*} AS enterprise
 ORDER BY at
 """
 ORGANIZATIONS = """
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
-OPTIONAL MATCH (o:Organization {uid: key})
+OPTIONAL MATCH (o:Record {uid: key}) WHERE o:Organization
 RETURN at, o {.*} AS organization
 ORDER BY at
 """
 CHILDREN = """
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
-OPTIONAL MATCH (parent:Organization {uid: key})
+OPTIONAL MATCH (parent:Record {uid: key}) WHERE parent:Organization
 OPTIONAL MATCH (child:Organization)-[:PART_OF]->(parent)
 WHERE child.dissolved_on IS NULL OR child.dissolved_on > $today
 WITH at, key, child ORDER BY child.row
@@ -95,7 +97,7 @@ ORDER BY at
 COVERED = """
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
-OPTIONAL MATCH (o:Organization {uid: key})
+OPTIONAL MATCH (o:Record {uid: key}) WHERE o:Organization
 OPTIONAL MATCH (o)-[c:COVERS]->(e:Enterprise)
 WHERE c.from <= $day AND $day < c.to
 WITH at, key, e, c ORDER BY c.row
@@ -105,7 +107,7 @@ ORDER BY at
 COVERING = """
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
-OPTIONAL MATCH (e:Enterprise {uid: key})
+OPTIONAL MATCH (e:Record {uid: key}) WHERE e:Enterprise
 OPTIONAL MATCH (o:Organization)-[c:COVERS]->(e)
 WHERE c.from <= $day AND $day < c.to
 WITH at, key, o, c ORDER BY c.row
@@ -115,7 +117,7 @@ ORDER BY at
 INSTRUCTORS = """
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
-OPTIONAL MATCH (e:Enterprise {uid: key})
+OPTIONAL MATCH (e:Record {uid: key}) WHERE e:Enterprise
 OPTIONAL MATCH (i:Instructor)-[a:ASSIGNED]->(e)
 WHERE a.from <= $day AND $day < a.to
 WITH at, key, i, a ORDER BY a.row
@@ -125,8 +127,8 @@ ORDER BY at
 CLUSTERS = """
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
-OPTIONAL MATCH (e:Enterprise {uid: key})
-OPTIONAL MATCH (o:Organization {uid: $prefix + e.resolved_cluster})
+OPTIONAL MATCH (e:Record {uid: key}) WHERE e:Enterprise
+OPTIONAL MATCH (o:Record {uid: $prefix + e.resolved_cluster}) WHERE o:Organization
 RETURN at, key, o {.*} AS cluster
 ORDER BY at
 """
@@ -148,7 +150,7 @@ ORDER BY at
 MEMBERS = """
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
-OPTIONAL MATCH (top:Organization {uid: key})
+OPTIONAL MATCH (top:Record {uid: key}) WHERE top:Organization
 OPTIONAL MATCH (top)<-[:PART_OF*0..]-(:Organization)-[c:COVERS]->(e:Enterprise)
 WHERE c.from <= $day AND $day < c.to AND e.registered <= $day AND $day < e.inactive
 WITH at, key, collect(DISTINCT e) AS reached
@@ -159,7 +161,7 @@ ORDER BY at
 STATES = """
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
-OPTIONAL MATCH (e:Enterprise {uid: key})
+OPTIONAL MATCH (e:Record {uid: key}) WHERE e:Enterprise
 RETURN at, key,
        EXISTS { MATCH (:Organization)-[c:COVERS]->(e) WHERE c.from <= $day AND $day < c.to } AS organized,
        EXISTS { MATCH (:Instructor)-[a:ASSIGNED]->(e) WHERE a.from <= $day AND $day < a.to } AS worked
