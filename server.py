@@ -502,17 +502,18 @@ def create_app(
         if store is None:
             folder, data = os.environ.get("CHAINORG_STATE"), os.environ.get("CHAINORG_DATA")
             url = os.environ.get("CHAINORG_STORE")
-            try:
-                if url:
+            if url:
+                try:
                     app.state.store = graph = await open_graph_store(url)
-                elif folder:
+                except ChainorgError as error:  # unreachable, refusing, or holding no graph
+                    raise StartupRefused(f"CHAINORG_STORE cannot be served: {error}") from None
+            try:
+                if folder and graph is None:
                     app.state.state = open_state(Path(folder))
-                else:
+                elif graph is None:
                     app.state.store = load_store(Path(data) if data else None)
             except StateProblem as error:
                 raise StartupRefused(f"CHAINORG_STATE={folder} cannot be served: {error}") from None
-            except ChainorgError as error:  # a graph database unreachable, refusing, or holding no graph
-                raise StartupRefused(f"CHAINORG_STORE cannot be served: {error}") from None
             except LedgerInvalid as error:
                 raise StartupRefused(f"CHAINORG_DATA={data} cannot be served: {error.first_line()}") from None
         if app.state.tokens is None:
