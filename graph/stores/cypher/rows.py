@@ -24,11 +24,12 @@ def uid(generation: int, some_id: str) -> str:
 
 
 def enterprise_rows(dataset: Dataset, generation: int) -> list[dict[str, Any]]:
+    """Each enterprise's fields, its day numbers and resolved cluster, and the spans of its edges."""
     table = dataset.enterprises
-    columns = enterprise_columns(table).rename_columns(
-        [name if name != "cluster" else "cluster_id" for name in enterprise_columns(table).column_names]
-    )
-    rows = columns.to_pylist()
+    columns = enterprise_columns(table)
+    rows = columns.rename_columns(
+        [name if name != "cluster" else "cluster_id" for name in columns.column_names]
+    ).to_pylist()
     inactive = inactive_since(table.status, table.status_since).tolist()
     clusters = resolved_clusters(dataset)
     cluster_keys = clusters.keys
@@ -41,18 +42,11 @@ def enterprise_rows(dataset: Dataset, generation: int) -> list[dict[str, Any]]:
             registered=int(registered), inactive=int(ends), resolved_cluster=cluster_keys[cluster],
         )  # fmt: skip
     orgs = {org.id: org for org in dataset.organizations}
-    row_of = dict(
-        zip(
-            (c.credit_code for c in dataset.covers),
-            table.rows_of([c.credit_code for c in dataset.covers]).tolist(),
-            strict=True,
-        )
-    )
-    for cover in dataset.covers:
+    covered = table.rows_of([c.credit_code for c in dataset.covers]).tolist()
+    for cover, at in zip(dataset.covers, covered, strict=True):
         since, until = cover_span(cover, orgs[cover.org_id])
-        held = rows[row_of[cover.credit_code]]
-        held.setdefault("covered_from", []).append(since)
-        held.setdefault("covered_to", []).append(until)
+        rows[at].setdefault("covered_from", []).append(since)
+        rows[at].setdefault("covered_to", []).append(until)
     assigned = table.rows_of([a.credit_code for a in dataset.assignments]).tolist()
     for assignment, at in zip(dataset.assignments, assigned, strict=True):
         rows[at].setdefault("worked_from", []).append(day_number(assignment.since))
@@ -61,6 +55,7 @@ def enterprise_rows(dataset: Dataset, generation: int) -> list[dict[str, Any]]:
 
 
 def node_rows(records: Any, generation: int, key: str | None = "id") -> list[dict[str, Any]]:
+    """Records as node properties, keyed by the field `key` (None: history rows, no key)."""
     rows = []
     for row, record in enumerate(records):
         values = record_values(record)

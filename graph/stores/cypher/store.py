@@ -32,7 +32,6 @@ from graph.model import (
     Members,
     Organization,
     OrganizationHistory,
-    OrgKind,
     Park,
 )
 from graph.organizations import Alliance, listed, ordered
@@ -404,4 +403,4 @@ def _label(generation: Generation, by: GroupBy, key: str | None) -> str:
     return key
 
 
-__all__ = ["CypherStore", "NoGraph", "NotAnswered", "OrgKind"]
+__all__ = ["CypherStore", "NoGraph", "NotAnswered"]
