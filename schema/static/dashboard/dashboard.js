@@ -421,17 +421,22 @@ async function bulletin() {
 const pan = { scale: 1, x: 0, y: 0 };
 let chartUrl = null;
 
+let chartAsked = 0;  // the latest chart asked for; one asked before it (an earlier start, root or date) is dropped
+
 async function orgChart() {
+  const asked = ++chartAsked;
   const root = $("#chart-root").value;
   if (!root) return;
   const response = await fetch(`/charts/${encodeURIComponent(root)}.svg?depth=2&asOf=${view.asOf}`, { headers: headers(false) });
   if (!response.ok) throw new ApiError((await response.json()).errors[0]);
+  const blob = await response.blob();
+  if (asked !== chartAsked) return;
   if (chartUrl) URL.revokeObjectURL(chartUrl);
-  chartUrl = URL.createObjectURL(await response.blob());
+  chartUrl = URL.createObjectURL(blob);
   const image = $("#org-chart-image");
   image.alt = `${t("orgChart")}: ${$("#chart-root").selectedOptions[0].textContent}`;
   window.dashboardChartFittedAt = null;  // until this chart is in and fitted
-  image.onload = fitChart;
+  image.onload = () => { if (asked === chartAsked) fitChart(); };
   image.src = chartUrl;
   $("#chart-open").href = chartUrl;
   $("#chart-open").target = "_blank";
@@ -673,6 +678,7 @@ async function start() {
   window.dashboardDrawnAt = null;  // a new start (a token, a language): its charts are drawn anew
   window.dashboardSettledAt = null;
   window.dashboardChartFittedAt = null;
+  chartAsked++;  // a chart still coming from the start before is not this start's
   translate();
   readHash();
   try {
