@@ -13,6 +13,7 @@ import neo4j
 from neo4j import AsyncDriver, AsyncGraphDatabase, RoutingControl
 from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
 
+from graph.deadline import remaining
 from graph.errors import ChainorgError
 from graph.stores.cypher.address import StoreAddress
 
@@ -85,7 +86,9 @@ class Connection:
         self, driver: AsyncDriver, text: str, parameters: dict[str, Any], routing: RoutingControl
     ) -> list[neo4j.Record]:
         try:
-            result = await driver.execute_query(text, parameters, database_=self.address.database, routing_=routing)
+            left = remaining()  # the request's time budget, so the database stops the statement too
+            query = neo4j.Query(text, timeout=max(left, 0.001) if left is not None else None)
+            result = await driver.execute_query(query, parameters, database_=self.address.database, routing_=routing)
         except (AuthError, ServiceUnavailable, SessionExpired, OSError) as error:
             raise problem(self.address, error) from None
         except Neo4jError as error:
