@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date
 
 import pytest
@@ -120,3 +123,25 @@ def test_links_reach_drawn_boxes_and_partners_the_busiest_first() -> None:
     assert {(e.source, e.target, e.link) for e in chart.edges if e.link} == {
         ("D2", "A", LinkKind.PAIRING), ("D2", "B", LinkKind.PAIRING), ("A", "B", LinkKind.CHAIN_CO_BUILD),
     }  # fmt: skip
+
+
+LEGEND = """
+from graph.charts.chart import Box, kinds_drawn
+from graph.model import OrgKind
+kinds = [OrgKind.JOINT_BRANCH, OrgKind.BRANCH, OrgKind.GENERAL_BRANCH, OrgKind.CLUSTER, OrgKind.COMMITTEE]
+print(" ".join(k.value for k in kinds_drawn([Box(k.value, None, 1, k.value, k) for k in kinds])))
+"""
+
+
+def test_a_legend_lists_kinds_in_the_same_order_in_every_process() -> None:
+    """Kinds of one tier (a branch, a joint branch) come in their declared order, whatever the hash seed."""
+    orders = {
+        subprocess.run(
+            [sys.executable, "-c", LEGEND], env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        for seed in ("1", "2", "3", "4", "5", "6")
+    }  # fmt: skip
+    assert len(orders) == 1
+    [order] = orders
+    assert order.split()[-2:] == ["BRANCH", "JOINT_BRANCH"]  # one tier, as OrgKind declares them

@@ -299,5 +299,9 @@ def _links(tree: OrganizationTree, drawn: set[str], most: int) -> tuple[list[Par
 
 
 def kinds_drawn(boxes: Iterable[Box]) -> list[OrgKind]:
-    """The organization kinds among `boxes`, top tier first (for a legend)."""
-    return sorted({box.kind for box in boxes if box.kind is not None}, key=lambda kind: kind.rank)
+    """The organization kinds among `boxes`, top tier first, kinds of one tier in their
+    declared order (for a legend, the same in every process)."""
+    declared = list(OrgKind)
+    return sorted(
+        {box.kind for box in boxes if box.kind is not None}, key=lambda kind: (kind.rank, declared.index(kind))
+    )
