@@ -450,6 +450,29 @@ class RuleCount:
     count: int
 
 
+def windows(
+    order: Sequence[RuleCode], sizes: Mapping[RuleCode, int], offset: int, limit: int
+) -> list[tuple[RuleCode, int, int]]:
+    """Which findings of which rule a page `offset` to `offset + limit` shows, in report
+    order: (rule, findings of it skipped, findings of it taken).
+
+    >>> windows([RuleCode.MUST_BUILD, RuleCode.ORPHAN], {RuleCode.MUST_BUILD: 3, RuleCode.ORPHAN: 5}, 2, 4)
+    [(<RuleCode.MUST_BUILD: 'MUST_BUILD'>, 2, 1), (<RuleCode.ORPHAN: 'ORPHAN'>, 0, 3)]
+    """
+    found = []
+    for code in order:
+        size = sizes[code]
+        if offset >= size:
+            offset -= size
+            continue
+        take = min(limit, size - offset)
+        found.append((code, offset, take))
+        limit, offset = limit - take, 0
+        if limit <= 0:
+            break
+    return found
+
+
 class Audit:
     """The findings of one configuration within a scope on one day.
 
@@ -497,20 +520,12 @@ class Audit:
     def page(self, offset: int, limit: int, records: Callable[[np.ndarray], list[Enterprise]]) -> list[Finding]:
         """Findings `offset` to `offset + limit` in report order; `records` builds enterprises by row."""
         found: list[Finding] = []
-        for code in self.order:
-            size = self._sizes[code]
-            if offset >= size:
-                offset -= size
-                continue
-            wanted = limit - len(found)
+        for code, skip, take in windows(self.order, self._sizes, offset, limit):
             if code in self.masks:
-                rows = self.rows(code)[offset : offset + wanted]
+                rows = self.rows(code)[skip : skip + take]
                 found += [self._about(code, row, e) for row, e in zip(rows.tolist(), records(rows), strict=True)]
             else:
-                found += self.by_rule.get(code, [])[offset : offset + wanted]
-            offset = 0
-            if len(found) >= limit:
-                break
+                found += self.by_rule.get(code, [])[skip : skip + take]
         return found
 
     def about_enterprise(self, row: int, enterprise: Enterprise) -> list[Finding]:

@@ -20,12 +20,30 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from graph.model import FormationMode, Link, LinkKind, Organization, OrgKind, holds_on
+from graph.model import ATTACHING, FormationMode, Link, LinkKind, Organization, OrgKind, holds_on
 from graph.query import OrganizationCount, OrganizationFilter, OrganizationGrouping, OrganizationOrder
 from graph.rules import ALLIANCE_LINKS
 from graph.vocabulary import term
 
 NOT_RECORDED = "(未填)"  # the label of organizations with no mode recorded
+
+
+def attached(organizations: Sequence[Organization]) -> list[bool]:
+    """Per organization: whether a cluster, chain committee or park committee is above it,
+    through the parents they have now (compliance's ORPHAN rule reads it).
+
+    >>> attached([Organization("C", "联组", OrgKind.CLUSTER), Organization("B", "支部", OrgKind.BRANCH, parent_id="C")])
+    [False, True]
+    """
+    by_id = {org.id: org for org in organizations}
+    found: list[bool] = []
+    for org in organizations:
+        seen, parent = {org.id}, by_id.get(org.parent_id or "")
+        while parent is not None and parent.kind not in ATTACHING and parent.id not in seen:
+            seen.add(parent.id)
+            parent = by_id.get(parent.parent_id or "")
+        found.append(parent is not None and parent.kind in ATTACHING)
+    return found
 
 
 def listed(org: Organization, where: OrganizationFilter, today: date) -> bool:

@@ -21,7 +21,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from graph.model import Covers, Enterprise, LinkKind, Organization, OrgKind, Status
+from graph.model import Covers, Enterprise, LinkKind, Organization, OrgKind, PartOf, Status
 
 ALWAYS = int(np.iinfo(np.int32).min)  # an undated start: counts at every date
 NEVER = int(np.iinfo(np.int32).max)  # an end that has not happened
@@ -96,6 +96,32 @@ def cover_span(cover: Covers, org: Organization) -> tuple[int, int]:
     until it ends or its organization is dissolved, whichever comes first."""
     since = max(day_number(org.established_on), day_number(cover.since))
     return since, min(day_number(cover.until, NEVER), day_number(org.dissolved_on, NEVER))
+
+
+def parent_spans(org: Organization, past: Iterable[PartOf]) -> dict[str, list[tuple[int, int]]]:
+    """When each parent holds the organization, as day numbers [since, until): on a day an
+    ended PART_OF edge covers, its parent (the first listed); on every other day, the
+    current `parent_id`. A parent it never holds is left out.
+
+    >>> from datetime import date
+    >>> moved = PartOf("B1", "C1", None, date(2024, 1, 1))
+    >>> spans = parent_spans(Organization("B1", "支部", OrgKind.BRANCH, parent_id="C2"), [moved])
+    >>> spans == {"C1": [(ALWAYS, day_number(date(2024, 1, 1)))], "C2": [(day_number(date(2024, 1, 1)), NEVER)]}
+    True
+    """
+    ended = [(day_number(p.since), day_number(p.until, NEVER), p.parent_id) for p in past]
+    bounds = sorted({ALWAYS, NEVER, *(since for since, _, _ in ended), *(until for _, until, _ in ended)})
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for start, end in pairwise(bounds):
+        parent = next((held for since, until, held in ended if since <= start < until), org.parent_id)
+        if parent is None:
+            continue
+        held = spans.setdefault(parent, [])
+        if held and held[-1][1] == start:
+            held[-1] = (held[-1][0], end)
+        else:
+            held.append((start, end))
+    return spans
 
 
 def counts_toward_coverage(kind: OrgKind) -> bool:

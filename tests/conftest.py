@@ -32,6 +32,7 @@ from graph.stores.cypher.store import NotAnswered
 from graph.stores.networkx import NetworkxStore
 from graph.stores.networkx.state import State
 from graph.stores.protocol import OrgStore
+from loaders import DEMO_DAY
 from loaders.demo import demo_dataset
 from loaders.ledger import load_ledger
 from loaders.tables import RawTable
@@ -191,6 +192,19 @@ async def any_hand_store(
         yield hand_store
         return
     store = await CypherStore.open(await graph_of("hand", hand_dataset, None))
+    yield store
+    await store.close()
+
+
+@pytest.fixture(params=["embedded", "graph"])
+async def any_demo_store(
+    request: pytest.FixtureRequest, demo_store: NetworkxStore, graph_of: GraphOf
+) -> AsyncIterator[OrgStore]:
+    """The demo in each store (questions to it name their dates)."""
+    if request.param == "embedded":
+        yield demo_store
+        return
+    store = await CypherStore.open(await graph_of("demo", demo_dataset(), DEMO_DAY))
     yield store
     await store.close()
 

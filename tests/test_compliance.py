@@ -18,7 +18,7 @@ from graph.compliance import (
 )
 from graph.model import Organization, OrgKind, Status
 from graph.query import Scope
-from graph.stores.networkx import NetworkxStore
+from graph.stores.protocol import OrgStore
 from loaders.demo import demo_dataset
 from tests.conftest import HAND_TABLES, credit_code
 
@@ -161,12 +161,12 @@ def test_an_invalid_config_names_the_key_and_the_reason(table: dict, message: st
 # -- a store's audit ------------------------------------------------------------------
 
 
-async def test_the_hand_ledger_audit(hand_store: NetworkxStore) -> None:
+async def test_the_hand_ledger_audit(any_hand_store: OrgStore) -> None:
     # as of 2026: 5 has 3 formal members and nothing (MUST_BUILD); 2 and 3 (1 and 2 formal) sit in the joint
     # branch J1, so nobody is UNCOVERED_JOINABLE; B2 covers 6, a zombie (COVERS_INACTIVE); 7 is B2's own.
-    counts = {c.rule: c.count for c in await hand_store.compliance(Scope(), DAY, DEFAULT_RULES)}
+    counts = {c.rule: c.count for c in await any_hand_store.compliance(Scope(), DAY, DEFAULT_RULES)}
     assert {rule: n for rule, n in counts.items() if n} == {RuleCode.MUST_BUILD: 1, RuleCode.COVERS_INACTIVE: 1}
-    page = await hand_store.findings(Scope(), DAY, DEFAULT_RULES, 0, 10)
+    page = await any_hand_store.findings(Scope(), DAY, DEFAULT_RULES, 0, 10)
     assert [(f.rule, f.subject_id) for f in page.items] == [
         (RuleCode.MUST_BUILD, credit_code(5)),
         (RuleCode.COVERS_INACTIVE, "B2"),
@@ -174,14 +174,14 @@ async def test_the_hand_ledger_audit(hand_store: NetworkxStore) -> None:
     assert page.items[1].message == "党支部 企业7党支部覆盖1家非在营企业：企业6（僵尸）"
 
 
-async def test_findings_about_subjects(hand_store: NetworkxStore) -> None:
-    about = await hand_store.findings_about(["B2", credit_code(5), credit_code(1), "nobody"], DAY, DEFAULT_RULES)
+async def test_findings_about_subjects(any_hand_store: OrgStore) -> None:
+    about = await any_hand_store.findings_about(["B2", credit_code(5), credit_code(1), "nobody"], DAY, DEFAULT_RULES)
     assert [[f.rule for f in found] for found in about] == [[RuleCode.COVERS_INACTIVE], [RuleCode.MUST_BUILD], [], []]
 
 
-async def test_a_scope_keeps_organizations_that_cover_enterprises_in_it(hand_store: NetworkxStore) -> None:
-    park_b = {c.rule: c.count for c in await hand_store.compliance(Scope(park="B"), DAY, DEFAULT_RULES)}
-    park_a = {c.rule: c.count for c in await hand_store.compliance(Scope(park="A"), DAY, DEFAULT_RULES)}
+async def test_a_scope_keeps_organizations_that_cover_enterprises_in_it(any_hand_store: OrgStore) -> None:
+    park_b = {c.rule: c.count for c in await any_hand_store.compliance(Scope(park="B"), DAY, DEFAULT_RULES)}
+    park_a = {c.rule: c.count for c in await any_hand_store.compliance(Scope(park="A"), DAY, DEFAULT_RULES)}
     # B2 covers 6 (park A, a zombie) and 7 (park B): it is in both parks; 5 is in park A
     assert (park_a[RuleCode.COVERS_INACTIVE], park_b[RuleCode.COVERS_INACTIVE]) == (1, 1)
     assert (park_a[RuleCode.MUST_BUILD], park_b[RuleCode.MUST_BUILD]) == (1, 0)
@@ -194,7 +194,7 @@ async def test_an_organization_outside_every_tier_is_an_orphan(store_of: Callabl
     assert counts[RuleCode.ORPHAN] == 1
 
 
-async def test_the_demo_by_brute_force(demo_store: NetworkxStore) -> None:
+async def test_the_demo_by_brute_force(any_demo_store: OrgStore) -> None:
     """MUST_BUILD and UNCOVERED_JOINABLE counted again over the demo's records."""
     dataset, day = demo_dataset(), date(2021, 7, 31)
     kinds = {org.id: org.kind for org in dataset.organizations}
@@ -210,16 +210,16 @@ async def test_the_demo_by_brute_force(demo_store: NetworkxStore) -> None:
         or ((e.employees or 0) >= 50 or e.above_scale) and e.credit_code not in covered
     ]  # fmt: skip
     joinable = [e for e in active if 1 <= e.formal_members <= 2 and e.credit_code not in covered]
-    counts = {c.rule: c.count for c in await demo_store.compliance(Scope(), day, DEFAULT_RULES)}
+    counts = {c.rule: c.count for c in await any_demo_store.compliance(Scope(), day, DEFAULT_RULES)}
     assert (counts[RuleCode.MUST_BUILD], counts[RuleCode.UNCOVERED_JOINABLE]) == (len(must), len(joinable))
     assert counts[RuleCode.MUST_BUILD] > 0 and counts[RuleCode.UNCOVERED_JOINABLE] > 0
-    page = await demo_store.findings(Scope(), day, DEFAULT_RULES, 0, 10_000)
+    page = await any_demo_store.findings(Scope(), day, DEFAULT_RULES, 0, 10_000)
     assert page.total == sum(counts.values()) == len(page.items)
     assert [f.subject_id for f in page.items if f.rule is RuleCode.MUST_BUILD] == [e.credit_code for e in must]
 
 
-async def test_pages_follow_each_other(demo_store: NetworkxStore) -> None:
+async def test_pages_follow_each_other(any_demo_store: OrgStore) -> None:
     day = date(2021, 7, 31)
-    whole = (await demo_store.findings(Scope(), day, DEFAULT_RULES, 0, 5_000)).items
-    pieces = [(await demo_store.findings(Scope(), day, DEFAULT_RULES, n, 700)).items for n in range(0, 5_000, 700)]
+    whole = (await any_demo_store.findings(Scope(), day, DEFAULT_RULES, 0, 5_000)).items
+    pieces = [(await any_demo_store.findings(Scope(), day, DEFAULT_RULES, n, 700)).items for n in range(0, 5_000, 700)]
     assert [f for piece in pieces for f in piece] == whole

@@ -8,16 +8,22 @@ from datetime import date
 import numpy as np
 import pytest
 
+from graph.changes import DissolveOrganization, MoveOrganization, UpgradeOrganization
+from graph.charts.tree import MAX_DEPTH
+from graph.compliance import DEFAULT_RULES, RuleConfig
+from graph.dataset import Dataset
+from graph.durable import create_state
 from graph.errors import ChainorgError, NotFound
 from graph.model import Category, Link, LinkKind, Members, OrgKind, Status
 from graph.query import CoverageState, EnterpriseFilter, GroupBy, OrganizationFilter, OrganizationOrder, Scope
 from graph.rules import clock
 from graph.stores.cypher import CypherStore
 from graph.stores.networkx import NetworkxStore
+from graph.stores.networkx.state import State
 from graph.stores.protocol import OrgStore
 from loaders import DEMO_DAY
 from loaders.demo import demo_dataset
-from tests.conftest import GraphOf, not_answered_over_a_graph_database
+from tests.conftest import GraphOf
 from tests.conftest import credit_code as c
 
 pytestmark = pytest.mark.anyio
@@ -165,8 +171,7 @@ async def test_summary_counts_every_kind(any_hand_store: OrgStore) -> None:
     assert summary["organizations.CLUSTER"] == 2
 
 
-async def test_organization_tree_figures_as_of_a_date(any_hand_store: OrgStore, request: pytest.FixtureRequest) -> None:
-    not_answered_over_a_graph_database(any_hand_store, request)
+async def test_organization_tree_figures_as_of_a_date(any_hand_store: OrgStore) -> None:
     tree = await any_hand_store.organization_tree("P", 2, date(2021, 7, 31), links=True)
     found = {item.id: item for item in tree.organizations}
     assert [item.id for item in tree.organizations] == ["P", "C1", "C2", "B1", "J1", "B2"]
@@ -187,10 +192,7 @@ async def test_organization_tree_figures_as_of_a_date(any_hand_store: OrgStore, 
     assert tree.names == {"D1": "党群工作局"}
 
 
-async def test_organization_tree_leaves_out_what_did_not_exist_yet(
-    any_hand_store: OrgStore, request: pytest.FixtureRequest
-) -> None:
-    not_answered_over_a_graph_database(any_hand_store, request)
+async def test_organization_tree_leaves_out_what_did_not_exist_yet(any_hand_store: OrgStore) -> None:
     before = await any_hand_store.organization_tree("C1", 3, date(2020, 5, 31))
     assert [item.id for item in before.organizations] == ["C1", "B1"]  # J1 was established on 2020-06-01
     tree = await any_hand_store.organization_tree("C1", 3, date(2020, 6, 15), links=True)
@@ -199,10 +201,7 @@ async def test_organization_tree_leaves_out_what_did_not_exist_yet(
     assert tree.names == {"B2": "企业7党支部"}  # an organization outside the tree is named too
 
 
-async def test_organization_tree_depth_and_unknown_roots(
-    any_hand_store: OrgStore, request: pytest.FixtureRequest
-) -> None:
-    not_answered_over_a_graph_database(any_hand_store, request)
+async def test_organization_tree_depth_and_unknown_roots(any_hand_store: OrgStore) -> None:
     assert [item.id for item in (await any_hand_store.organization_tree("P", 0)).organizations] == ["P"]
     with pytest.raises(NotFound, match="no organization has the id 'X'"):
         await any_hand_store.organization_tree("X", 2)
@@ -309,3 +308,104 @@ async def test_lists_of_organizations_are_the_same_from_both_stores(
     ]:  # fmt: skip
         asked = ("find_organizations", where, 5, 20, order)
         assert await answers(demo_graph, *asked) == await answers(demo_embedded, *asked), where
+
+
+# -- over a graph with a past: moves (one back again), an upgrade, a dissolution ----------
+
+HISTORY = [
+    MoveOrganization("YDHL-0006", "YDHL-LZ05", date(2020, 9, 1)),
+    MoveOrganization("YDHL-0006", "YDHL-LZ02", date(2021, 3, 1)),
+    MoveOrganization("YDHL-0012", "YDHL-LZ03", date(2021, 1, 10)),
+    UpgradeOrganization("YDHL-0009", OrgKind.GENERAL_BRANCH, date(2021, 2, 1)),
+    DissolveOrganization("YDHL-0025", date(2021, 5, 1)),
+]
+HISTORY_DAYS = [date(2020, 1, 1), date(2020, 10, 1), date(2021, 2, 15), date(2021, 4, 1), DEMO_DAY]
+
+
+@pytest.fixture(scope="module")
+def history_dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+    """The demo after HISTORY, applied through a state: past parents and upgrades to answer from."""
+    folder = tmp_path_factory.mktemp("history") / "state"
+    create_state(folder, demo_dataset(), DEMO_DAY)
+    state = State(folder, clock(DEMO_DAY))
+    try:
+        for change in HISTORY:
+            asyncio.run(state.apply([change], "planner"))
+        dataset = state.store().dataset
+    finally:
+        state.close()
+    assert (len(dataset.past_parents), len(dataset.upgrades)) == (3, 1)
+    return dataset
+
+
+@pytest.fixture
+async def history_stores(
+    history_dataset: Dataset, graph_of: GraphOf
+) -> AsyncIterator[tuple[NetworkxStore, CypherStore]]:
+    graph = await CypherStore.open(await graph_of("history", history_dataset, DEMO_DAY))
+    yield NetworkxStore(history_dataset, clock(DEMO_DAY)), graph
+    await graph.close()
+
+
+@pytest.mark.parametrize("depth", [1, MAX_DEPTH])
+async def test_org_trees_are_the_same_from_both_stores(
+    history_stores: tuple[NetworkxStore, CypherStore], depth: int
+) -> None:
+    """Every organization's tree on days before, between and after the moves, with links."""
+    embedded, graph = history_stores
+    roots = [org.id for org in embedded.dataset.organizations] + ["无此组织", "') DETACH DELETE n //"]
+    for day in HISTORY_DAYS:
+        for root in roots if day == DEMO_DAY else roots[::5]:
+            asked = ("organization_tree", root, depth, day, True)
+            assert await answers(graph, *asked) == await answers(embedded, *asked), (root, day)
+    moved = await graph.organization_tree("YDHL-LZ05", 1, date(2020, 10, 1))
+    assert "YDHL-0006" in [item.id for item in moved.organizations]  # the move is seen in its span only
+    upgraded = await graph.organization_tree("YDHL-0009", 0, date(2021, 1, 1))
+    assert upgraded.root.organization.kind is OrgKind.BRANCH
+
+
+async def test_members_and_children_after_moves_are_the_same_from_both_stores(
+    history_stores: tuple[NetworkxStore, CypherStore],
+) -> None:
+    embedded, graph = history_stores
+    keys = [org.id for org in embedded.dataset.organizations]
+    for method in ("members", "children", "organizations"):
+        assert await answers(graph, method, keys) == await answers(embedded, method, keys), method
+    for day in HISTORY_DAYS:
+        asked = ("coverage_by", GroupBy.CLUSTER, Scope(), day)
+        assert await answers(graph, *asked) == await answers(embedded, *asked), day
+
+
+RULE_CONFIGS = [
+    DEFAULT_RULES,
+    RuleConfig.from_mapping({"MUST_BUILD": {"min_formal_members": 1, "min_employees": 10, "above_scale": False},
+                             "UNCOVERED_JOINABLE": {"max_formal_members": 5}, "JOINT_TOO_WIDE": {"max_units": 1},
+                             "OVERSIZE_BRANCH": {"max_members": 3}, "TERM_ENDING": {"within_days": 400}}),
+    RuleConfig.from_mapping({"MUST_BUILD": {"enabled": False}, "ORPHAN": {"severity": "ERROR"}}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("rules", RULE_CONFIGS, ids=["default", "strict", "some-off"])
+async def test_compliance_is_the_same_from_both_stores(
+    history_stores: tuple[NetworkxStore, CypherStore], rules: RuleConfig
+) -> None:
+    """Counts, pages, findings by subject and by group, over a graph with a past, on days around its changes."""
+    embedded, graph = history_stores
+    subjects = [org.id for org in embedded.dataset.organizations]
+    subjects += np.char.decode(embedded.table.codes[::7], "ascii").tolist() + ["无此企业"]
+    for day in HISTORY_DAYS if rules is DEFAULT_RULES else [date(2021, 2, 15), DEMO_DAY]:
+        for scope in demo_scopes(embedded)[:: 4 if day != DEMO_DAY else 1]:
+            for asked in [("compliance", scope, day, rules), ("findings", scope, day, rules, 0, 15),
+                          ("findings", scope, day, rules, 40, 300)]:  # fmt: skip
+                assert await answers(graph, *asked) == await answers(embedded, *asked), (asked, day)
+        asked = ("findings_about", subjects, day, rules)
+        assert await answers(graph, *asked) == await answers(embedded, *asked), day
+    for by in GroupBy:
+        for scope in (Scope(), Scope(park="麓谷")):
+            asked = ("compliance_by", by, scope, DEMO_DAY, rules)
+            assert await answers(graph, *asked) == await answers(embedded, *asked), (by, scope)
+    if rules is not DEFAULT_RULES:
+        return
+    whole = await graph.findings(Scope(), DEMO_DAY, rules, 0, 100_000)
+    pieces = [(await graph.findings(Scope(), DEMO_DAY, rules, n, 97)).items for n in range(0, whole.total, 97)]
+    assert [f for piece in pieces for f in piece] == whole.items and whole.total > 100

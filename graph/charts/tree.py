@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from graph.errors import NotFound
 from graph.model import Link, Members, Organization
 from graph.query import Coverage
 
@@ -60,3 +61,18 @@ class OrganizationTree:
     @property
     def root(self) -> TreeOrganization:
         return self.organizations[0]
+
+
+def standing_root(root: Organization | None, root_id: str, on: date) -> Organization:
+    """The root a chart is drawn from on `on`; NotFound, saying why, for none or one not standing then."""
+    if root is None:
+        raise NotFound(f"no organization has the id {root_id!r}")
+    if not root.standing_on(on):
+        dissolved = root.dissolved_on
+        when = (
+            f"dissolved on {dissolved}, by"
+            if dissolved is not None and dissolved <= on
+            else f"established on {root.established_on}, after"
+        )
+        raise NotFound(f"{root.name} ({root_id}) was {when} {on}")
+    return root

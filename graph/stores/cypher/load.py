@@ -20,7 +20,7 @@ from graph.errors import ChainorgError
 from graph.model import OrgKind
 from graph.stores.cypher import queries
 from graph.stores.cypher.connection import Connection
-from graph.stores.cypher.rows import batches, edge_rows, enterprise_rows, node_rows
+from graph.stores.cypher.rows import batches, edge_rows, enterprise_rows, node_rows, organization_rows
 
 BATCH_ROWS = 5_000
 DELETE_ROWS = 10_000
@@ -92,7 +92,7 @@ def _writes(dataset: Dataset, g: int) -> list[tuple[str, str, list[dict[str, Any
     edges = edge_rows(dataset, g)
     nodes = {
         "enterprises": enterprise_rows(dataset, g),
-        "organizations": node_rows(dataset.organizations, g),
+        "organizations": organization_rows(dataset, g),
         "instructors": node_rows(dataset.instructors, g),
         "departments": node_rows(dataset.departments, g),
         "past_parents": node_rows(dataset.past_parents, g, key=None),

@@ -25,6 +25,7 @@ SCHEMA = (
         f"CREATE INDEX chainorg_enterprise_{name} IF NOT EXISTS FOR (n:Enterprise) ON (n.{name})"
         for name in ("park", "chain", "resolved_cluster", "building", "category")
     ),
+    "CREATE INDEX chainorg_upgrade_org IF NOT EXISTS FOR (n:Upgrade) ON (n.org_id)",
 )
 GRAPH = "MATCH (m:ChainorgGraph {name: 'chainorg'}) RETURN m {.*} AS graph"
 SERVED = "MATCH (m:ChainorgGraph {name: 'chainorg'}) RETURN m.current AS g"
@@ -66,6 +67,11 @@ CREATE_EDGES = {
     "links": _EDGE.format(type="LINK"),
 }
 
+# Whether the PART_OF edge `r` holds on `$day`, from its spans (graph.rules.parent_spans),
+# and whether the organization `o` stands then.
+HOLDS = "any(k IN range(0, size({r}.from) - 1) WHERE {r}.from[k] <= $day AND $day < {r}.to[k])"
+STANDS = "{o}.established <= $day AND $day < {o}.dissolved"
+
 # -- lookups by key: one row per key asked, in key order -----------------------------
 # A keyed node is found through the uniqueness constraint's index, on :Record; a match on
 # another label with the same key may scan that label instead (ArcadeDB does).
@@ -89,7 +95,7 @@ UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
 OPTIONAL MATCH (parent:Record {uid: key}) WHERE parent:Organization
 OPTIONAL MATCH (child:Organization)-[:PART_OF]->(parent)
-WHERE child.dissolved_on IS NULL OR child.dissolved_on > $today
+WHERE child.parent_id = parent.id AND (child.dissolved_on IS NULL OR child.dissolved_on > $today)
 WITH at, key, child ORDER BY child.row
 RETURN at, key, collect(child {.*}) AS children
 ORDER BY at
@@ -147,15 +153,25 @@ WITH at, key, outgoing, collect(in {.*}) AS incoming
 RETURN at, key, outgoing + incoming AS links
 ORDER BY at
 """
-MEMBERS = """
+# The ACTIVE enterprises that COVERS edges in effect reach under each organization `o` in
+# scope (the organizations PART_OF it on `$day`, at any depth), and their members.
+SUBTREE_MEMBERS = f"""
+CALL {{
+  WITH o
+  OPTIONAL MATCH under = (o)<-[:PART_OF*0..]-(x:Organization)
+  WHERE all(r IN relationships(under) WHERE {HOLDS.format(r="r")})
+  OPTIONAL MATCH (x)-[c:COVERS]->(e:Enterprise)
+  WHERE c.from <= $day AND $day < c.to AND e.registered <= $day AND $day < e.inactive
+  WITH collect(DISTINCT e) AS reached
+  RETURN reduce(n = 0, e IN reached | n + e.formal_members) AS formal,
+         reduce(n = 0, e IN reached | n + e.probationary_members) AS probationary
+}}"""
+MEMBERS = f"""
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
-OPTIONAL MATCH (top:Record {uid: key}) WHERE top:Organization
-OPTIONAL MATCH (top)<-[:PART_OF*0..]-(:Organization)-[c:COVERS]->(e:Enterprise)
-WHERE c.from <= $day AND $day < c.to AND e.registered <= $day AND $day < e.inactive
-WITH at, key, collect(DISTINCT e) AS reached
-RETURN at, key, reduce(n = 0, e IN reached | n + e.formal_members) AS formal,
-       reduce(n = 0, e IN reached | n + e.probationary_members) AS probationary
+OPTIONAL MATCH (o:Record {{uid: key}}) WHERE o:Organization
+{SUBTREE_MEMBERS}
+RETURN at, key, formal, probationary
 ORDER BY at
 """
 STATES = """
@@ -226,6 +242,94 @@ RETURN day, groups, organizations
 """
 
 
+# -- org charts ----------------------------------------------------------------------
+
+
+@cache
+def tree_text(depth: int, links: bool) -> str:
+    """An organization's subtree on `$day`, `depth` levels down (an int, never input text),
+    with each organization's figures (graph.charts.tree.TreeOrganization), the coverage of
+    each cluster under it and, with `links`, the LINK edges touching it."""
+    holds, stands = HOLDS.format(r="r"), STANDS.format(o="n")
+    in_effect = "(l.since IS NULL OR l.since <= $on) AND (l.until IS NULL OR $on < l.until)"
+    touching = (
+        f"""
+CALL {{
+  WITH tree
+  UNWIND tree AS o
+  MATCH (o)-[l:LINK]-(other)
+  WHERE {in_effect}
+  RETURN collect([l {{.*}}, coalesce(other.id, other.credit_code), other.name]) AS links
+}}"""
+        if links
+        else "WITH *, [] AS links"
+    )
+    return f"""
+MATCH (root:Record {{uid: $root}}) WHERE root:Organization
+CALL {{
+  WITH root
+  OPTIONAL MATCH path = (root)<-[:PART_OF*0..{int(depth)}]-(o:Organization)
+  WHERE {STANDS.format(o="root")} AND all(r IN relationships(path) WHERE {holds}) AND all(n IN nodes(path) WHERE {stands})
+  RETURN collect(DISTINCT o) AS tree
+}}
+UNWIND CASE WHEN size(tree) = 0 THEN [null] ELSE tree END AS o
+CALL {{
+  WITH o
+  OPTIONAL MATCH (o)-[p:PART_OF]->(up:Organization) WHERE {HOLDS.format(r="p")}
+  RETURN collect(up.id) AS parents
+}}
+CALL {{
+  WITH o
+  OPTIONAL MATCH (o)<-[p:PART_OF]-(n:Organization) WHERE {HOLDS.format(r="p")} AND {stands}
+  RETURN count(n) AS suborganizations
+}}
+CALL {{
+  WITH o
+  OPTIONAL MATCH (o)-[c:COVERS]->(e:Enterprise) WHERE c.from <= $day AND $day < c.to AND e.registered <= $day
+  WITH c, e ORDER BY c.row
+  RETURN sum(CASE WHEN $day < e.inactive THEN 1 ELSE 0 END) AS units,
+         sum(CASE WHEN e.inactive <= $day THEN 1 ELSE 0 END) AS inactive_units,
+         collect(CASE WHEN $day < e.inactive THEN e.name END)[0..$names] AS names
+}}
+CALL {{
+  WITH o
+  OPTIONAL MATCH under = (o)<-[:PART_OF*0..]-(x:Organization)
+  WHERE x.id IN $clusters AND all(r IN relationships(under) WHERE {holds})
+  RETURN collect(DISTINCT x.id) AS clusters
+}}
+CALL {{
+  WITH o
+  OPTIONAL MATCH (u:Upgrade) WHERE u.org_id = o.id AND u.g = $g
+  RETURN collect(u {{.*}}) AS upgrades
+}}
+{SUBTREE_MEMBERS.strip()}
+WITH root, tree, collect(CASE WHEN o IS NOT NULL THEN {{organization: properties(o), parents: parents,
+     suborganizations: suborganizations, units: units, inactive_units: inactive_units, names: names,
+     clusters: clusters, upgrades: upgrades, formal: formal, probationary: probationary}} END) AS organizations
+WITH *, reduce(found = [], entry IN organizations | found + [key IN entry.clusters WHERE NOT key IN found]) AS clusters
+CALL {{
+  WITH clusters
+  UNWIND clusters AS key
+  MATCH (e:Enterprise) WHERE e.g = $g AND e.resolved_cluster = key AND e.registered <= $day AND $day < e.inactive
+  WITH key, e, $day AS day
+  WITH key, e, {ORGANIZED} AS organized, {WORKED} AS worked
+  WITH key, count(e) AS enterprises, sum(CASE WHEN organized THEN 1 ELSE 0 END) AS organized,
+       sum(CASE WHEN worked AND NOT organized THEN 1 ELSE 0 END) AS worked, sum(e.formal_members) AS formal
+  RETURN collect([key, enterprises, organized, worked, formal]) AS groups
+}}
+CALL {{
+  WITH clusters
+  UNWIND clusters AS key
+  MATCH (o:Organization)-[c:COVERS]->(e:Enterprise)
+  WHERE e.g = $g AND e.resolved_cluster = key AND c.from <= $day AND $day < c.to
+    AND e.registered <= $day AND $day < e.inactive
+  WITH key, count(DISTINCT o) AS organizations
+  RETURN collect([key, organizations]) AS cluster_organizations
+}}{touching}
+RETURN root {{.*}} AS root, organizations, groups, cluster_organizations, links
+"""
+
+
 # -- listings ------------------------------------------------------------------------
 
 ORGANIZATIONS_LISTED = """
@@ -279,3 +383,117 @@ FILTERS = {
     "min_formal": "e.formal_members >= $min_formal",
     "needle": "toLower(e.name) CONTAINS $needle",
 }
+
+
+# -- compliance ----------------------------------------------------------------------
+# The enterprise rules of graph.compliance pushed down, each a condition over an enterprise
+# `e` with `organized` and `owned` (covered by an organization of its own) worked out; a
+# threshold is the parameter `<RULE>_<name>`. tests/test_stores.py holds each to the rule.
+
+OWNED = ORGANIZED.replace("covered_", "owned_")
+ENTERPRISE_RULES = {
+    "MUST_BUILD": (
+        "((e.formal_members >= $MUST_BUILD_min_formal_members AND NOT owned)"
+        " OR ((coalesce(e.employees, -1) >= $MUST_BUILD_min_employees OR ($MUST_BUILD_above_scale AND e.above_scale))"
+        " AND NOT organized))"
+    ),
+    "UNCOVERED_JOINABLE": (
+        "(e.formal_members >= $UNCOVERED_JOINABLE_min_formal_members"
+        " AND e.formal_members <= $UNCOVERED_JOINABLE_max_formal_members AND NOT organized)"
+    ),
+}
+ACTIVE = "e.registered <= day AND day < e.inactive"
+_RULE_FACTS = f"WITH e, {ORGANIZED} AS organized, {OWNED} AS owned"
+
+
+@cache
+def enterprise_rule_counts_text(fixed: frozenset[str], codes: tuple[str, ...], by: GroupBy | None) -> str:
+    """Per group of `by` (one group, key null, without): how many enterprises of the scope
+    there are, and how many each rule of `codes` finds."""
+    key = GROUPED[by] if by is not None else "null"
+    counts = ", ".join(f"sum(CASE WHEN {ACTIVE} AND {ENTERPRISE_RULES[code]} THEN 1 ELSE 0 END)" for code in codes)
+    return f"""
+WITH $day AS day
+MATCH (e:Enterprise) WHERE e.g = $g{scoped(fixed)}
+WITH day, e, {ORGANIZED} AS organized, {OWNED} AS owned
+WITH {key} AS key, count(e) AS enterprises, [{counts}] AS counts
+RETURN collect([key, enterprises, counts]) AS groups
+"""
+
+
+@cache
+def enterprise_findings_text(fixed: frozenset[str], codes: tuple[str, ...]) -> str:
+    """For each rule of `codes`, the enterprises it finds in the scope in ledger order,
+    `$skips[i]` skipped and `$takes[i]` taken, with whether each is owned and organized."""
+    parts = [
+        f"""
+CALL {{
+  WITH $day AS day
+  MATCH (e:Enterprise) WHERE {COUNTED}{scoped(fixed)}
+  {_RULE_FACTS.replace("WITH e,", "WITH day, e,")}
+  WITH e, owned, organized WHERE {ENTERPRISE_RULES[code]}
+  WITH e, owned, organized ORDER BY e.row SKIP $skips[{at}] LIMIT $takes[{at}]
+  RETURN collect([e {{.*}}, owned, organized]) AS found{at}
+}}"""
+        for at, code in enumerate(codes)
+    ]
+    return "".join(parts) + "\nRETURN [" + ", ".join(f"found{at}" for at in range(len(codes))) + "] AS found\n"
+
+
+ENTERPRISE_FACTS = f"""
+UNWIND range(0, size($uids) - 1) AS at
+WITH at, $uids[at] AS key, $day AS day
+OPTIONAL MATCH (e:Record {{uid: key}}) WHERE e:Enterprise
+RETURN at, e {{.*}} AS enterprise, e IS NOT NULL AND {ACTIVE} AS active,
+       CASE WHEN e IS NULL THEN false ELSE {ORGANIZED} END AS organized,
+       CASE WHEN e IS NULL THEN false ELSE {OWNED} END AS owned
+ORDER BY at
+"""
+
+
+@cache
+def organization_facts_text(fixed: frozenset[str] | None) -> str:
+    """What graph.compliance.OrganizationFacts holds for each organization standing on `$day`
+    (None: all of them), or for those whose subtree covers an enterprise of the scope then."""
+    if fixed is None:
+        chosen = f"MATCH (o:Organization) WHERE o.g = $g AND {STANDS.format(o='o')}"
+    else:
+        chosen = f"""
+WITH $day AS day
+MATCH (x:Organization)-[c:COVERS]->(e:Enterprise)
+WHERE c.from <= day AND day < c.to AND e.g = $g AND e.registered <= day{scoped(fixed)}
+WITH DISTINCT x
+MATCH up = (x)-[:PART_OF*0..]->(o:Organization) WHERE all(r IN relationships(up) WHERE {HOLDS.format(r="r")})
+WITH DISTINCT o WHERE {STANDS.format(o="o")}"""
+    return f"""{chosen}
+CALL {{
+  WITH o
+  OPTIONAL MATCH (o)-[c:COVERS]->(e:Enterprise) WHERE c.from <= $day AND $day < c.to AND e.registered <= $day
+  WITH c, e ORDER BY c.row
+  RETURN count(e) AS units, collect(CASE WHEN e.inactive <= $day THEN [e.name, e.status] END) AS inactive
+}}
+CALL {{
+  WITH o
+  OPTIONAL MATCH (u:Upgrade) WHERE u.org_id = o.id AND u.g = $g
+  RETURN collect(u {{.*}}) AS upgrades
+}}
+{SUBTREE_MEMBERS.strip()}
+WITH o, units, inactive, upgrades, formal, probationary ORDER BY o.row
+RETURN collect({{organization: properties(o), units: units, inactive: inactive, upgrades: upgrades,
+                formal: formal, probationary: probationary}}) AS organizations
+"""
+
+
+@cache
+def groups_reached_text(fixed: frozenset[str], by: GroupBy) -> str:
+    """For each organization of `$uids`, the groups of `by` of the scope's enterprises its
+    subtree covers on `$day` (registered by then, whatever their status); each key in a
+    list of one, so that the group of enterprises without one (null) is kept."""
+    return f"""
+UNWIND $uids AS key
+MATCH (a:Record {{uid: key}}) WHERE a:Organization
+MATCH under = (a)<-[:PART_OF*0..]-(x:Organization) WHERE all(r IN relationships(under) WHERE {HOLDS.format(r="r")})
+MATCH (x)-[c:COVERS]->(e:Enterprise) WHERE c.from <= $day AND $day < c.to AND e.registered <= $day{scoped(fixed)}
+WITH a, collect(DISTINCT [{GROUPED[by]}]) AS keys
+RETURN collect([a.id, keys]) AS reached
+"""

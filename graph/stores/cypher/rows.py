@@ -2,8 +2,12 @@
 
 Each record is kept with its own fields (graph.records.record_values), so it reads back
 as itself; the store adds what its questions compare, worked out here by the domain
-rules: day numbers of when an enterprise counts (`registered`, `inactive`) and when a
-COVERS or ASSIGNED edge holds (`from`, `to`), and each enterprise's resolved cluster.
+rules: day numbers of when an enterprise counts (`registered`, `inactive`), when an
+organization stands (`established`, `dissolved`), when a COVERS or ASSIGNED edge holds
+(`from`, `to`; kept on the enterprise too as lists: `covered_…`, `owned_…` for the
+organizations of its own, not joint branches, and `worked_…`), when a PART_OF edge
+does (lists `from`, `to`: an organization that moved back is under one parent twice);
+each enterprise's resolved cluster, and whether an organization is `attached`.
 Every node and edge carries its generation `g`; a node's `uid` is "g/id", unique.
 """
 
@@ -14,8 +18,10 @@ from typing import Any
 
 from graph.dataset import Dataset, resolved_clusters
 from graph.durable import enterprise_columns
+from graph.model import OrgKind, PartOf
+from graph.organizations import attached
 from graph.records import record_values
-from graph.rules import NEVER, cover_span, day_number, inactive_since
+from graph.rules import NEVER, cover_span, day_number, inactive_since, parent_spans
 
 
 def uid(generation: int, some_id: str) -> str:
@@ -47,6 +53,9 @@ def enterprise_rows(dataset: Dataset, generation: int) -> list[dict[str, Any]]:
         since, until = cover_span(cover, orgs[cover.org_id])
         rows[at].setdefault("covered_from", []).append(since)
         rows[at].setdefault("covered_to", []).append(until)
+        if orgs[cover.org_id].kind is not OrgKind.JOINT_BRANCH:  # an organization of its own
+            rows[at].setdefault("owned_from", []).append(since)
+            rows[at].setdefault("owned_to", []).append(until)
     assigned = table.rows_of([a.credit_code for a in dataset.assignments]).tolist()
     for assignment, at in zip(dataset.assignments, assigned, strict=True):
         rows[at].setdefault("worked_from", []).append(day_number(assignment.since))
@@ -63,6 +72,16 @@ def node_rows(records: Any, generation: int, key: str | None = "id") -> list[dic
         if key is not None:
             values["uid"] = uid(generation, values[key])
         rows.append(values)
+    return rows
+
+
+def organization_rows(dataset: Dataset, generation: int) -> list[dict[str, Any]]:
+    """Each organization's fields, the day numbers it stands between, and whether it is attached."""
+    rows = node_rows(dataset.organizations, generation)
+    for values, org, above in zip(rows, dataset.organizations, attached(dataset.organizations), strict=True):
+        values.update(
+            established=day_number(org.established_on), dissolved=day_number(org.dissolved_on, NEVER), attached=above
+        )
     return rows
 
 
@@ -85,11 +104,15 @@ def edge_rows(dataset: Dataset, generation: int) -> dict[str, list[dict[str, Any
                 "props": props,
             }
         )
+    ended: dict[str, list[PartOf]] = {}
+    for past in dataset.past_parents:
+        ended.setdefault(past.org_id, []).append(past)
     part_of = [
-        {"a": uid(generation, org.id), "b": uid(generation, org.parent_id), "props": {"g": generation}}
+        {"a": uid(generation, org.id), "b": uid(generation, parent),
+         "props": {"g": generation, "from": [since for since, _ in spans], "to": [until for _, until in spans]}}
         for org in dataset.organizations
-        if org.parent_id is not None
-    ]
+        for parent, spans in parent_spans(org, ended.get(org.id, ())).items()
+    ]  # fmt: skip
     links = [
         {"a": uid(generation, link.source_id), "b": uid(generation, link.target_id),
          "props": {**record_values(link), "g": generation, "row": row}}

@@ -10,16 +10,24 @@ once per generation.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, NoReturn
 
 from graph.access import Boundary
 from graph.changes import Change, Receipt
-from graph.charts.tree import OrganizationTree
-from graph.compliance import ComplianceGroup, Finding, RuleConfig, RuleCount
+from graph.charts.tree import NAMES_PER_BRANCH, OrganizationTree, TreeOrganization, standing_root
+from graph.compliance import (
+    ComplianceGroup,
+    Finding,
+    RuleCode,
+    RuleConfig,
+    RuleCount,
+    windows,
+)
 from graph.errors import ChainorgError, InvalidArgument, NotFound, ReadOnly
 from graph.model import (
     Building,
@@ -32,7 +40,10 @@ from graph.model import (
     Members,
     Organization,
     OrganizationHistory,
+    OrgKind,
     Park,
+    Upgrade,
+    as_on,
 )
 from graph.organizations import Alliance, listed, ordered
 from graph.query import (
@@ -53,11 +64,20 @@ from graph.rules import Today, asked_on, clock
 from graph.stores.answers import Candidates, Matching, Neighbourhood, Proximity, Simulation
 from graph.stores.cypher import queries
 from graph.stores.cypher.address import StoreAddress
+from graph.stores.cypher.audit import (
+    Audit,
+    audit_of,
+    enterprise_codes,
+    enterprise_findings,
+    findings_about_enterprises,
+    thresholds,
+)
 from graph.stores.cypher.connection import Connection
 from graph.stores.cypher.rows import uid
 from graph.vocabulary import term
 
 GRAPH_SECONDS = 1.0  # how long the generation read is trusted before it is read again
+AUDITS_KEPT = 8
 
 
 class NoGraph(ChainorgError):
@@ -118,6 +138,7 @@ class CypherStore:
         self._generation = generation
         self._read_at = time.monotonic()
         self.today: Today = clock(generation.stands_on)
+        self._audits: dict[tuple[int, Scope, int, RuleConfig], Audit] = {}
 
     @classmethod
     async def open(cls, address: StoreAddress) -> CypherStore:
@@ -306,6 +327,139 @@ class CypherStore:
             key=lambda group: group.key,
         )
 
+    async def organization_tree(
+        self, root_id: str, depth: int, as_of: date | None = None, links: bool = False
+    ) -> OrganizationTree:
+        """One statement gathers the subtree and its figures; the levels are put in order here,
+        as the embedded store orders them: parents before children, children in ledger order."""
+        generation, day = await self.generation(), self._day(as_of)
+        on = date.fromordinal(day)
+        found = await self.connection.read(
+            queries.tree_text(depth, links), root=uid(generation.g, root_id), day=day, on=on.isoformat(),
+            g=generation.g, clusters=list(generation.clusters), names=NAMES_PER_BRANCH,
+        )  # fmt: skip
+        standing_root(restored(Organization, found[0]["root"]) if found else None, root_id, on)
+        [answer] = found
+        coverage = _groups(answer["groups"], answer["cluster_organizations"])
+        entries = {entry["organization"]["id"]: entry for entry in answer["organizations"]}
+        kids: dict[str | None, list[dict[str, Any]]] = {}
+        for entry in entries.values():
+            parent = entry["parents"][0] if entry["parents"] and entry["organization"]["id"] != root_id else None
+            kids.setdefault(parent, []).append(entry)
+        levels = [[entries[root_id]]]
+        while len(levels) <= depth and (
+            below := [kid for entry in levels[-1] for kid in sorted(kids.get(entry["organization"]["id"], []),
+                                                                   key=lambda kid: kid["organization"]["row"])]
+        ):  # fmt: skip
+            levels.append(below)
+        tree = tuple(
+            _tree_organization(entry, level, on, coverage)
+            for level, entries_on in enumerate(levels)
+            for entry in entries_on
+        )
+        if not links:
+            return OrganizationTree(on, tree)
+        ids = {member.id for member in tree}
+        touching = {restored(Link, link): (end, name) for link, end, name in answer["links"]}
+        names = {end: name for end, name in touching.values() if end not in ids and name is not None}
+        ordered_links = tuple(sorted(touching, key=lambda link: (link.source_id, link.target_id, link.kind)))
+        return OrganizationTree(on, tree, ordered_links, names)
+
+    async def compliance(self, scope: Scope, as_of: date | None, rules: RuleConfig) -> list[RuleCount]:
+        return (await self._audit(scope, self._day(as_of), rules)).counts()
+
+    async def findings(
+        self, scope: Scope, as_of: date | None, rules: RuleConfig, offset: int, limit: int
+    ) -> Page[Finding]:
+        """Organization findings from the audit; the page's enterprise findings in one statement."""
+        day = self._day(as_of)
+        audit = await self._audit(scope, day, rules)
+        shown = windows(audit.order, audit.sizes, offset, limit)
+        paged = [(code, skip, take) for code, skip, take in shown if code.value in enterprise_codes(rules)]
+        rows: dict[RuleCode, list[list[Any]]] = {}
+        if paged:
+            fixed, parameters = await self._scope(scope)
+            [found] = await self.connection.read(
+                queries.enterprise_findings_text(fixed, tuple(code.value for code, _, _ in paged)),
+                **parameters, **thresholds(rules), day=day,
+                skips=[skip for _, skip, _ in paged], takes=[take for _, _, take in paged],
+            )  # fmt: skip
+            rows = {code: found_rows for (code, _, _), found_rows in zip(paged, found["found"], strict=True)}
+        page: list[Finding] = []
+        for code, skip, take in shown:
+            if code in rows:
+                page += enterprise_findings(rules, code, rows[code])
+            else:
+                page += audit.by_rule.get(code, [])[skip : skip + take]
+        return Page(page, audit.total(), offset)
+
+    async def findings_about(self, ids: Sequence[str], as_of: date | None, rules: RuleConfig) -> list[list[Finding]]:
+        """An organization's findings from the whole graph's audit; an enterprise's from the rules
+        of graph.compliance run on its own facts."""
+        day = self._day(as_of)
+        audit = await self._audit(Scope(), day, rules)
+        found = await self.connection.read(queries.ENTERPRISE_FACTS, uids=await self._uids(ids), day=day)
+        about = findings_about_enterprises(rules, found)
+        return [
+            audit.by_subject.get(some_id, []) if mine is None else mine
+            for some_id, mine in zip(ids, about, strict=True)
+        ]
+
+    async def compliance_by(
+        self, by: GroupBy, scope: Scope, as_of: date | None, rules: RuleConfig
+    ) -> list[ComplianceGroup]:
+        """Enterprise rules counted per group in the database; an organization's findings count
+        in every group its subtree covers an enterprise of in the scope."""
+        generation, day = await self.generation(), self._day(as_of)
+        audit = await self._audit(scope, day, rules)
+        fixed, parameters = await self._scope(scope)
+        codes = enterprise_codes(rules)
+        flagged = sorted({f.subject_id for findings in audit.by_rule.values() for f in findings})
+        [counted], [reached] = await asyncio.gather(
+            self.connection.read(
+                queries.enterprise_rule_counts_text(fixed, codes, by), **parameters, **thresholds(rules), day=day
+            ),
+            self.connection.read(
+                queries.groups_reached_text(fixed, by), **parameters, uids=[uid(generation.g, i) for i in flagged],
+                day=day,
+            ),
+        )  # fmt: skip
+        keys_of = {org_id: {key for [key] in keys} for org_id, keys in reached["reached"]}
+        severities = {s.code: s.severity for s in rules.enabled()}
+        groups = []
+        for key, _, counts in counted["groups"]:
+            tally = dict(zip(map(RuleCode, codes), counts, strict=True))
+            for code, findings in audit.by_rule.items():
+                tally[code] = sum(key in keys_of.get(f.subject_id, ()) for f in findings)
+            groups.append(
+                ComplianceGroup(
+                    key or "", _label(generation, by, key),
+                    [RuleCount(code, severities[code], int(tally.get(code, 0))) for code in audit.order],
+                )
+            )  # fmt: skip
+        return sorted(groups, key=lambda group: group.key)
+
+    async def _audit(self, scope: Scope, day: int, rules: RuleConfig) -> Audit:
+        """The audit of `rules` in the scope on `day`, kept for the last few asked of this
+        generation (a report pages through one): two statements, run together."""
+        fixed, parameters = await self._scope(scope)
+        key = (parameters["g"], scope, day, rules)
+        if (kept := self._audits.get(key)) is not None:
+            return kept
+        codes = enterprise_codes(rules)
+        [counted], [facts] = await asyncio.gather(
+            self.connection.read(
+                queries.enterprise_rule_counts_text(fixed, codes, None), **parameters, **thresholds(rules), day=day
+            ),
+            self.connection.read(queries.organization_facts_text(fixed or None), **parameters, day=day),
+        )
+        counts = counted["groups"][0][2] if counted["groups"] else [0] * len(codes)
+        audit = audit_of(rules, date.fromordinal(day), counts, facts["organizations"])
+        self._audits[key] = audit
+        while len(self._audits) > AUDITS_KEPT:
+            self._audits.pop(next(iter(self._audits)))
+        return audit
+
     async def apply(self, changes: Sequence[Change], who: str, request_id: str | None = None) -> Receipt:
         raise ReadOnly(
             "this server serves a graph database read-only: changes over it are not kept yet; "
@@ -324,22 +478,6 @@ class CypherStore:
 
     async def alliances(self, scope: Scope, as_of: date | None = None) -> list[Alliance]:
         _not_answered("alliances")
-
-    async def compliance(self, scope: Scope, as_of: date | None, rules: RuleConfig) -> list[RuleCount]:
-        _not_answered("compliance")
-
-    async def findings(
-        self, scope: Scope, as_of: date | None, rules: RuleConfig, offset: int, limit: int
-    ) -> Page[Finding]:
-        _not_answered("findings")
-
-    async def findings_about(self, ids: Sequence[str], as_of: date | None, rules: RuleConfig) -> list[list[Finding]]:
-        _not_answered("findings")
-
-    async def compliance_by(
-        self, by: GroupBy, scope: Scope, as_of: date | None, rules: RuleConfig
-    ) -> list[ComplianceGroup]:
-        _not_answered("compliance")
 
     async def departments(self, ids: Sequence[str]) -> list[Department | None]:
         _not_answered("departments")
@@ -364,11 +502,6 @@ class CypherStore:
     ) -> Simulation:
         _not_answered("simulation")
 
-    async def organization_tree(
-        self, root_id: str, depth: int, as_of: date | None = None, links: bool = False
-    ) -> OrganizationTree:
-        _not_answered("an org chart")
-
 
 def _not_answered(question: str) -> NoReturn:
     raise NotAnswered(question)
@@ -390,6 +523,26 @@ def _groups(groups: list[list[Any]], organizations: list[list[Any]]) -> dict[str
         key: Coverage(int(enterprises), int(organized), int(worked), int(formal or 0), int(orgs.get(key, 0)))
         for key, enterprises, organized, worked, formal in groups
     }
+
+
+def _tree_organization(
+    entry: dict[str, Any], level: int, on: date, coverage: dict[str | None, Coverage]
+) -> TreeOrganization:
+    """One organization of a tree from its entry of the tree statement."""
+    org = restored(Organization, entry["organization"])
+    kind_then = as_on(org, [restored(Upgrade, u) for u in entry["upgrades"]], on)
+    parent = entry["parents"][0] if entry["parents"] else None
+    covered = [coverage[key] for key in entry["clusters"] if key in coverage]
+    return TreeOrganization(
+        replace(kind_then, parent_id=parent),
+        level,
+        Members(int(entry["formal"]), int(entry["probationary"])),
+        int(entry["units"] or 0),
+        int(entry["inactive_units"] or 0),
+        sum(covered[1:], covered[0]) if covered else None,
+        tuple(entry["names"]) if org.kind is OrgKind.JOINT_BRANCH else (),
+        int(entry["suborganizations"]),
+    )
 
 
 def _label(generation: Generation, by: GroupBy, key: str | None) -> str:

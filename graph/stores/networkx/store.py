@@ -20,7 +20,7 @@ import numpy as np
 from graph.access import Boundary, World, world_of
 from graph.adjacency import Adjacency
 from graph.changes import Change, Receipt
-from graph.charts.tree import NAMES_PER_BRANCH, OrganizationTree, TreeOrganization
+from graph.charts.tree import NAMES_PER_BRANCH, OrganizationTree, TreeOrganization, standing_root
 from graph.compliance import (
     Audit,
     ComplianceGroup,
@@ -35,7 +35,6 @@ from graph.dataset import Dataset, resolved_clusters
 from graph.errors import InvalidArgument, NotFound, ReadOnly
 from graph.memo import memo
 from graph.model import (
-    ATTACHING,
     Assignment,
     Building,
     Covers,
@@ -56,7 +55,7 @@ from graph.model import (
     as_on,
     holds_on,
 )
-from graph.organizations import Alliance, alliances, counted, listed, ordered
+from graph.organizations import Alliance, alliances, attached, counted, listed, ordered
 from graph.pairing import pair_departments
 from graph.query import (
     Coverage,
@@ -170,7 +169,7 @@ class NetworkxStore:
         )
         joint = np.array([o.kind is OrgKind.JOINT_BRANCH for o in orgs], dtype=bool)
         self._own_edges = self.index.edges.picked(~joint[self.edge_org])
-        self._attached = self._attached_organizations()
+        self._attached = np.array(attached(orgs), dtype=bool)
         self._past_parents: dict[int, list[PartOf]] = {}
         for past in dataset.past_parents:
             self._past_parents.setdefault(self._org_index[past.org_id], []).append(past)
@@ -216,17 +215,6 @@ class NetworkxStore:
             lists.append(flat[start : start + len(rows)])
             start += len(rows)
         return lists
-
-    def _attached_organizations(self) -> np.ndarray:
-        """Per organization: whether a cluster, chain committee or park committee is above it."""
-        kinds = [o.kind for o in self._organizations]
-        attached = np.zeros(len(kinds), dtype=bool)
-        for i in range(len(kinds)):
-            parent = int(self._parent[i])
-            while parent >= 0 and not attached[i]:
-                attached[i] = kinds[parent] in ATTACHING
-                parent = int(self._parent[parent])
-        return attached
 
     @memo(4)
     def _live_covers(self, day: int) -> tuple[np.ndarray, np.ndarray]:
@@ -577,17 +565,8 @@ class NetworkxStore:
 
     def _organization_tree(self, root_id: str, depth: int, day: int, with_links: bool) -> OrganizationTree:
         orgs, on = self._organizations, date.fromordinal(day)
-        root = self._org_index.get(root_id)
-        if root is None:
-            raise NotFound(f"no organization has the id {root_id!r}")
-        if not orgs[root].standing_on(on):
-            established, dissolved = orgs[root].established_on, orgs[root].dissolved_on
-            when = (
-                f"dissolved on {dissolved}, by"
-                if dissolved is not None and dissolved <= on
-                else f"established on {established}, after"
-            )
-            raise NotFound(f"{orgs[root].name} ({root_id}) was {when} {on}")
+        root = self._org_index.get(root_id, -1)
+        standing_root(orgs[root] if root >= 0 else None, root_id, on)
         standing = self._standing(day)
         kids = self._kids_on(day)
         levels = [[root]]
