@@ -82,13 +82,20 @@ def ordered(orgs: Sequence[Organization], order: OrganizationOrder) -> list[Orga
 def counted(orgs: Iterable[Organization], by: OrganizationGrouping) -> list[OrganizationCount]:
     """How many of `orgs` each kind (in tier order) or formation mode (in its order, none
     recorded last) has; groups with none are left out."""
+    return tallied(Counter(org.kind if by is OrganizationGrouping.KIND else org.mode for org in orgs), by)
+
+
+def tallied(tally: Mapping[str | None, int], by: OrganizationGrouping) -> list[OrganizationCount]:
+    """The counts `counted` gives, from how many organizations each kind or mode (its
+    value; None: no mode recorded) has, as a store that counts them itself finds.
+
+    >>> [(c.key, c.count) for c in tallied({None: 2, "JOINT": 1}, OrganizationGrouping.MODE)]
+    [('JOINT', 1), ('', 2)]
+    """
     members: list[OrgKind | FormationMode] = [*OrgKind] if by is OrganizationGrouping.KIND else [*FormationMode]
-    tally: Counter[OrgKind | FormationMode | None] = Counter(
-        org.kind if by is OrganizationGrouping.KIND else org.mode for org in orgs
-    )
-    found = [OrganizationCount(m.value, term(m) or m.value, tally[m]) for m in members if tally[m]]
-    if tally[None]:
-        found.append(OrganizationCount("", NOT_RECORDED, tally[None]))
+    found = [OrganizationCount(m.value, term(m) or m.value, count) for m in members if (count := tally.get(m.value, 0))]
+    if none := tally.get(None, 0):
+        found.append(OrganizationCount("", NOT_RECORDED, none))
     return found
 
 

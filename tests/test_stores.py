@@ -15,7 +15,15 @@ from graph.dataset import Dataset
 from graph.durable import create_state
 from graph.errors import ChainorgError, NotFound
 from graph.model import Category, Link, LinkKind, Members, OrgKind, Status
-from graph.query import CoverageState, EnterpriseFilter, GroupBy, OrganizationFilter, OrganizationOrder, Scope
+from graph.query import (
+    CoverageState,
+    EnterpriseFilter,
+    GroupBy,
+    OrganizationFilter,
+    OrganizationGrouping,
+    OrganizationOrder,
+    Scope,
+)
 from graph.rules import clock
 from graph.stores.cypher import CypherStore
 from graph.stores.networkx import NetworkxStore
@@ -287,7 +295,7 @@ async def test_lookups_are_the_same_from_both_stores(demo_embedded: NetworkxStor
     for method, keys in [
         ("enterprises", codes), ("covering", codes), ("clusters", codes), ("instructors", codes),
         ("coverage_states", codes), ("links", codes), ("organizations", ids), ("children", ids), ("covered", ids),
-        ("members", ids), ("links", ids),
+        ("members", ids), ("links", ids), ("departments", ids), ("histories", ids),
     ]:  # fmt: skip
         assert await answers(demo_graph, method, keys) == await answers(demo_embedded, method, keys), method
     assert await demo_graph.summary() == await demo_embedded.summary()
@@ -369,11 +377,29 @@ async def test_members_and_children_after_moves_are_the_same_from_both_stores(
 ) -> None:
     embedded, graph = history_stores
     keys = [org.id for org in embedded.dataset.organizations]
-    for method in ("members", "children", "organizations"):
+    for method in ("members", "children", "organizations", "histories"):
         assert await answers(graph, method, keys) == await answers(embedded, method, keys), method
     for day in HISTORY_DAYS:
         asked = ("coverage_by", GroupBy.CLUSTER, Scope(), day)
         assert await answers(graph, *asked) == await answers(embedded, *asked), day
+
+
+async def test_organization_counts_and_alliances_are_the_same_from_both_stores(
+    history_stores: tuple[NetworkxStore, CypherStore],
+) -> None:
+    embedded, graph = history_stores
+    for day in HISTORY_DAYS:
+        for scope in demo_scopes(embedded)[:: 1 if day == DEMO_DAY else 3]:
+            for asked in [("organization_counts", by, scope, day) for by in OrganizationGrouping] + [
+                ("alliances", scope, day)
+            ]:
+                assert await answers(graph, *asked) == await answers(embedded, *asked), (asked, day)
+    [alliance] = await graph.alliances(Scope(), DEMO_DAY)  # the demo's 14 members but the one dissolved
+    assert (alliance.lead is not None, len(alliance.members), "YDHL-0025" in ids(alliance.members)) == (True, 13, False)
+    days = [date(2021, 1, 31), date(2021, 2, 1)]  # the upgrade's eve and day
+    before, after = [{c.key: c.count for c in await graph.organization_counts(OrganizationGrouping.KIND, Scope(), day)}
+                     for day in days]  # fmt: skip
+    assert after["GENERAL_BRANCH"] == before["GENERAL_BRANCH"] + 1
 
 
 RULE_CONFIGS = [

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import cache
 
-from graph.query import GroupBy
+from graph.query import GroupBy, OrganizationGrouping
 
 # -- schema and generations --------------------------------------------------------
 
@@ -26,6 +26,7 @@ SCHEMA = (
         for name in ("park", "chain", "resolved_cluster", "building", "category")
     ),
     "CREATE INDEX chainorg_upgrade_org IF NOT EXISTS FOR (n:Upgrade) ON (n.org_id)",
+    "CREATE INDEX chainorg_past_parent_org IF NOT EXISTS FOR (n:PastParent) ON (n.org_id)",
 )
 GRAPH = "MATCH (m:ChainorgGraph {name: 'chainorg'}) RETURN m {.*} AS graph"
 SERVED = "MATCH (m:ChainorgGraph {name: 'chainorg'}) RETURN m.current AS g"
@@ -118,6 +119,38 @@ OPTIONAL MATCH (o:Organization)-[c:COVERS]->(e)
 WHERE c.from <= $day AND $day < c.to
 WITH at, key, o, c ORDER BY c.row
 RETURN at, key, collect(o {.*}) AS organizations
+ORDER BY at
+"""
+DEPARTMENTS = """
+UNWIND range(0, size($uids) - 1) AS at
+WITH at, $uids[at] AS key
+OPTIONAL MATCH (d:Record {uid: key}) WHERE d:Department
+RETURN at, d {.*} AS department
+ORDER BY at
+"""
+# An organization with what its history is made of (graph.model.OrganizationHistory.of):
+# its upgrades, its ended PART_OF records and every COVERS edge, ended ones too.
+HISTORIES = """
+UNWIND range(0, size($uids) - 1) AS at
+WITH at, $uids[at] AS key
+OPTIONAL MATCH (o:Record {uid: key}) WHERE o:Organization
+CALL {
+  WITH o
+  OPTIONAL MATCH (u:Upgrade) WHERE u.org_id = o.id AND u.g = $g
+  RETURN collect(properties(u)) AS upgrades
+}
+CALL {
+  WITH o
+  OPTIONAL MATCH (p:PastParent) WHERE p.org_id = o.id AND p.g = $g
+  RETURN collect(properties(p)) AS parents
+}
+CALL {
+  WITH o
+  OPTIONAL MATCH (o)-[c:COVERS]->(:Enterprise)
+  WITH c ORDER BY c.row
+  RETURN collect(properties(c)) AS covers
+}
+RETURN at, CASE WHEN o IS NULL THEN null ELSE properties(o) END AS organization, upgrades, parents, covers
 ORDER BY at
 """
 INSTRUCTORS = """
@@ -341,17 +374,63 @@ RETURN collect(o {.*}) AS organizations
 """
 
 
-@cache
-def organizations_in_text(fixed: frozenset[str]) -> str:
-    """The organizations `Coverage.organizations` counts for a scope on `$day`, in ledger order."""
+def counted_organizations(fixed: frozenset[str]) -> str:
+    """The organizations `o` that `Coverage.organizations` counts for a scope on `$day`: with
+    a COVERS edge then to an enterprise counted in it (graph.coverage.CoverageIndex.organizations_in)."""
     return f"""
 WITH $day AS day
 MATCH (o:Organization)-[c:COVERS]->(e:Enterprise)
 WHERE c.from <= day AND day < c.to AND {COUNTED}{scoped(fixed)}
-WITH DISTINCT o
+WITH DISTINCT o"""
+
+
+@cache
+def organizations_in_text(fixed: frozenset[str]) -> str:
+    """The organizations `Coverage.organizations` counts for a scope on `$day`, in ledger order."""
+    return f"""{counted_organizations(fixed)}
 WHERE ($kinds IS NULL OR o.kind IN $kinds) AND ($parent IS NULL OR o.parent_id = $parent)
 WITH o ORDER BY o.row
 RETURN collect(o {{.*}}) AS organizations
+"""
+
+
+@cache
+def organization_counts_text(fixed: frozenset[str], by: OrganizationGrouping) -> str:
+    """How many of a scope's organizations on `$day` have each kind they had then (before
+    any upgrade after `$on`) or each formation mode."""
+    if by is OrganizationGrouping.MODE:
+        return f"""{counted_organizations(fixed)}
+RETURN o.mode AS key, count(o) AS organizations
+"""
+    return f"""{counted_organizations(fixed)}
+CALL {{
+  WITH o
+  OPTIONAL MATCH (u:Upgrade) WHERE u.org_id = o.id AND u.g = $g AND u.on > $on
+  WITH u ORDER BY u.on
+  RETURN collect(u.before) AS before
+}}
+WITH coalesce(before[0], o.kind) AS key
+RETURN key, count(*) AS organizations
+"""
+
+
+@cache
+def alliances_text(fixed: frozenset[str]) -> str:
+    """The alliances standing on `$day`, each with the organizations an ALLIANCE or
+    ALLIANCE_LEAD link in effect joins to it, and whether each is among the scope's."""
+    inside = (
+        f"EXISTS {{ MATCH (m)-[c:COVERS]->(e:Enterprise) WHERE c.from <= day AND day < c.to AND {COUNTED}{scoped(fixed)} }}"
+        if fixed
+        else "true"
+    )
+    return f"""
+WITH $day AS day
+MATCH (a:Organization) WHERE a.g = $g AND a.kind = 'ALLIANCE'
+OPTIONAL MATCH (m:Organization)-[l:LINK]->(a)
+WHERE l.kind IN $kinds AND (l.since IS NULL OR l.since <= $on) AND (l.until IS NULL OR $on < l.until)
+WITH a, day, CASE WHEN m IS NULL THEN null ELSE [properties(m), properties(l), {inside}] END AS member
+WITH a, collect(member) AS members ORDER BY a.row
+RETURN collect([properties(a), members]) AS alliances
 """
 
 

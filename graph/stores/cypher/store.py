@@ -32,6 +32,7 @@ from graph.errors import ChainorgError, InvalidArgument, NotFound, ReadOnly
 from graph.model import (
     Building,
     Category,
+    Covers,
     Department,
     Enterprise,
     Instructor,
@@ -42,10 +43,12 @@ from graph.model import (
     OrganizationHistory,
     OrgKind,
     Park,
+    PartOf,
     Upgrade,
     as_on,
 )
-from graph.organizations import Alliance, listed, ordered
+from graph.organizations import Alliance, listed, ordered, tallied
+from graph.organizations import alliances as alliances_on
 from graph.query import (
     Coverage,
     CoverageGroup,
@@ -60,7 +63,7 @@ from graph.query import (
     Scope,
 )
 from graph.records import restored
-from graph.rules import Today, asked_on, clock
+from graph.rules import ALLIANCE_LINKS, Today, asked_on, clock
 from graph.stores.answers import Candidates, Matching, Neighbourhood, Proximity, Simulation
 from graph.stores.cypher import queries
 from graph.stores.cypher.address import StoreAddress
@@ -253,6 +256,22 @@ class CypherStore:
     async def links(self, ids: Sequence[str]) -> list[list[Link]]:
         found = await self.connection.read(queries.LINKS, uids=await self._uids(ids), today=self.today().isoformat())
         return [[restored(Link, link) for link in r["links"]] for r in found]
+
+    async def histories(self, ids: Sequence[str]) -> list[OrganizationHistory | None]:
+        found = await self.connection.read(queries.HISTORIES, uids=await self._uids(ids), g=(await self.generation()).g)
+        return [
+            None
+            if r["organization"] is None
+            else OrganizationHistory.of(
+                restored(Organization, r["organization"]), [restored(Upgrade, u) for u in r["upgrades"]],
+                [restored(PartOf, p) for p in r["parents"]], [restored(Covers, c) for c in r["covers"]],
+            )
+            for r in found
+        ]  # fmt: skip
+
+    async def departments(self, ids: Sequence[str]) -> list[Department | None]:
+        found = await self.connection.read(queries.DEPARTMENTS, uids=await self._uids(ids))
+        return [None if r["department"] is None else restored(Department, r["department"]) for r in found]
 
     async def members(self, ids: Sequence[str]) -> list[Members]:
         found = await self.connection.read(queries.MEMBERS, uids=await self._uids(ids), day=self._day())
@@ -468,19 +487,39 @@ class CypherStore:
 
     # -- not answered over a graph database yet -----------------------------------
 
-    async def histories(self, ids: Sequence[str]) -> list[OrganizationHistory | None]:
-        _not_answered("an organization's history")
-
     async def organization_counts(
         self, by: OrganizationGrouping, scope: Scope, as_of: date | None = None
     ) -> list[OrganizationCount]:
-        _not_answered("organization counts")
+        """Counted in the database, by the kind each had then or by mode; graph.organizations.tallied orders them."""
+        fixed, parameters = await self._scope(scope)
+        day = self._day(as_of)
+        found = await self.connection.read(
+            queries.organization_counts_text(fixed, by), **parameters, day=day, on=date.fromordinal(day).isoformat()
+        )
+        return tallied({r["key"]: int(r["organizations"]) for r in found}, by)
 
     async def alliances(self, scope: Scope, as_of: date | None = None) -> list[Alliance]:
-        _not_answered("alliances")
-
-    async def departments(self, ids: Sequence[str]) -> list[Department | None]:
-        _not_answered("departments")
+        """The database brings each alliance with its members and their links in effect;
+        graph.organizations.alliances decides who is a member and who leads."""
+        fixed, parameters = await self._scope(scope)
+        day = self._day(as_of)
+        on = date.fromordinal(day)
+        [found] = await self.connection.read(
+            queries.alliances_text(fixed), **parameters, day=day, on=on.isoformat(),
+            kinds=sorted(kind.value for kind in ALLIANCE_LINKS),
+        )  # fmt: skip
+        rows: dict[str, tuple[int, Organization]] = {}
+        links, inside = [], set()
+        for alliance, members in found["alliances"]:
+            rows[alliance["id"]] = (alliance["row"], restored(Organization, alliance))
+            for member, link, among in members:
+                rows[member["id"]] = (member["row"], restored(Organization, member))
+                links.append(restored(Link, link))
+                if among:
+                    inside.add(member["id"])
+        in_ledger_order = {org.id: org for _, org in sorted(rows.values(), key=lambda found: found[0])}
+        standing = alliances_on(in_ledger_order, links, on)
+        return [a for a in standing if any(m.id in inside for m in a.members)] if fixed else standing
 
     async def candidates(self, scope: Scope, proximity: Proximity, max_formal: int) -> Candidates:
         _not_answered("joint-branch planning")
