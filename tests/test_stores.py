@@ -435,3 +435,22 @@ async def test_compliance_is_the_same_from_both_stores(
     whole = await graph.findings(Scope(), DEMO_DAY, rules, 0, 100_000)
     pieces = [(await graph.findings(Scope(), DEMO_DAY, rules, n, 97)).items for n in range(0, whole.total, 97)]
     assert [f for piece in pieces for f in piece] == whole.items and whole.total > 100
+
+
+async def test_pairing_is_the_same_from_both_stores(history_stores: tuple[NetworkxStore, CypherStore]) -> None:
+    """Links in effect by kind and scope, unpaired key enterprises page by page, and the department pairing."""
+    embedded, graph = history_stores
+    for scope in demo_scopes(embedded):
+        for kinds in [
+            frozenset(LinkKind),
+            frozenset({LinkKind.PAIRING}),
+            frozenset({LinkKind.CHAIN_CO_BUILD, LinkKind.SUPPLY}),
+        ]:
+            asked = ("pairings", scope, kinds)
+            assert await answers(graph, *asked) == await answers(embedded, *asked), asked
+        for asked in [("unpaired_key_enterprises", scope, 0, 10), ("unpaired_key_enterprises", scope, 7, 1000),
+                      ("pair_departments", scope, False), ("pair_departments", scope, True)]:  # fmt: skip
+            assert await answers(graph, *asked) == await answers(embedded, *asked), asked
+    paired = await graph.pairings(Scope(), frozenset({LinkKind.PAIRING}))
+    unpaired = await graph.unpaired_key_enterprises(Scope(), 0, 10)
+    assert paired and 0 < unpaired.total < (await graph.summary())["enterprises"]

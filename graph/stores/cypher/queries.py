@@ -244,9 +244,10 @@ GROUPED = {
 }
 
 
-def scoped(fixed: Iterable[str]) -> str:
-    """The conditions of a scope fixing `fixed` (keys of SCOPE_PROPERTIES), each value a parameter of that name."""
-    return "".join(f" AND e.{SCOPE_PROPERTIES[name]} = ${name}" for name in sorted(fixed))
+def scoped(fixed: Iterable[str], node: str = "e") -> str:
+    """The conditions on the enterprise `node` of a scope fixing `fixed` (keys of
+    SCOPE_PROPERTIES), each value a parameter of that name."""
+    return "".join(f" AND {node}.{SCOPE_PROPERTIES[name]} = ${name}" for name in sorted(fixed))
 
 
 @cache
@@ -575,4 +576,80 @@ MATCH under = (a)<-[:PART_OF*0..]-(x:Organization) WHERE all(r IN relationships(
 MATCH (x)-[c:COVERS]->(e:Enterprise) WHERE c.from <= $day AND $day < c.to AND e.registered <= $day{scoped(fixed)}
 WITH a, collect(DISTINCT [{GROUPED[by]}]) AS keys
 RETURN collect([a.id, keys]) AS reached
+"""
+
+
+# -- pairing -------------------------------------------------------------------------
+# A PAIRING link pairs the enterprise at one of its ends, or each enterprise a COVERS edge
+# in effect takes from the organization there (graph.stores.networkx.store._paired_rows).
+
+IN_EFFECT = "(l.since IS NULL OR l.since <= $on) AND (l.until IS NULL OR $on < l.until)"
+LIVE_COVERS = "c.from <= $day AND $day < c.to AND x.registered <= $day"
+KEY_ENTERPRISES = "e.g = $g AND e.key AND e.registered <= $day AND $day < e.inactive"
+PAIRED = f"""(EXISTS {{ MATCH (e)-[l:LINK]-() WHERE l.kind = 'PAIRING' AND {IN_EFFECT} }}
+  OR EXISTS {{ MATCH (e)<-[c:COVERS]-(:Organization)-[l:LINK]-() WHERE l.kind = 'PAIRING' AND {IN_EFFECT}
+               AND c.from <= $day AND $day < c.to }})"""
+
+
+@cache
+def pairings_text(fixed: frozenset[str]) -> str:
+    """The links of `$kinds` in effect on `$on`, in ledger order; with a scope, those with an
+    end in it: an enterprise of it, or an organization whose subtree then covers one."""
+    if not fixed:
+        inside = ""
+    else:
+        inside = f"""
+UNWIND [a, b] AS n
+WITH l, n
+WHERE (n:Enterprise{scoped(fixed, "n")})
+   OR (n:Organization AND EXISTS {{
+         MATCH under = (n)<-[:PART_OF*0..]-(o:Organization)
+         WHERE all(r IN relationships(under) WHERE {HOLDS.format(r="r")})
+         MATCH (o)-[c:COVERS]->(x:Enterprise)
+         WHERE {LIVE_COVERS}{scoped(fixed, "x")} }})
+WITH DISTINCT l"""
+    return f"""
+MATCH (a)-[l:LINK]->(b)
+WHERE l.g = $g AND l.kind IN $kinds AND {IN_EFFECT}{inside}
+WITH l ORDER BY l.row
+RETURN collect(properties(l)) AS links
+"""
+
+
+@cache
+def unpaired_key_text(fixed: frozenset[str]) -> str:
+    """A page of the key enterprises counted in a scope on `$day` that no PAIRING link in
+    effect pairs, in ledger order, and how many there are."""
+    matching = f"MATCH (e:Enterprise) WHERE {KEY_ENTERPRISES}{scoped(fixed)} AND NOT {PAIRED}"
+    return f"""
+CALL {{ {matching} RETURN count(e) AS total }}
+CALL {{ {matching} WITH e ORDER BY e.row SKIP $offset LIMIT $limit RETURN collect(properties(e)) AS page }}
+RETURN total, page
+"""
+
+
+@cache
+def department_pairing_text(fixed: frozenset[str]) -> str:
+    """What the department pairing weighs: the key enterprises counted in a scope on `$day`
+    (ledger order), every department, and the credit codes each department is paired with."""
+    return f"""
+CALL {{
+  MATCH (e:Enterprise) WHERE {KEY_ENTERPRISES}{scoped(fixed)}
+  WITH e ORDER BY e.row
+  RETURN collect(properties(e)) AS enterprises
+}}
+CALL {{
+  MATCH (d:Department) WHERE d.g = $g
+  WITH d ORDER BY d.row
+  RETURN collect(properties(d)) AS departments
+}}
+CALL {{
+  MATCH (d:Department)-[l:LINK]-(other)
+  WHERE d.g = $g AND l.kind = 'PAIRING' AND {IN_EFFECT}
+  OPTIONAL MATCH (other)-[c:COVERS]->(x:Enterprise) WHERE {LIVE_COVERS}
+  WITH d, CASE WHEN other:Enterprise THEN other.credit_code ELSE x.credit_code END AS code
+  WITH d, collect(DISTINCT code) AS codes
+  RETURN collect([d.id, codes]) AS paired
+}}
+RETURN enterprises, departments, paired
 """

@@ -49,6 +49,7 @@ from graph.model import (
 )
 from graph.organizations import Alliance, listed, ordered, tallied
 from graph.organizations import alliances as alliances_on
+from graph.pairing import pair_departments
 from graph.query import (
     Coverage,
     CoverageGroup,
@@ -173,6 +174,11 @@ class CypherStore:
 
     def _day(self, as_of: date | None = None) -> int:
         return asked_on(as_of, self.today)
+
+    def _today(self) -> dict[str, Any]:
+        """Today as the parameters a text compares with: `$day` (a day number), `$on` (ISO)."""
+        today = self.today()
+        return {"day": today.toordinal(), "on": today.isoformat()}
 
     async def _scope(self, scope: Scope) -> tuple[frozenset[str], dict[str, Any]]:
         """The scope's fixed fields and their values as parameters (with `g`), each value
@@ -521,20 +527,38 @@ class CypherStore:
         standing = alliances_on(in_ledger_order, links, on)
         return [a for a in standing if any(m.id in inside for m in a.members)] if fixed else standing
 
+    async def pairings(self, scope: Scope, kinds: frozenset[LinkKind]) -> list[Link]:
+        fixed, parameters = await self._scope(scope)
+        [found] = await self.connection.read(
+            queries.pairings_text(fixed), **parameters, **self._today(), kinds=sorted(kind.value for kind in kinds)
+        )
+        return [restored(Link, link) for link in found["links"]]
+
+    async def unpaired_key_enterprises(self, scope: Scope, offset: int, limit: int) -> Page[Enterprise]:
+        fixed, parameters = await self._scope(scope)
+        [found] = await self.connection.read(
+            queries.unpaired_key_text(fixed), **parameters, **self._today(), offset=offset, limit=limit
+        )
+        return Page([restored(Enterprise, e) for e in found["page"]], int(found["total"]), offset)
+
+    async def pair_departments(self, scope: Scope, every_department: bool = False) -> Matching:
+        """The database brings the key enterprises of the scope, the departments and whom each
+        is paired with; graph.pairing.pair_departments weighs and matches them."""
+        fixed, parameters = await self._scope(scope)
+        [found] = await self.connection.read(queries.department_pairing_text(fixed), **parameters, **self._today())
+        enterprises = [restored(Enterprise, e) for e in found["enterprises"]]
+        departments = [restored(Department, d) for d in found["departments"]]
+        paired_with = {department: set(codes) for department, codes in found["paired"]}
+        paired = {(d.id, e.credit_code) for d in departments for e in enterprises
+                  if e.credit_code in paired_with.get(d.id, ())}  # fmt: skip
+        loads = [len(paired_with.get(d.id, ())) for d in departments]
+        return Matching(pair_departments(departments, enterprises, paired, loads, every_department), len(enterprises))
+
     async def candidates(self, scope: Scope, proximity: Proximity, max_formal: int) -> Candidates:
         _not_answered("joint-branch planning")
 
     async def neighbourhood(self, credit_code: str, max_formal: int) -> Neighbourhood:
         _not_answered("pairing suggestions")
-
-    async def pairings(self, scope: Scope, kinds: frozenset[LinkKind]) -> list[Link]:
-        _not_answered("pairings")
-
-    async def unpaired_key_enterprises(self, scope: Scope, offset: int, limit: int) -> Page[Enterprise]:
-        _not_answered("unpaired key enterprises")
-
-    async def pair_departments(self, scope: Scope, every_department: bool = False) -> Matching:
-        _not_answered("department pairing")
 
     async def simulate(
         self, changes: Sequence[Change], scope: Scope, as_of: date | None, rules: RuleConfig
