@@ -25,6 +25,7 @@ from graph.query import (
     Scope,
 )
 from graph.rules import clock
+from graph.stores.answers import Proximity
 from graph.stores.cypher import CypherStore
 from graph.stores.networkx import NetworkxStore
 from graph.stores.networkx.state import State
@@ -454,3 +455,16 @@ async def test_pairing_is_the_same_from_both_stores(history_stores: tuple[Networ
     paired = await graph.pairings(Scope(), frozenset({LinkKind.PAIRING}))
     unpaired = await graph.unpaired_key_enterprises(Scope(), 0, 10)
     assert paired and 0 < unpaired.total < (await graph.summary())["enterprises"]
+
+
+@pytest.mark.parametrize("proximity", list(Proximity))
+async def test_planner_candidates_are_the_same_from_both_stores(
+    history_stores: tuple[NetworkxStore, CypherStore], proximity: Proximity
+) -> None:
+    embedded, graph = history_stores
+    for scope in demo_scopes(embedded):
+        for max_formal in (3, 1, 0):
+            asked = ("candidates", scope, proximity, max_formal)
+            assert await answers(graph, *asked) == await answers(embedded, *asked), asked
+    found = await graph.candidates(Scope(), proximity, 3)
+    assert len(found.credit_codes) > 100 and any(found.worked)

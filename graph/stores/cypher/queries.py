@@ -579,6 +579,29 @@ RETURN collect([a.id, keys]) AS reached
 """
 
 
+# -- planning ------------------------------------------------------------------------
+
+# The property that places an enterprise under each Proximity (graph.stores.answers).
+PLACES = {"BUILDING": "e.building", "PARK": "e.park", "CLUSTER": "e.resolved_cluster"}
+
+
+@cache
+def candidates_text(fixed: frozenset[str], proximity: str) -> str:
+    """The enterprises a joint branch may take on `$day`: counted in a scope, no COVERS edge
+    in effect, fewer than `$max_formal` formal members; each placed (ledger order) with
+    whether an instructor reaches it, and how many are eligible in all, placed or not."""
+    return f"""
+WITH $day AS day
+MATCH (e:Enterprise) WHERE {COUNTED}{scoped(fixed)} AND e.formal_members < $max_formal
+WITH e, day, {ORGANIZED} AS organized
+WITH e, day WHERE NOT organized
+WITH e, {WORKED} AS worked ORDER BY e.row
+RETURN count(e) AS eligible,
+       collect(CASE WHEN {PLACES[proximity]} IS NOT NULL
+               THEN [e.credit_code, e.formal_members, e.park, {PLACES[proximity]}, e.resolved_cluster, worked] END) AS placed
+"""
+
+
 # -- pairing -------------------------------------------------------------------------
 # A PAIRING link pairs the enterprise at one of its ends, or each enterprise a COVERS edge
 # in effect takes from the organization there (graph.stores.networkx.store._paired_rows).

@@ -555,7 +555,23 @@ class CypherStore:
         return Matching(pair_departments(departments, enterprises, paired, loads, every_department), len(enterprises))
 
     async def candidates(self, scope: Scope, proximity: Proximity, max_formal: int) -> Candidates:
-        _not_answered("joint-branch planning")
+        """The database picks and places the eligible enterprises; each crosses the wire as
+        its credit code, members, place and cluster (the planner in graph.planner groups them)."""
+        fixed, parameters = await self._scope(scope)
+        [found] = await self.connection.read(
+            queries.candidates_text(fixed, proximity.value), **parameters, day=self._day(), max_formal=max_formal
+        )
+        generation, placed = await self.generation(), found["placed"]
+        places = {
+            Proximity.BUILDING: lambda park, building: f"{park} {building}",
+            Proximity.PARK: lambda park, _: str(park),
+            Proximity.CLUSTER: lambda _, cluster: _label(generation, GroupBy.CLUSTER, cluster),
+        }[proximity]  # fmt: skip
+        return Candidates(
+            [code for code, *_ in placed], [int(formal) for _, formal, *_ in placed],
+            [places(park, place) for _, _, park, place, *_ in placed], [cluster for *_, cluster, _ in placed],
+            [bool(worked) for *_, worked in placed], int(found["eligible"]) - len(placed),
+        )  # fmt: skip
 
     async def neighbourhood(self, credit_code: str, max_formal: int) -> Neighbourhood:
         _not_answered("pairing suggestions")
