@@ -28,7 +28,6 @@ from graph.durable import create_state
 from graph.stores.cypher import CypherStore, StoreAddress, store_address
 from graph.stores.cypher.connection import Connection
 from graph.stores.cypher.load import load_dataset
-from graph.stores.cypher.store import NotAnswered
 from graph.stores.networkx import NetworkxStore
 from graph.stores.networkx.state import State
 from graph.stores.protocol import OrgStore
@@ -207,15 +206,6 @@ async def any_demo_store(
     store = await CypherStore.open(await graph_of("demo", demo_dataset(), DEMO_DAY))
     yield store
     await store.close()
-
-
-def not_answered_over_a_graph_database(store: OrgStore, request: pytest.FixtureRequest) -> None:
-    """A question the Cypher store does not answer yet: expected to raise NotAnswered there
-    (strictly: the test fails once it is answered, to be unmarked)."""
-    if isinstance(store, CypherStore):
-        request.applymarker(
-            pytest.mark.xfail(raises=NotAnswered, strict=True, reason="not answered over a graph database yet")
-        )
 
 
 @pytest.fixture

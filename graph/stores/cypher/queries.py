@@ -77,20 +77,20 @@ STANDS = "{o}.established <= $day AND $day < {o}.dissolved"
 # A keyed node is found through the uniqueness constraint's index, on :Record; a match on
 # another label with the same key may scan that label instead (ArcadeDB does).
 
-ENTERPRISES = """
+
+def _keyed(label: str, field: str) -> str:
+    """The node of `label` for each uid of `$uids`, as `field` (null for none)."""
+    return f"""
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
-OPTIONAL MATCH (e:Record {uid: key}) WHERE e:Enterprise
-RETURN at, e {.*} AS enterprise
+OPTIONAL MATCH (n:Record {{uid: key}}) WHERE n:{label}
+RETURN at, n {{.*}} AS {field}
 ORDER BY at
 """
-ORGANIZATIONS = """
-UNWIND range(0, size($uids) - 1) AS at
-WITH at, $uids[at] AS key
-OPTIONAL MATCH (o:Record {uid: key}) WHERE o:Organization
-RETURN at, o {.*} AS organization
-ORDER BY at
-"""
+
+
+ENTERPRISES = _keyed("Enterprise", "enterprise")
+ORGANIZATIONS = _keyed("Organization", "organization")
 CHILDREN = """
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
@@ -121,13 +121,7 @@ WITH at, key, o, c ORDER BY c.row
 RETURN at, key, collect(o {.*}) AS organizations
 ORDER BY at
 """
-DEPARTMENTS = """
-UNWIND range(0, size($uids) - 1) AS at
-WITH at, $uids[at] AS key
-OPTIONAL MATCH (d:Record {uid: key}) WHERE d:Department
-RETURN at, d {.*} AS department
-ORDER BY at
-"""
+DEPARTMENTS = _keyed("Department", "department")
 # An organization with what its history is made of (graph.model.OrganizationHistory.of):
 # its upgrades, its ended PART_OF records and every COVERS edge, ended ones too.
 HISTORIES = """
