@@ -468,3 +468,18 @@ async def test_planner_candidates_are_the_same_from_both_stores(
             assert await answers(graph, *asked) == await answers(embedded, *asked), asked
     found = await graph.candidates(Scope(), proximity, 3)
     assert len(found.credit_codes) > 100 and any(found.worked)
+
+
+async def test_pairing_suggestions_gather_the_same_neighbourhood_from_both_stores(
+    history_stores: tuple[NetworkxStore, CypherStore],
+) -> None:
+    """For uncovered enterprises, covered ones (refused) and an unknown code."""
+    embedded, graph = history_stores
+    codes = np.char.decode(embedded.table.codes[::293], "ascii").tolist() + ["91430100MA4L0000X0"]
+    for code in codes:
+        for max_formal in (3, 50):
+            asked = ("neighbourhood", code, max_formal)
+            assert await answers(graph, *asked) == await answers(embedded, *asked), asked
+    found = [await answers(graph, "neighbourhood", code, 3) for code in codes]
+    near = [n for n in found if not isinstance(n, tuple)]
+    assert near and any(n.joint_branches for n in near) and any(n.neighbours for n in near)

@@ -60,6 +60,9 @@ class Reason:
     points: float
 
 
+NEIGHBOURS_PER_KIND = 25  # neighbours of each kind of nearness a suggestion looks at (more than a branch takes)
+
+
 @dataclass(frozen=True, slots=True)
 class Near:
     """How an enterprise or joint branch is near the one asked about."""

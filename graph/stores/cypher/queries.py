@@ -670,3 +670,72 @@ CALL {{
 }}
 RETURN enterprises, departments, paired
 """
+
+
+# The enterprise `e` of a near-set is near the asked one `a` in these ways (graph.stores.answers.Near).
+SAME_BUILDING = "coalesce(a.building IS NOT NULL AND e.building = a.building AND e.park = a.park, false)"
+SAME_CLUSTER = "coalesce(a.resolved_cluster IS NOT NULL AND e.resolved_cluster = a.resolved_cluster, false)"
+NEIGHBOURHOOD = f"""
+MATCH (a:Record {{uid: $uid}}) WHERE a:Enterprise
+CALL {{
+  WITH a
+  OPTIONAL MATCH (o:Organization)-[c:COVERS]->(a) WHERE c.from <= $day AND $day < c.to AND a.registered <= $day
+  WITH o, c ORDER BY c.row
+  RETURN collect(CASE WHEN o IS NULL THEN null ELSE [o.name, o.id] END) AS covering
+}}
+CALL {{
+  WITH a
+  OPTIONAL MATCH (a)-[l:LINK]-(p:Enterprise) WHERE l.kind = 'SUPPLY' AND {IN_EFFECT}
+  RETURN collect(DISTINCT p.uid) AS supply
+}}
+CALL {{
+  WITH a
+  OPTIONAL MATCH (e:Enterprise) WHERE e.g = $g AND e.building = a.building AND e.park = a.park
+  RETURN collect(e) AS building
+}}
+CALL {{
+  WITH a
+  OPTIONAL MATCH (e:Enterprise) WHERE e.g = $g AND e.resolved_cluster = a.resolved_cluster
+  RETURN collect(e) AS cluster
+}}
+CALL {{
+  WITH a, supply
+  OPTIONAL MATCH (e:Record) WHERE e.uid IN supply
+  RETURN collect(e) AS partners
+}}
+UNWIND CASE WHEN size(building + cluster + partners) = 0 THEN [null] ELSE building + cluster + partners END AS e
+WITH DISTINCT a, covering, supply, e
+WITH a, covering, e, CASE WHEN e IS NULL OR e.uid = a.uid THEN null
+     ELSE [{SAME_BUILDING}, {SAME_CLUSTER}, e.uid IN supply] END AS near
+WITH a, covering, collect(CASE WHEN near IS NULL THEN null ELSE [e, near] END) AS near
+CALL {{
+  WITH near
+  UNWIND near AS n
+  WITH n[0] AS e, n[1] AS flags, $day AS day
+  WHERE e.registered <= day AND day < e.inactive AND e.formal_members < $max_formal
+  WITH e, flags, day, {ORGANIZED} AS organized
+  WITH e, flags WHERE NOT organized
+  WITH e, flags, (CASE WHEN flags[0] THEN 4 ELSE 0 END) + (CASE WHEN flags[1] THEN 2 ELSE 0 END)
+       + (CASE WHEN flags[2] THEN 1 ELSE 0 END) AS kind
+  ORDER BY kind, e.formal_members DESC, e.row
+  WITH kind, collect([properties(e), flags, e.row])[0..$per_kind] AS best
+  RETURN collect(best) AS neighbours
+}}
+UNWIND CASE WHEN size(near) = 0 THEN [null] ELSE near END AS n
+WITH a, covering, neighbours, n, n[0] AS x
+OPTIONAL MATCH (o:Organization)-[c:COVERS]->(x)
+WHERE o.kind = 'JOINT_BRANCH' AND c.from <= $day AND $day < c.to AND x.registered <= $day
+WITH a, covering, neighbours, o, min(c.row) AS first,
+     sum(CASE WHEN n[1][0] THEN 1 ELSE 0 END) > 0 AS building,
+     sum(CASE WHEN n[1][1] THEN 1 ELSE 0 END) > 0 AS cluster,
+     sum(CASE WHEN n[1][2] THEN 1 ELSE 0 END) > 0 AS supply
+CALL {{
+  WITH o
+  OPTIONAL MATCH (o)-[c:COVERS]->(x:Enterprise) WHERE c.from <= $day AND $day < c.to AND x.registered <= $day
+  RETURN count(c) AS units
+}}
+{SUBTREE_MEMBERS.strip()}
+WITH a, covering, neighbours, o, units, formal, building, cluster, supply ORDER BY first
+RETURN properties(a) AS enterprise, covering, neighbours,
+       collect(CASE WHEN o IS NULL THEN null ELSE [properties(o), units, formal, [building, cluster, supply]] END) AS joint
+"""

@@ -65,7 +65,17 @@ from graph.query import (
 )
 from graph.records import restored
 from graph.rules import ALLIANCE_LINKS, Today, asked_on, clock
-from graph.stores.answers import Candidates, Matching, Neighbourhood, Proximity, Simulation
+from graph.stores.answers import (
+    NEIGHBOURS_PER_KIND,
+    Candidates,
+    JointBranchNearby,
+    Matching,
+    Near,
+    Neighbour,
+    Neighbourhood,
+    Proximity,
+    Simulation,
+)
 from graph.stores.cypher import queries
 from graph.stores.cypher.address import StoreAddress
 from graph.stores.cypher.audit import (
@@ -574,7 +584,29 @@ class CypherStore:
         )  # fmt: skip
 
     async def neighbourhood(self, credit_code: str, max_formal: int) -> Neighbourhood:
-        _not_answered("pairing suggestions")
+        """The database finds the enterprises near the one asked (its building, its cluster,
+        its supply links) and brings the best few of each kind with no organization, and the
+        joint branches covering any near one; graph.pairing weighs them."""
+        generation, today = await self.generation(), self._today()
+        found = await self.connection.read(
+            queries.NEIGHBOURHOOD, uid=uid(generation.g, credit_code), g=generation.g, **today,
+            max_formal=max_formal, per_kind=NEIGHBOURS_PER_KIND,
+        )  # fmt: skip
+        if not found:
+            raise NotFound(f"no enterprise has the credit code {credit_code!r}")
+        [near] = found
+        asked = restored(Enterprise, near["enterprise"])
+        if near["covering"]:
+            names = ", ".join(f"{name} ({org_id})" for name, org_id in near["covering"])
+            raise InvalidArgument(f"{asked.name} is covered by {names} already; suggestions are for one that is not")
+        best = sorted((entry for kind in near["neighbours"] for entry in kind), key=lambda entry: entry[2])
+        cluster_id = near["enterprise"]["resolved_cluster"]
+        return Neighbourhood(
+            asked, cluster_id, _label(generation, GroupBy.CLUSTER, cluster_id) if cluster_id else None,
+            [JointBranchNearby(restored(Organization, org), int(units), int(formal), Near(*flags))
+             for org, units, formal, flags in near["joint"]],
+            [Neighbour(restored(Enterprise, e), Near(*flags)) for e, flags, _ in best],
+        )  # fmt: skip
 
     async def simulate(
         self, changes: Sequence[Change], scope: Scope, as_of: date | None, rules: RuleConfig

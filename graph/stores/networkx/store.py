@@ -82,6 +82,7 @@ from graph.rules import (
 )
 from graph.simulation import simulate
 from graph.stores.answers import (
+    NEIGHBOURS_PER_KIND,
     Candidates,
     JointBranchNearby,
     Matching,
@@ -95,7 +96,6 @@ from graph.stores.networkx.overlay import StoreSide
 from graph.threads import offload
 
 Node = tuple[str, ...]
-NEIGHBOURS_PER_KIND = 25  # neighbours of each kind of nearness a suggestion looks at (more than a branch takes)
 
 
 def organization_node(org_id: str) -> Node:
