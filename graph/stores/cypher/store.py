@@ -15,7 +15,7 @@ import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any, NoReturn
+from typing import Any
 
 from graph.access import Boundary
 from graph.changes import Change, Receipt
@@ -501,8 +501,6 @@ class CypherStore:
             "serve a state (`chainorg serve --state DIR`) to make them"
         )
 
-    # -- not answered over a graph database yet -----------------------------------
-
     async def organization_counts(
         self, by: OrganizationGrouping, scope: Scope, as_of: date | None = None
     ) -> list[OrganizationCount]:
@@ -608,14 +606,12 @@ class CypherStore:
             [Neighbour(restored(Enterprise, e), Near(*flags)) for e, flags, _ in best],
         )  # fmt: skip
 
+    # -- not answered over a graph database yet -----------------------------------
+
     async def simulate(
         self, changes: Sequence[Change], scope: Scope, as_of: date | None, rules: RuleConfig
     ) -> Simulation:
-        _not_answered("simulation")
-
-
-def _not_answered(question: str) -> NoReturn:
-    raise NotAnswered(question)
+        raise NotAnswered("simulation")
 
 
 async def _generation(connection: Connection) -> Generation:
