@@ -176,13 +176,15 @@ def test_the_readme_examples_answer_the_same_over_the_graph_database(servers: tu
         over_graph = ask(graph, operation)
         codes = {e.get("extensions", {}).get("code") for e in over_graph.get("errors") or []}
         if over_graph.get("errors") and codes <= {"NOT_SUPPORTED", "READ_ONLY"}:
-            refused.append(number)
+            refused.append((number, codes, operation))
         elif over_graph == ask(embedded, operation):
             same.append(number)
         else:
             different.append((number, operation.splitlines()[0]))
     assert different == []
-    assert len(same) >= 8, (same, refused)
+    # what is still refused: changes (READ_ONLY), and simulation, the one question not answered there yet
+    assert all(codes == {"READ_ONLY"} or "simulat" in operation.casefold() for _, codes, operation in refused), refused
+    assert len(same) >= 14, (same, refused)
 
 
 def test_a_change_over_the_graph_database_is_refused_read_only(servers: tuple[str, str]) -> None:

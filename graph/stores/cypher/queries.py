@@ -72,6 +72,8 @@ CREATE_EDGES = {
 # and whether the organization `o` stands then.
 HOLDS = "any(k IN range(0, size({r}.from) - 1) WHERE {r}.from[k] <= $day AND $day < {r}.to[k])"
 STANDS = "{o}.established <= $day AND $day < {o}.dissolved"
+# Whether the LINK edge `l` is in effect on `$on` (an ISO date; open ends hold).
+IN_EFFECT = "(l.since IS NULL OR l.since <= $on) AND (l.until IS NULL OR $on < l.until)"
 
 # -- lookups by key: one row per key asked, in key order -----------------------------
 # A keyed node is found through the uniqueness constraint's index, on :Record; a match on
@@ -279,14 +281,13 @@ def tree_text(depth: int, links: bool) -> str:
     with each organization's figures (graph.charts.tree.TreeOrganization), the coverage of
     each cluster under it and, with `links`, the LINK edges touching it."""
     holds, stands = HOLDS.format(r="r"), STANDS.format(o="n")
-    in_effect = "(l.since IS NULL OR l.since <= $on) AND (l.until IS NULL OR $on < l.until)"
     touching = (
         f"""
 CALL {{
   WITH tree
   UNWIND tree AS o
   MATCH (o)-[l:LINK]-(other)
-  WHERE {in_effect}
+  WHERE {IN_EFFECT}
   RETURN collect([l {{.*}}, coalesce(other.id, other.credit_code), other.name]) AS links
 }}"""
         if links
@@ -422,9 +423,9 @@ def alliances_text(fixed: frozenset[str]) -> str:
 WITH $day AS day
 MATCH (a:Organization) WHERE a.g = $g AND a.kind = 'ALLIANCE'
 OPTIONAL MATCH (m:Organization)-[l:LINK]->(a)
-WHERE l.kind IN $kinds AND (l.since IS NULL OR l.since <= $on) AND (l.until IS NULL OR $on < l.until)
+WHERE l.kind IN $kinds AND {IN_EFFECT}
 WITH a, day, CASE WHEN m IS NULL THEN null ELSE [properties(m), properties(l), {inside}] END AS member
-WITH a, collect(member) AS members ORDER BY a.row
+WITH a, collect(member) AS members
 RETURN collect([properties(a), members]) AS alliances
 """
 
@@ -600,7 +601,6 @@ RETURN count(e) AS eligible,
 # A PAIRING link pairs the enterprise at one of its ends, or each enterprise a COVERS edge
 # in effect takes from the organization there (graph.stores.networkx.store._paired_rows).
 
-IN_EFFECT = "(l.since IS NULL OR l.since <= $on) AND (l.until IS NULL OR $on < l.until)"
 LIVE_COVERS = "c.from <= $day AND $day < c.to AND x.registered <= $day"
 KEY_ENTERPRISES = "e.g = $g AND e.key AND e.registered <= $day AND $day < e.inactive"
 PAIRED = f"""(EXISTS {{ MATCH (e)-[l:LINK]-() WHERE l.kind = 'PAIRING' AND {IN_EFFECT} }}

@@ -185,10 +185,11 @@ class CypherStore:
     def _day(self, as_of: date | None = None) -> int:
         return asked_on(as_of, self.today)
 
-    def _today(self) -> dict[str, Any]:
-        """Today as the parameters a text compares with: `$day` (a day number), `$on` (ISO)."""
-        today = self.today()
-        return {"day": today.toordinal(), "on": today.isoformat()}
+    def _on(self, as_of: date | None = None) -> dict[str, Any]:
+        """The day asked (today by default) as the parameters a text compares with: `$day`
+        (a day number) and `$on` (ISO)."""
+        day = self._day(as_of)
+        return {"day": day, "on": date.fromordinal(day).isoformat()}
 
     async def _scope(self, scope: Scope) -> tuple[frozenset[str], dict[str, Any]]:
         """The scope's fixed fields and their values as parameters (with `g`), each value
@@ -506,22 +507,20 @@ class CypherStore:
     ) -> list[OrganizationCount]:
         """Counted in the database, by the kind each had then or by mode; graph.organizations.tallied orders them."""
         fixed, parameters = await self._scope(scope)
-        day = self._day(as_of)
-        found = await self.connection.read(
-            queries.organization_counts_text(fixed, by), **parameters, day=day, on=date.fromordinal(day).isoformat()
-        )
+        found = await self.connection.read(queries.organization_counts_text(fixed, by), **parameters, **self._on(as_of))
         return tallied({r["key"]: int(r["organizations"]) for r in found}, by)
 
     async def alliances(self, scope: Scope, as_of: date | None = None) -> list[Alliance]:
         """The database brings each alliance with its members and their links in effect;
         graph.organizations.alliances decides who is a member and who leads."""
         fixed, parameters = await self._scope(scope)
-        day = self._day(as_of)
-        on = date.fromordinal(day)
+        on = date.fromordinal(self._day(as_of))
         [found] = await self.connection.read(
-            queries.alliances_text(fixed), **parameters, day=day, on=on.isoformat(),
+            queries.alliances_text(fixed),
+            **parameters,
+            **self._on(on),
             kinds=sorted(kind.value for kind in ALLIANCE_LINKS),
-        )  # fmt: skip
+        )
         rows: dict[str, tuple[int, Organization]] = {}
         links, inside = [], set()
         for alliance, members in found["alliances"]:
@@ -538,14 +537,14 @@ class CypherStore:
     async def pairings(self, scope: Scope, kinds: frozenset[LinkKind]) -> list[Link]:
         fixed, parameters = await self._scope(scope)
         [found] = await self.connection.read(
-            queries.pairings_text(fixed), **parameters, **self._today(), kinds=sorted(kind.value for kind in kinds)
+            queries.pairings_text(fixed), **parameters, **self._on(), kinds=sorted(kind.value for kind in kinds)
         )
         return [restored(Link, link) for link in found["links"]]
 
     async def unpaired_key_enterprises(self, scope: Scope, offset: int, limit: int) -> Page[Enterprise]:
         fixed, parameters = await self._scope(scope)
         [found] = await self.connection.read(
-            queries.unpaired_key_text(fixed), **parameters, **self._today(), offset=offset, limit=limit
+            queries.unpaired_key_text(fixed), **parameters, **self._on(), offset=offset, limit=limit
         )
         return Page([restored(Enterprise, e) for e in found["page"]], int(found["total"]), offset)
 
@@ -553,7 +552,7 @@ class CypherStore:
         """The database brings the key enterprises of the scope, the departments and whom each
         is paired with; graph.pairing.pair_departments weighs and matches them."""
         fixed, parameters = await self._scope(scope)
-        [found] = await self.connection.read(queries.department_pairing_text(fixed), **parameters, **self._today())
+        [found] = await self.connection.read(queries.department_pairing_text(fixed), **parameters, **self._on())
         enterprises = [restored(Enterprise, e) for e in found["enterprises"]]
         departments = [restored(Department, d) for d in found["departments"]]
         paired_with = {department: set(codes) for department, codes in found["paired"]}
@@ -585,9 +584,9 @@ class CypherStore:
         """The database finds the enterprises near the one asked (its building, its cluster,
         its supply links) and brings the best few of each kind with no organization, and the
         joint branches covering any near one; graph.pairing weighs them."""
-        generation, today = await self.generation(), self._today()
+        generation = await self.generation()
         found = await self.connection.read(
-            queries.NEIGHBOURHOOD, uid=uid(generation.g, credit_code), g=generation.g, **today,
+            queries.NEIGHBOURHOOD, uid=uid(generation.g, credit_code), g=generation.g, **self._on(),
             max_formal=max_formal, per_kind=NEIGHBOURS_PER_KIND,
         )  # fmt: skip
         if not found:
