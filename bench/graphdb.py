@@ -4,6 +4,8 @@ One server, one run: the generated 300k ledger is loaded twice, by a hand-writte
 batch load with the raw driver and by the store (`load_dataset`), each into a database of
 its own; then each operation of the store is timed against the best hand-written Cypher
 for the same answer, and the rows and bytes it brings back are set against the answer's.
+Simulations are timed against the embedded store's over the same graph (no hand-written
+Cypher answers one), each checked to answer the same.
 
     .venv/bin/python bench/graphdb.py [--size 300k] [--repeat 5]
 """
@@ -19,6 +21,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +33,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import bench_ledger
 
 from arcadedb import ArcadeDB
+from graph.changes import Change, CoverEnterprises, CreateOrganization, MoveOrganization
+from graph.compliance import DEFAULT_RULES
 from graph.dataset import Dataset
+from graph.model import Organization, OrgKind
 from graph.query import CoverageState, EnterpriseFilter, GroupBy, Scope
 from graph.records import record_values
 from graph.stores.cypher import CypherStore, store_address
 from graph.stores.cypher.connection import Connection
 from graph.stores.cypher.load import load_dataset
+from graph.stores.networkx import NetworkxStore
 from loaders.ledger import load_ledger
 
 PASSWORD = "chainorg-bench"
@@ -240,8 +247,35 @@ async def measure(server: ArcadeDB, dataset: Dataset, repeat: int) -> None:
         ratio = statistics.median(spent) / statistics.median(hand_spent)
         print(f"{name:42} {best(spent)} {best(hand_spent)} {ratio:6.2f}  {rows:4}  {sent:,} / {answer_bytes(answer):,}")
     print("goals: each ≤ 1.25× the hand-written Cypher and under 500 ms")
+    await simulations(store, metered, dataset, park, repeat)
     await store.close()
     await raw_driver.close()
+
+
+async def simulations(store: CypherStore, metered: Metered, dataset: Dataset, park: str, repeat: int) -> None:
+    """Simulations over the store beside the embedded store's over the same graph: what
+    crosses the wire is the records the changes reach, not the graph."""
+    page = await store.find_enterprises(EnterpriseFilter(Scope(park=park), coverage=CoverageState.NONE), 0, 4)
+    branch = next(o for o in dataset.organizations if o.kind is OrgKind.BRANCH and o.dissolved_on is None)
+    other = next(o.id for o in dataset.organizations if o.kind is OrgKind.CLUSTER and o.id != branch.parent_id)
+    cluster = next(o.id for o in dataset.organizations if o.kind is OrgKind.CLUSTER)
+    new = Organization("BENCH-J1", "联合党支部", OrgKind.JOINT_BRANCH, parent_id=cluster)
+    change_sets: dict[str, list[Change]] = {
+        "a new joint branch of 4": [CreateOrganization(new), CoverEnterprises(new.id, tuple(e.credit_code for e in page.items))],
+        "a branch moved to another cluster": [MoveOrganization(branch.id, other)],
+    }  # fmt: skip
+    embedded = NetworkxStore(dataset, today=store.today)
+    print(
+        f"\n{'simulation, whole graph':42} {'store':>10} {'embedded':>10} {'ratio':>6}  rows  bytes back / answer bytes"
+    )
+    for name, changes in change_sets.items():
+        metered.rows = metered.bytes = 0
+        spent, answer = await timed(partial(store.simulate, changes, Scope(), None, DEFAULT_RULES), repeat)
+        assert answer == await embedded.simulate(changes, Scope(), None, DEFAULT_RULES), name
+        rows, sent = metered.rows // (repeat + 1), metered.bytes // (repeat + 1)
+        local, _ = await timed(partial(embedded.simulate, changes, Scope(), None, DEFAULT_RULES), repeat)
+        ratio = statistics.median(spent) / statistics.median(local)
+        print(f"{name:42} {best(spent)} {best(local)} {ratio:6.2f}  {rows:4}  {sent:,} / {answer_bytes(answer):,}")
 
 
 def main() -> int:

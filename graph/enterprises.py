@@ -131,6 +131,29 @@ class EnterpriseTable:
         self.above_scale = frame["above_scale"].to_numpy().astype(bool)
         self.key = frame["key"].to_numpy().astype(bool)
 
+    @classmethod
+    def of_records(cls, records: Sequence[Enterprise]) -> EnterpriseTable:
+        """A table of a few records, in their order (a store hands them over, a test writes them)."""
+        frame = pl.DataFrame(
+            {
+                "credit_code": [r.credit_code for r in records], "name": [r.name for r in records],
+                "park": [r.park for r in records], "building": [r.building for r in records],
+                "chain": [r.chain for r in records], "category": [r.category.value for r in records],
+                "employees": [r.employees for r in records], "formal_members": [r.formal_members for r in records],
+                "probationary_members": [r.probationary_members for r in records],
+                "above_scale": [r.above_scale for r in records], "key": [r.key for r in records],
+                "status": [r.status.value for r in records], "status_since": [r.status_since for r in records],
+                "registered_on": [r.registered_on for r in records], "cluster": [r.cluster_id for r in records],
+            },
+            schema={
+                "credit_code": pl.String, "name": pl.String, "park": pl.String, "building": pl.String,
+                "chain": pl.String, "category": pl.String, "employees": pl.Int64, "formal_members": pl.Int64,
+                "probationary_members": pl.Int64, "above_scale": pl.Boolean, "key": pl.Boolean,
+                "status": pl.String, "status_since": pl.Date, "registered_on": pl.Date, "cluster": pl.String,
+            },
+        )  # fmt: skip
+        return cls(frame)
+
     def __len__(self) -> int:
         return self.size
 

@@ -23,7 +23,21 @@ from datetime import date
 
 import numpy as np
 
-from graph.changes import Change, apply_changes
+from graph.changes import (
+    AddLink,
+    AssignInstructor,
+    Change,
+    CoverEnterprises,
+    CreateOrganization,
+    DissolveOrganization,
+    EndLink,
+    MoveOrganization,
+    RegisterEnterprise,
+    UnassignInstructor,
+    UncoverEnterprises,
+    UpdateEnterprise,
+    apply_changes,
+)
 from graph.compliance import (
     EnterpriseFacts,
     Finding,
@@ -33,10 +47,12 @@ from graph.compliance import (
     enterprise_masks,
     organization_findings,
 )
+from graph.credit_code import normalised
+from graph.errors import InvalidArgument
 from graph.model import ATTACHING, Assignment, Covers, Enterprise, Organization, OrgKind, Upgrade, as_on, holds_on
 from graph.query import Coverage, CoverageGroup, Scope
 from graph.records import Draft, key_of
-from graph.rules import counts_on, cover_span, day_number
+from graph.rules import Today, asked_on, counts_on, cover_span, day_number
 from graph.stores.answers import Simulation
 
 
@@ -128,6 +144,67 @@ class Baseline(Side):
     @abstractmethod
     def organization_facts_on(self, org_id: str, day: int) -> OrganizationFacts | None:
         """The facts the compliance rules read about an organization on `day`, None when it does not stand."""
+
+
+def simulated_day(as_of: date | None, today: Today) -> int:
+    """The day a simulation is about: today or later (the past is history, not a plan)."""
+    if as_of is not None and as_of < today():
+        raise InvalidArgument(f"a simulation is about today ({today()}) or later, not {as_of}")
+    return asked_on(as_of, today)
+
+
+@dataclass(frozen=True)
+class Named:
+    """The ids a change set names, for a store to gather what it reaches before the
+    overlay runs (the module docstring says what a change reaches): the enterprises and
+    organizations it writes, those it moves or dissolves (whose subtrees it reaches), and
+    every id it names besides, as the checks of graph.changes look them up."""
+
+    credit_codes: frozenset[str] = frozenset()
+    organizations: frozenset[str] = frozenset()
+    moved: frozenset[str] = frozenset()
+    others: frozenset[str] = frozenset()
+
+    @property
+    def every(self) -> frozenset[str]:
+        """Every id named, whatever its part: each is looked up as any kind of record."""
+        return self.credit_codes | self.organizations | self.moved | self.others
+
+
+def named(changes: Sequence[Change]) -> Named:
+    """What `changes` name, by the part each id plays.
+
+    >>> found = named([MoveOrganization("B1", "C2"), CoverEnterprises("J1", (" 91430100ma4l0001x1",))])
+    >>> sorted(found.moved), sorted(found.organizations), sorted(found.credit_codes), sorted(found.others)
+    (['B1'], ['J1'], ['91430100MA4L0001X1'], ['C2'])
+    """
+    codes: set[str] = set()
+    orgs: set[str] = set()
+    moved: set[str] = set()
+    others: set[str] = set()
+    for change in changes:
+        if isinstance(change, RegisterEnterprise):
+            codes.add(normalised(change.enterprise.credit_code))
+            others.update(filter(None, [change.enterprise.cluster_id]))
+        elif isinstance(change, UpdateEnterprise):
+            codes.add(normalised(change.credit_code))
+            others.update(filter(None, [change.cluster_id]))
+        elif isinstance(change, CreateOrganization):
+            others.update(filter(None, [change.organization.id, change.organization.parent_id]))
+        elif isinstance(change, (MoveOrganization, DissolveOrganization)):
+            moved.add(change.org_id)
+            others.update(filter(None, [getattr(change, "parent_id", None)]))
+        elif isinstance(change, (CoverEnterprises, UncoverEnterprises)):
+            orgs.add(change.org_id)
+            codes.update(normalised(code) for code in change.credit_codes)
+        elif isinstance(change, (AddLink, EndLink)):
+            others.update((change.source_id, change.target_id))
+        elif isinstance(change, (AssignInstructor, UnassignInstructor)):
+            codes.add(normalised(change.credit_code))
+            others.add(change.instructor_id)
+        else:  # the organization it is about: its details or kind
+            orgs.add(change.subject())
+    return Named(frozenset(codes), frozenset(orgs), frozenset(moved), frozenset(others))
 
 
 class _Drafted(Side):

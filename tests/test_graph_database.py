@@ -169,22 +169,20 @@ def ask(url: str, query: str) -> dict:
 
 def test_the_readme_examples_answer_the_same_over_the_graph_database(servers: tuple[str, str]) -> None:
     """Every README query answers over the graph database as over the embedded store, or is
-    refused whole as NOT_SUPPORTED (a question not answered there yet) or READ_ONLY (a change)."""
+    refused whole as READ_ONLY: a change, or the audit trail and scenarios, which a state keeps."""
     embedded, graph = servers
     same, refused, different = [], [], []
     for number, operation in operations():
         over_graph = ask(graph, operation)
         codes = {e.get("extensions", {}).get("code") for e in over_graph.get("errors") or []}
-        if over_graph.get("errors") and codes <= {"NOT_SUPPORTED", "READ_ONLY"}:
+        if over_graph.get("errors") and codes == {"READ_ONLY"}:
             refused.append((number, codes, operation))
         elif over_graph == ask(embedded, operation):
             same.append(number)
         else:
             different.append((number, operation.splitlines()[0]))
     assert different == []
-    # what is still refused: changes (READ_ONLY), and simulation, the one question not answered there yet
-    assert all(codes == {"READ_ONLY"} or "simulat" in operation.casefold() for _, codes, operation in refused), refused
-    assert len(same) >= 14, (same, refused)
+    assert len(same) >= 15, (same, refused)
 
 
 def test_a_change_over_the_graph_database_is_refused_read_only(servers: tuple[str, str]) -> None:

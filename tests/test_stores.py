@@ -8,13 +8,27 @@ from datetime import date
 import numpy as np
 import pytest
 
-from graph.changes import DissolveOrganization, MoveOrganization, UpgradeOrganization
+from graph.changes import (
+    AddLink,
+    AssignInstructor,
+    Change,
+    CoverEnterprises,
+    CreateOrganization,
+    DissolveOrganization,
+    EndLink,
+    MoveOrganization,
+    RegisterEnterprise,
+    SetOrganizationDetails,
+    UncoverEnterprises,
+    UpdateEnterprise,
+    UpgradeOrganization,
+)
 from graph.charts.tree import MAX_DEPTH
 from graph.compliance import DEFAULT_RULES, RuleConfig
 from graph.dataset import Dataset
 from graph.durable import create_state
 from graph.errors import ChainorgError, NotFound
-from graph.model import Category, Link, LinkKind, Members, OrgKind, Status
+from graph.model import Category, Enterprise, Link, LinkKind, Members, Organization, OrgKind, Status
 from graph.query import (
     CoverageState,
     EnterpriseFilter,
@@ -483,3 +497,68 @@ async def test_pairing_suggestions_gather_the_same_neighbourhood_from_both_store
     found = [await answers(graph, "neighbourhood", code, 3) for code in codes]
     near = [n for n in found if not isinstance(n, tuple)]
     assert near and any(n.joint_branches for n in near) and any(n.neighbours for n in near)
+
+
+def simulated_change_sets(store: NetworkxStore, free: list[str]) -> dict[str, list[Change]]:
+    """Change sets of every kind over the history graph, good ones and ones a write refuses."""
+    dataset = store.dataset
+    orgs = {o.id: o for o in dataset.organizations}
+    branch = next(o for o in dataset.organizations if o.kind is OrgKind.BRANCH and o.dissolved_on is None)
+    joint = next(o for o in dataset.organizations if o.kind is OrgKind.JOINT_BRANCH and o.dissolved_on is None)
+    clusters = [o for o in dataset.organizations if o.kind is OrgKind.CLUSTER]
+    other = next(c for c in clusters if c.id != branch.parent_id)
+    covered = next(c for c in dataset.covers if c.org_id == joint.id and c.until is None).credit_code
+    link = next(link for link in dataset.links if link.until is None and link.source_id in orgs)
+    new = Organization("SIM-J1", "模拟联合党支部", OrgKind.JOINT_BRANCH, parent_id=clusters[0].id)
+    later = date(DEMO_DAY.year + 1, 1, 1)
+    return {
+        "new joint branch": [CreateOrganization(new), CoverEnterprises("SIM-J1", tuple(free[:4]))],
+        "uncover": [UncoverEnterprises(joint.id, (covered,))],
+        "dissolve": [DissolveOrganization(joint.id)],
+        "move": [MoveOrganization(branch.id, other.id)],
+        "move a moved one back": [MoveOrganization("YDHL-0006", "YDHL-LZ05")],
+        "move a cluster": [MoveOrganization(clusters[0].id, "GXQ")],
+        "upgrade and details": [
+            UpgradeOrganization(branch.id, OrgKind.GENERAL_BRANCH),
+            SetOrganizationDetails(joint.id, term_ends_on=later),
+        ],
+        "enterprise closes": [UpdateEnterprise(covered, status=Status.CLOSED, status_on=DEMO_DAY)],
+        "members grow": [UpdateEnterprise(free[4], formal_members=40, employees=80, cluster_id=other.id)],
+        "register and cover": [
+            RegisterEnterprise(Enterprise("91430100MA4L9999XC", "模拟企业", "长沙高新区", formal_members=5)),
+            CoverEnterprises(joint.id, ("91430100ma4l9999xc",)),
+        ],
+        "instructor": [AssignInstructor("SIM-I", free[5], name="王五"), AssignInstructor("ZDY-01", free[6])],
+        "joins a joint branch": [CoverEnterprises(joint.id, (free[6],))],
+        "links": [EndLink(link.source_id, link.target_id, link.kind), AddLink("BM-DQ", free[0], LinkKind.PAIRING)],
+        "later": [DissolveOrganization(branch.id, later), CoverEnterprises(joint.id, (free[1],), later)],
+        # refused, with the same code and message
+        "dissolve a cluster": [DissolveOrganization(clusters[1].id)],
+        "taken id": [CreateOrganization(Organization(covered, "重名", OrgKind.BRANCH, parent_id=other.id))],
+        "a department's id": [CreateOrganization(Organization("BM-DQ", "重名", OrgKind.BRANCH, parent_id=other.id))],
+        "covered already": [CoverEnterprises(joint.id, (covered,))],
+        "not covered": [UncoverEnterprises(joint.id, (free[0],))],
+        "wrong parent": [MoveOrganization(branch.id, joint.id)],
+        "unknown": [SetOrganizationDetails("无此组织", stars=1)],
+        "no such link": [EndLink("BM-DQ", free[0], LinkKind.PAIRING)],
+        "another name": [AssignInstructor("ZDY-01", free[2], name="别人")],
+        "a dissolved one": [CoverEnterprises("YDHL-0025", (free[3],))],
+    }
+
+
+@pytest.mark.parametrize("scope", [Scope(), Scope(park="长沙高新区"), Scope(cluster="YDHL-LZ02")])
+async def test_simulations_are_the_same_from_both_stores(
+    history_stores: tuple[NetworkxStore, CypherStore], scope: Scope
+) -> None:
+    """Every kind of change, on today and a later day, answered or refused alike."""
+    embedded, graph = history_stores
+    page = await embedded.find_enterprises(EnterpriseFilter(status=Status.ACTIVE, coverage=CoverageState.NONE), 0, 7)
+    free = [e.credit_code for e in page.items]
+    refused = 0
+    for case, changes in simulated_change_sets(embedded, free).items():
+        for day in (None, date(DEMO_DAY.year + 2, 1, 1)):
+            asked = ("simulate", changes, scope, day, DEFAULT_RULES)
+            found = await answers(graph, *asked)
+            assert found == await answers(embedded, *asked), (case, day)
+            refused += isinstance(found, tuple)
+    assert refused >= 20

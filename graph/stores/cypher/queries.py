@@ -526,6 +526,18 @@ ORDER BY at
 """
 
 
+# What graph.compliance.OrganizationFacts counts of the organization `o` on `$day`: the
+# enterprises its edges in effect reach (registered by then), the inactive ones among
+# them by name and status, and the members of its subtree.
+ORGANIZATION_FACTS = f"""CALL {{
+  WITH o
+  OPTIONAL MATCH (o)-[c:COVERS]->(e:Enterprise) WHERE c.from <= $day AND $day < c.to AND e.registered <= $day
+  WITH c, e ORDER BY c.row
+  RETURN count(e) AS units, collect(CASE WHEN e.inactive <= $day THEN [e.name, e.status] END) AS inactive
+}}
+{SUBTREE_MEMBERS.strip()}"""
+
+
 @cache
 def organization_facts_text(fixed: frozenset[str] | None) -> str:
     """What graph.compliance.OrganizationFacts holds for each organization standing on `$day`
@@ -541,18 +553,12 @@ WITH DISTINCT x
 MATCH up = (x)-[:PART_OF*0..]->(o:Organization) WHERE all(r IN relationships(up) WHERE {HOLDS.format(r="r")})
 WITH DISTINCT o WHERE {STANDS.format(o="o")}"""
     return f"""{chosen}
-CALL {{
-  WITH o
-  OPTIONAL MATCH (o)-[c:COVERS]->(e:Enterprise) WHERE c.from <= $day AND $day < c.to AND e.registered <= $day
-  WITH c, e ORDER BY c.row
-  RETURN count(e) AS units, collect(CASE WHEN e.inactive <= $day THEN [e.name, e.status] END) AS inactive
-}}
+{ORGANIZATION_FACTS}
 CALL {{
   WITH o
   OPTIONAL MATCH (u:Upgrade) WHERE u.org_id = o.id AND u.g = $g
   RETURN collect(u {{.*}}) AS upgrades
 }}
-{SUBTREE_MEMBERS.strip()}
 WITH o, units, inactive, upgrades, formal, probationary ORDER BY o.row
 RETURN collect({{organization: properties(o), units: units, inactive: inactive, upgrades: upgrades,
                 formal: formal, probationary: probationary}}) AS organizations
@@ -738,4 +744,133 @@ CALL {{
 WITH a, covering, neighbours, o, units, formal, building, cluster, supply ORDER BY first
 RETURN properties(a) AS enterprise, covering, neighbours,
        collect(CASE WHEN o IS NULL THEN null ELSE [properties(o), units, formal, [building, cluster, supply]] END) AS joint
+"""
+
+
+# -- simulation: the records a change set reaches (graph.simulation, "what a change reaches") --
+
+# Whether the PART_OF edge `r` is to the organization's parent now: its last span is open.
+CURRENT = "{r}.to[size({r}.to) - 1] = $never"
+REACHED = f"""
+WITH $g AS g
+CALL {{
+  WITH g
+  UNWIND $moved AS key
+  MATCH (m:Record {{uid: key}}) WHERE m:Organization
+  MATCH under = (m)<-[:PART_OF*0..]-(x:Organization) WHERE all(r IN relationships(under) WHERE {CURRENT.format(r="r")})
+  RETURN collect(DISTINCT x) AS moved
+}}
+CALL {{
+  WITH g
+  UNWIND $organizations AS key
+  MATCH (o:Record {{uid: key}}) WHERE o:Organization
+  RETURN collect(o) AS written
+}}
+CALL {{
+  WITH g
+  UNWIND $codes AS key
+  MATCH (e:Record {{uid: key}}) WHERE e:Enterprise
+  RETURN collect(e) AS named
+}}
+CALL {{
+  WITH moved
+  UNWIND moved AS x
+  MATCH (x)-[:COVERS]->(e:Enterprise)
+  RETURN collect(DISTINCT e) AS covered
+}}
+WITH g, moved + written AS seeds, named + covered AS first
+CALL {{
+  WITH first
+  UNWIND first AS e
+  MATCH (o:Organization)-[:COVERS]->(e)
+  RETURN collect(DISTINCT o) AS covering
+}}
+WITH g, seeds + covering AS reached, first
+CALL {{
+  WITH reached
+  UNWIND reached AS o
+  MATCH (o)-[:COVERS]->(e:Enterprise)
+  RETURN collect(DISTINCT e) AS second
+}}
+CALL {{
+  WITH first, second
+  UNWIND first + second AS e
+  WITH DISTINCT e
+  RETURN collect(e) AS enterprises
+}}
+CALL {{
+  WITH enterprises
+  UNWIND enterprises AS e
+  MATCH (o:Organization)-[c:COVERS]->(e)
+  RETURN collect(properties(c)) AS covers, collect(DISTINCT o) AS coverers
+}}
+CALL {{
+  WITH enterprises
+  UNWIND enterprises AS e
+  MATCH (:Instructor)-[a:ASSIGNED]->(e)
+  RETURN collect(properties(a)) AS assignments
+}}
+CALL {{
+  WITH enterprises
+  UNWIND enterprises AS e
+  MATCH (o:Record {{uid: $prefix + e.cluster_id}}) WHERE o:Organization
+  RETURN collect(o) AS declared
+}}
+CALL {{
+  WITH g
+  UNWIND $every AS key
+  MATCH (o:Record {{uid: key}}) WHERE o:Organization
+  RETURN collect(o) AS mentioned
+}}
+CALL {{
+  WITH g
+  UNWIND $every AS key
+  MATCH (e:Record {{uid: key}}) WHERE e:Enterprise
+  RETURN collect(properties(e)) AS ends
+}}
+CALL {{
+  WITH g
+  UNWIND $every AS key
+  MATCH (d:Record {{uid: key}}) WHERE d:Department
+  RETURN collect(properties(d)) AS departments
+}}
+CALL {{
+  WITH g
+  UNWIND $every AS key
+  MATCH (i:Record {{uid: key}}) WHERE i:Instructor
+  RETURN collect(properties(i)) AS instructors
+}}
+CALL {{
+  WITH g
+  UNWIND $every AS key
+  MATCH (:Record {{uid: key}})-[l:LINK]-()
+  WHERE l.until IS NULL
+  RETURN collect(properties(l)) AS links
+}}
+WITH enterprises, covers, assignments, ends, departments, instructors, links,
+     reached + coverers + declared + mentioned AS some
+CALL {{
+  WITH some
+  UNWIND some AS x
+  MATCH up = (x)-[:PART_OF*0..]->(o:Organization) WHERE all(r IN relationships(up) WHERE {CURRENT.format(r="r")})
+  RETURN collect(DISTINCT o) AS organizations
+}}
+CALL {{
+  WITH organizations
+  UNWIND organizations AS o
+  MATCH (u:Upgrade) WHERE u.org_id = o.id AND u.g = $g
+  RETURN collect(properties(u)) AS upgrades
+}}
+CALL {{
+  WITH organizations
+  UNWIND organizations AS o
+  MATCH (p:PastParent) WHERE p.org_id = o.id AND p.g = $g
+  RETURN collect(properties(p)) AS parents
+}}
+UNWIND CASE WHEN size(organizations) = 0 THEN [null] ELSE organizations END AS o
+{ORGANIZATION_FACTS}
+WITH enterprises, covers, assignments, ends, departments, instructors, links, upgrades, parents,
+     collect(CASE WHEN o IS NULL THEN null ELSE [properties(o), units, inactive, formal, probationary] END) AS facts
+RETURN [e IN enterprises | properties(e)] + ends AS enterprises, covers, assignments, departments, instructors,
+       links, upgrades, parents, facts
 """

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -28,8 +28,11 @@ from graph.compliance import (
     RuleCount,
     windows,
 )
+from graph.dataset import Dataset
+from graph.enterprises import EnterpriseTable
 from graph.errors import ChainorgError, InvalidArgument, NotFound, ReadOnly
 from graph.model import (
+    Assignment,
     Building,
     Category,
     Covers,
@@ -64,7 +67,8 @@ from graph.query import (
     Scope,
 )
 from graph.records import restored
-from graph.rules import ALLIANCE_LINKS, Today, asked_on, clock
+from graph.rules import ALLIANCE_LINKS, NEVER, Today, asked_on, clock
+from graph.simulation import named, simulate, simulated_day
 from graph.stores.answers import (
     NEIGHBOURS_PER_KIND,
     Candidates,
@@ -84,10 +88,13 @@ from graph.stores.cypher.audit import (
     enterprise_codes,
     enterprise_findings,
     findings_about_enterprises,
+    organization_facts,
     thresholds,
 )
 from graph.stores.cypher.connection import Connection
 from graph.stores.cypher.rows import uid
+from graph.stores.reached import Figures, Reached
+from graph.threads import offload
 from graph.vocabulary import term
 
 GRAPH_SECONDS = 1.0  # how long the generation read is trusted before it is read again
@@ -605,12 +612,60 @@ class CypherStore:
             [Neighbour(restored(Enterprise, e), Near(*flags)) for e, flags, _ in best],
         )  # fmt: skip
 
-    # -- not answered over a graph database yet -----------------------------------
-
     async def simulate(
         self, changes: Sequence[Change], scope: Scope, as_of: date | None, rules: RuleConfig
     ) -> Simulation:
-        raise NotAnswered("simulation")
+        """One statement gathers the records the changes reach and the figures of their
+        organizations, beside one for the scope's coverage; graph.simulation overlays the
+        changes on them (graph.stores.reached), as over the embedded store."""
+        day = simulated_day(as_of, self.today)
+        on = date.fromordinal(day)
+        generation, ids = await self.generation(), named(changes)
+
+        def uids(some: frozenset[str]) -> list[str]:
+            return sorted(uid(generation.g, some_id) for some_id in some)
+
+        asked = replace(scope, cluster=self._cluster_id(generation, scope.cluster)) if scope.cluster else scope
+        [found], before = await asyncio.gather(
+            self.connection.read(
+                queries.REACHED, g=generation.g, day=day, never=NEVER, prefix=uid(generation.g, ""),
+                moved=uids(ids.moved), organizations=uids(ids.organizations), codes=uids(ids.credit_codes),
+                every=uids(ids.every),
+            ),
+            self.coverage(scope, on),
+        )  # fmt: skip
+        return await offload(simulate, _reached(found, self.today(), on, asked, before, generation), changes,
+                             asked, day, rules)  # fmt: skip
+
+
+def _reached(
+    found: Mapping[str, Any], today: date, on: date, scope: Scope, coverage: Coverage, generation: Generation
+) -> Reached:
+    """The baseline of a simulation from the row of the reached-records statement."""
+
+    def records(kind: type[Any], rows: list[dict[str, Any]]) -> tuple[Any, ...]:
+        kept = {tuple(sorted((k, str(v)) for k, v in row.items())): row for row in rows}  # a link met from both ends
+        return tuple(restored(kind, row) for row in sorted(kept.values(), key=lambda row: row.get("row", 0)))
+
+    enterprises = {row["credit_code"]: row for row in found["enterprises"]}
+    organizations = {entry[0]["id"]: entry for entry in found["facts"]}
+    upgrades = records(Upgrade, found["upgrades"])
+    members = {org_id: (int(entry[3]), int(entry[4])) for org_id, entry in organizations.items()}
+    facts = {}
+    for org_id, (org, units, inactive, formal, probationary) in organizations.items():
+        standing = restored(Organization, org).standing_on(on)
+        entry = {"organization": org, "units": units, "inactive": inactive, "formal": formal,
+                 "probationary": probationary, "upgrades": [u for u in found["upgrades"] if u["org_id"] == org_id]}  # fmt: skip
+        facts[org_id] = organization_facts(entry, on) if standing else None
+    dataset = Dataset(
+        enterprises=EnterpriseTable.of_records(records(Enterprise, list(enterprises.values()))),
+        organizations=records(Organization, [org for org, *_ in organizations.values()]),
+        covers=records(Covers, found["covers"]), links=records(Link, found["links"]),
+        instructors=records(Instructor, found["instructors"]), assignments=records(Assignment, found["assignments"]),
+        departments=records(Department, found["departments"]), past_parents=records(PartOf, found["parents"]),
+        upgrades=upgrades,
+    )  # fmt: skip
+    return Reached(dataset, today, Figures(scope, coverage, members, facts, generation.clusters))
 
 
 async def _generation(connection: Connection) -> Generation:

@@ -80,7 +80,7 @@ from graph.rules import (
     day_number,
     effective_since,
 )
-from graph.simulation import simulate
+from graph.simulation import simulate, simulated_day
 from graph.stores.answers import (
     NEIGHBOURS_PER_KIND,
     Candidates,
@@ -877,13 +877,8 @@ class NetworkxStore:
     async def simulate(
         self, changes: Sequence[Change], scope: Scope, as_of: date | None, rules: RuleConfig
     ) -> Simulation:
-        return await offload(simulate, StoreSide(self), changes, scope, self._simulated_day(as_of), rules)
-
-    def _simulated_day(self, as_of: date | None) -> int:
-        today = self.today()
-        if as_of is not None and as_of < today:
-            raise InvalidArgument(f"a simulation is about today ({today}) or later, not {as_of}")
-        return asked_on(as_of, self.today)
+        day = simulated_day(as_of, self.today)
+        return await offload(simulate, StoreSide(self), changes, scope, day, rules)
 
     async def organization_tree(
         self, root_id: str, depth: int, as_of: date | None = None, links: bool = False
