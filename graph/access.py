@@ -40,7 +40,7 @@ from graph.credit_code import normalised
 from graph.dataset import Dataset
 from graph.enterprises import EnterpriseTable
 from graph.errors import ChainorgError
-from graph.model import Enterprise
+from graph.model import Enterprise, Organization
 from graph.records import Draft
 
 
@@ -173,19 +173,34 @@ class World:
     shared: frozenset[str] = field(default_factory=frozenset)
 
 
+def world_organizations(
+    organizations: Sequence[Organization], past_parents: Iterable[tuple[str, str]], reaching_in: set[str],
+    reaching_out: set[str],
+) -> tuple[set[str], set[str]]:  # fmt: skip
+    """The ids of a world's organizations, and of those among them that are shared (they
+    also reach enterprises outside), from the organizations whose COVERS edges reach an
+    enterprise inside (with the clusters the enterprises inside declare) and outside;
+    `past_parents` are (organization, parent it had) pairs."""
+    by_id = {org.id for org in organizations}
+    parents: dict[str, set[str]] = {}
+    for org in organizations:
+        if org.parent_id is not None:
+            parents.setdefault(org.id, set()).add(org.parent_id)
+    for org_id, parent_id in past_parents:
+        parents.setdefault(org_id, set()).add(parent_id)
+    members = _with_ancestors(reaching_in & by_id, parents)
+    shared = _with_ancestors(reaching_out & by_id, parents)
+    for org in sorted(organizations, key=lambda o: o.kind.rank):  # parents before children
+        if org.id not in members and org.id not in shared and org.parent_id in members:
+            members.add(org.id)
+    return members, shared & members
+
+
 def world_of(dataset: Dataset, boundary: Boundary) -> World:
     """The world of `boundary` in `dataset`, as a dataset of its own."""
     table = dataset.enterprises
     inside = boundary.rows(table)
     orgs = dataset.organizations
-    by_id = {org.id: org for org in orgs}
-    parents: dict[str, set[str]] = {}
-    for org in orgs:
-        if org.parent_id is not None:
-            parents.setdefault(org.id, set()).add(org.parent_id)
-    for past in dataset.past_parents:
-        parents.setdefault(past.org_id, set()).add(past.parent_id)
-
     rows = table.rows_of([c.credit_code for c in dataset.covers])
     hits = (inside[rows] if len(rows) else np.zeros(0, dtype=bool)).tolist()
     covers_inside = [cover for cover, hit in zip(dataset.covers, hits, strict=True) if hit]
@@ -193,13 +208,10 @@ def world_of(dataset: Dataset, boundary: Boundary) -> World:
     reaching_out = {c.org_id for c, hit in zip(dataset.covers, hits, strict=True) if not hit}
     declared = table.declared_cluster
     reaching_in |= {declared.keys[code] for code in np.unique(declared.codes[inside]).tolist() if code}
-    members = _with_ancestors(reaching_in & by_id.keys(), parents)
-    shared = _with_ancestors(reaching_out & by_id.keys(), parents)
-    for org in sorted(orgs, key=lambda o: o.kind.rank):  # parents before children
-        if org.id not in members and org.id not in shared and org.parent_id in members:
-            members.add(org.id)
+    past = [(p.org_id, p.parent_id) for p in dataset.past_parents]
+    members, shared = world_organizations(orgs, past, reaching_in, reaching_out)
     if boundary.everywhere:
-        members = set(by_id)
+        members = {org.id for org in orgs}
     codes = set(np.char.decode(table.codes[inside], "ascii").tolist())
     assigned = [a for a in dataset.assignments if a.credit_code in codes]
     instructors = {a.instructor_id for a in assigned}

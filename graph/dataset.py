@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,20 +29,25 @@ class Dataset:
 
     def summary(self) -> dict[str, int]:
         """Counts per node and edge kind, as `chainorg load` prints them."""
-        kinds = Counter(org.kind for org in self.organizations)
         table = self.enterprises
-        return {
-            "parks": len(table.park.keys) - 1,
-            "buildings": len(table.buildings()),
-            "enterprises": len(table),
-            "organizations": len(self.organizations),
-            **{f"organizations.{kind.value}": n for kind, n in sorted(kinds.items())},
-            "departments": len(self.departments),
-            "instructors": len(self.instructors),
-            "covers": len(self.covers),
-            "links": len(self.links),
-            "assignments": len(self.assignments),
-        }
+        return summary(
+            len(table.park.keys) - 1, len(table.buildings()), len(table), [org.kind for org in self.organizations],
+            len(self.departments), len(self.instructors), len(self.covers), len(self.links), len(self.assignments),
+        )  # fmt: skip
+
+
+def summary(
+    parks: int, buildings: int, enterprises: int, kinds: Iterable[OrgKind], departments: int, instructors: int,
+    covers: int, links: int, assignments: int,
+) -> dict[str, int]:  # fmt: skip
+    """A graph's counts per node and edge kind, in the order `summary` shows them."""
+    counted = Counter(kinds)
+    return {
+        "parks": parks, "buildings": buildings, "enterprises": enterprises, "organizations": counted.total(),
+        **{f"organizations.{kind.value}": n for kind, n in sorted(counted.items())},
+        "departments": departments, "instructors": instructors, "covers": covers, "links": links,
+        "assignments": assignments,
+    }  # fmt: skip
 
 
 def resolved_clusters(

@@ -338,7 +338,8 @@ def simulate(base: Baseline, changes: Sequence[Change], scope: Scope, day: int, 
     """The effect of `changes` on `day` (today or later), nothing written; ChangeRejected as a write would."""
     draft = apply_changes(base.draft(), changes)
     before_side, after_side = base, _Drafted(base, draft)
-    reached, orgs = _reach(base, draft, before_side, after_side)
+    codes, orgs = _reach(base, draft, before_side, after_side)
+    reached = sorted(codes)  # findings come out in one order, whatever the process
     scope = base.scoped(scope)
     coverage_before = base.coverage(scope, day)
     before, after = _rows(before_side, reached, day, scope), _rows(after_side, reached, day, scope)

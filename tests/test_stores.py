@@ -3,11 +3,13 @@ import inspect
 import threading
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
 import pytest
 
+from graph.access import Boundary
 from graph.changes import (
     AddLink,
     AssignInstructor,
@@ -562,3 +564,97 @@ async def test_simulations_are_the_same_from_both_stores(
             assert found == await answers(embedded, *asked), (case, day)
             refused += isinstance(found, tuple)
     assert refused >= 20
+
+
+# -- a token limited to parks or chains: its world, enforced by the database -------------
+
+
+@pytest.fixture(scope="module")
+def split_dataset(history_dataset: Dataset) -> Dataset:
+    """The history graph with its enterprises spread over two parks and two chains, so a
+    boundary leaves some out and organizations reach both sides."""
+    table = history_dataset.enterprises
+    moved = [
+        replace(e, park="岳麓园区" if row % 2 else e.park, chain="软件" if row % 3 == 0 else e.chain)
+        for row, e in enumerate(table.records(range(len(table))))
+    ]
+    return replace(history_dataset, enterprises=table.updated(moved))
+
+
+BOUNDARIES = [
+    Boundary.of(parks=["岳麓园区"]),
+    Boundary.of(chains=["软件"]),
+    Boundary.of(parks=["长沙高新区"], chains=["移动互联网"]),
+    Boundary.of(parks=["无此园区"]),
+]
+
+
+@pytest.fixture(params=BOUNDARIES, ids=lambda b: b.describe())
+async def bounded_stores(
+    request: pytest.FixtureRequest, split_dataset: Dataset, graph_of: GraphOf
+) -> AsyncIterator[tuple[OrgStore, OrgStore]]:
+    graph = await CypherStore.open(await graph_of("split", split_dataset, DEMO_DAY))
+    embedded = NetworkxStore(split_dataset, clock(DEMO_DAY))
+    yield await embedded.within(request.param), await graph.within(request.param)
+    await graph.close()
+
+
+def questions(dataset: Dataset) -> list[tuple[object, ...]]:
+    """A question of every kind the store answers, about every organization and a sample of
+    enterprises (both sides of the boundary), on days around the graph's history."""
+    table = dataset.enterprises
+    codes = np.char.decode(table.codes[::97], "ascii").tolist() + ["91430100MA4L0000X0"]
+    orgs = [o.id for o in dataset.organizations] + ["无此组织"]
+    ends = orgs + [d.id for d in dataset.departments] + codes[:20]
+    clusters = [o.id for o in dataset.organizations if o.kind is OrgKind.CLUSTER]
+    scopes = [Scope(), Scope(park="岳麓园区"), Scope(chain="软件"), Scope(cluster=clusters[0]),
+              Scope(cluster=clusters[3]), Scope(category=Category.DATA)]  # fmt: skip
+    asked: list[tuple[object, ...]] = [
+        ("summary",), ("parks",), ("buildings", ["长沙高新区", "岳麓园区"]), ("chains",),
+        ("enterprises", codes), ("organizations", orgs), ("children", orgs), ("covered", orgs),
+        ("covering", codes), ("clusters", codes), ("instructors", codes), ("links", ends), ("histories", orgs),
+        ("departments", [d.id for d in dataset.departments]), ("members", orgs), ("outside", ends + ["ZDY-01"]),
+        ("find_organizations", OrganizationFilter(), 0, 500), ("find_organizations", OrganizationFilter(
+            kinds=frozenset({OrgKind.BRANCH}), scope=Scope(park="岳麓园区")), 0, 500),
+        ("organization_counts", OrganizationGrouping.KIND, Scope()), ("organization_counts", OrganizationGrouping.MODE,
+         Scope(chain="软件")), ("alliances", Scope()), ("pairings", Scope(), frozenset(LinkKind)),
+        ("pairings", Scope(park="岳麓园区"), frozenset({LinkKind.PAIRING})), ("unpaired_key_enterprises", Scope(), 0, 50),
+        ("pair_departments", Scope()), ("pair_departments", Scope(), True),
+        *(("candidates", Scope(), proximity, 50) for proximity in Proximity),
+        *(("neighbourhood", code, 50) for code in codes[::5]),
+    ]  # fmt: skip
+    for day in HISTORY_DAYS[1::2]:
+        asked += [("coverage_states", codes, day), ("coverage_trend", Scope(), HISTORY_DAYS)]
+        for scope in scopes:
+            asked += [
+                ("coverage", scope, day),
+                *(("coverage_by", by, scope, day) for by in GroupBy),
+                ("find_enterprises", EnterpriseFilter(scope=scope, coverage=CoverageState.NONE), 0, 30),
+                ("compliance", scope, day, DEFAULT_RULES),
+                ("findings", scope, day, DEFAULT_RULES, 0, 400),
+                ("compliance_by", GroupBy.CLUSTER, scope, day, DEFAULT_RULES),
+            ]
+        asked += [("findings_about", orgs + codes, day, DEFAULT_RULES)]
+        asked += [("organization_tree", org, MAX_DEPTH, day, True) for org in orgs]
+    return asked
+
+
+async def test_a_bounded_token_gets_the_same_answers_from_both_stores(
+    bounded_stores: tuple[OrgStore, OrgStore], split_dataset: Dataset
+) -> None:
+    """Every question, asked by a token limited to parks or chains, answers the same from the
+    graph database as from the embedded store's world (graph.access.world_of)."""
+    embedded, graph = bounded_stores
+    for question in questions(split_dataset):
+        assert await answers(graph, *question) == await answers(embedded, *question), question[:2]
+
+
+async def test_a_bounded_token_simulates_the_same_over_both_stores(
+    bounded_stores: tuple[OrgStore, OrgStore], split_dataset: Dataset
+) -> None:
+    embedded, graph = bounded_stores
+    whole = NetworkxStore(split_dataset, clock(DEMO_DAY))
+    page = await whole.find_enterprises(EnterpriseFilter(status=Status.ACTIVE, coverage=CoverageState.NONE), 0, 7)
+    for case, changes in simulated_change_sets(whole, [e.credit_code for e in page.items]).items():
+        asked = ("simulate", changes, Scope(), None, DEFAULT_RULES)
+        assert await answers(graph, *asked) == await answers(embedded, *asked), case

@@ -113,105 +113,139 @@ WITH at, key, e, c ORDER BY c.row
 RETURN at, key, collect(e {.*}) AS enterprises
 ORDER BY at
 """
-COVERING = """
+
+
+@cache
+def covering_text(fixed: frozenset[str]) -> str:
+    return f"""
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
-OPTIONAL MATCH (e:Record {uid: key}) WHERE e:Enterprise
+OPTIONAL MATCH (e:Record {{uid: key}}) WHERE e:Enterprise{scoped(fixed)}
 OPTIONAL MATCH (o:Organization)-[c:COVERS]->(e)
 WHERE c.from <= $day AND $day < c.to
 WITH at, key, o, c ORDER BY c.row
-RETURN at, key, collect(o {.*}) AS organizations
+RETURN at, key, collect(o {{.*}}) AS organizations
 ORDER BY at
 """
+
+
 DEPARTMENTS = _keyed("Department", "department")
+
+
 # An organization with what its history is made of (graph.model.OrganizationHistory.of):
 # its upgrades, its ended PART_OF records and every COVERS edge, ended ones too.
-HISTORIES = """
+@cache
+def histories_text(fixed: frozenset[str]) -> str:
+    return f"""
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
-OPTIONAL MATCH (o:Record {uid: key}) WHERE o:Organization
-CALL {
+OPTIONAL MATCH (o:Record {{uid: key}}) WHERE o:Organization{member(fixed)}
+CALL {{
   WITH o
   OPTIONAL MATCH (u:Upgrade) WHERE u.org_id = o.id AND u.g = $g
   RETURN collect(properties(u)) AS upgrades
-}
-CALL {
+}}
+CALL {{
   WITH o
   OPTIONAL MATCH (p:PastParent) WHERE p.org_id = o.id AND p.g = $g
   RETURN collect(properties(p)) AS parents
-}
-CALL {
+}}
+CALL {{
   WITH o
-  OPTIONAL MATCH (o)-[c:COVERS]->(:Enterprise)
+  OPTIONAL MATCH (o)-[c:COVERS]->(e:Enterprise) WHERE true{scoped(fixed)}
   WITH c ORDER BY c.row
   RETURN collect(properties(c)) AS covers
-}
+}}
 RETURN at, CASE WHEN o IS NULL THEN null ELSE properties(o) END AS organization, upgrades, parents, covers
 ORDER BY at
 """
-INSTRUCTORS = """
+
+
+@cache
+def instructors_text(fixed: frozenset[str]) -> str:
+    return f"""
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
-OPTIONAL MATCH (e:Record {uid: key}) WHERE e:Enterprise
+OPTIONAL MATCH (e:Record {{uid: key}}) WHERE e:Enterprise{scoped(fixed)}
 OPTIONAL MATCH (i:Instructor)-[a:ASSIGNED]->(e)
 WHERE a.from <= $day AND $day < a.to
 WITH at, key, i, a ORDER BY a.row
-RETURN at, key, collect(i {.*}) AS instructors
+RETURN at, key, collect(i {{.*}}) AS instructors
 ORDER BY at
 """
-CLUSTERS = """
+
+
+@cache
+def clusters_text(fixed: frozenset[str]) -> str:
+    return f"""
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
-OPTIONAL MATCH (e:Record {uid: key}) WHERE e:Enterprise
-OPTIONAL MATCH (o:Record {uid: $prefix + e.resolved_cluster}) WHERE o:Organization
-RETURN at, key, o {.*} AS cluster
+OPTIONAL MATCH (e:Record {{uid: key}}) WHERE e:Enterprise{scoped(fixed)}
+OPTIONAL MATCH (o:Record {{uid: $prefix + e.resolved_cluster}}) WHERE o:Organization
+RETURN at, key, o {{.*}} AS cluster
 ORDER BY at
 """
-LINKS = """
+
+
+@cache
+def links_text(fixed: frozenset[str]) -> str:
+    return f"""
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
-OPTIONAL MATCH (n:Record {uid: key})
-OPTIONAL MATCH (n)-[out:LINK]->()
-WHERE out.until IS NULL OR $today < out.until
+OPTIONAL MATCH (n:Record {{uid: key}}) WHERE true{in_world(fixed, "n")}
+OPTIONAL MATCH (n)-[out:LINK]->(b)
+WHERE (out.until IS NULL OR $today < out.until){in_world(fixed, "b")}
 WITH at, key, n, out ORDER BY out.row
-WITH at, key, n, collect(out {.*}) AS outgoing
-OPTIONAL MATCH (n)<-[in:LINK]-()
-WHERE in.until IS NULL OR $today < in.until
+WITH at, key, n, collect(out {{.*}}) AS outgoing
+OPTIONAL MATCH (n)<-[in:LINK]-(a)
+WHERE (in.until IS NULL OR $today < in.until){in_world(fixed, "a")}
 WITH at, key, outgoing, in ORDER BY in.row
-WITH at, key, outgoing, collect(in {.*}) AS incoming
+WITH at, key, outgoing, collect(in {{.*}}) AS incoming
 RETURN at, key, outgoing + incoming AS links
 ORDER BY at
 """
+
+
 # The ACTIVE enterprises that COVERS edges in effect reach under each organization `o` in
 # scope (the organizations PART_OF it on `$day`, at any depth), and their members.
-SUBTREE_MEMBERS = f"""
-CALL {{
+@cache
+def subtree_members(fixed: frozenset[str]) -> str:
+    return f"""CALL {{
   WITH o
   OPTIONAL MATCH under = (o)<-[:PART_OF*0..]-(x:Organization)
   WHERE all(r IN relationships(under) WHERE {HOLDS.format(r="r")})
   OPTIONAL MATCH (x)-[c:COVERS]->(e:Enterprise)
-  WHERE c.from <= $day AND $day < c.to AND e.registered <= $day AND $day < e.inactive
+  WHERE c.from <= $day AND $day < c.to AND e.registered <= $day AND $day < e.inactive{scoped(bound(fixed))}
   WITH collect(DISTINCT e) AS reached
   RETURN reduce(n = 0, e IN reached | n + e.formal_members) AS formal,
          reduce(n = 0, e IN reached | n + e.probationary_members) AS probationary
 }}"""
-MEMBERS = f"""
+
+
+@cache
+def members_text(fixed: frozenset[str]) -> str:
+    return f"""
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
-OPTIONAL MATCH (o:Record {{uid: key}}) WHERE o:Organization
-{SUBTREE_MEMBERS}
+OPTIONAL MATCH (o:Record {{uid: key}}) WHERE o:Organization{member(fixed)}
+{subtree_members(fixed)}
 RETURN at, key, formal, probationary
 ORDER BY at
 """
-STATES = """
+
+
+@cache
+def states_text(fixed: frozenset[str]) -> str:
+    return f"""
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key
-OPTIONAL MATCH (e:Record {uid: key}) WHERE e:Enterprise
+OPTIONAL MATCH (e:Record {{uid: key}}) WHERE e:Enterprise{scoped(fixed)}
 RETURN at, key,
-       EXISTS { MATCH (:Organization)-[c:COVERS]->(e) WHERE c.from <= $day AND $day < c.to } AS organized,
-       EXISTS { MATCH (:Instructor)-[a:ASSIGNED]->(e) WHERE a.from <= $day AND $day < a.to } AS worked
+       EXISTS {{ MATCH (:Organization)-[c:COVERS]->(e) WHERE c.from <= $day AND $day < c.to }} AS organized,
+       EXISTS {{ MATCH (:Instructor)-[a:ASSIGNED]->(e) WHERE a.from <= $day AND $day < a.to }} AS worked
 ORDER BY at
 """
+
 
 # -- coverage ------------------------------------------------------------------------
 
@@ -242,8 +276,45 @@ GROUPED = {
 
 def scoped(fixed: Iterable[str], node: str = "e") -> str:
     """The conditions on the enterprise `node` of a scope fixing `fixed` (keys of
-    SCOPE_PROPERTIES), each value a parameter of that name."""
-    return "".join(f" AND {node}.{SCOPE_PROPERTIES[name]} = ${name}" for name in sorted(fixed))
+    SCOPE_PROPERTIES), each value a parameter of that name, and of a token's boundary."""
+    conditions = []
+    for name in sorted(fixed):
+        if name in SCOPE_PROPERTIES:
+            conditions.append(f" AND {node}.{SCOPE_PROPERTIES[name]} = ${name}")
+        elif name in BOUNDARY_PROPERTIES:
+            conditions.append(f" AND coalesce({node}.{BOUNDARY_PROPERTIES[name]} IN ${name}, false)")
+    return "".join(conditions)
+
+
+# -- a token's world (graph.access.world_of) -------------------------------------------
+# A token limited to parks or chains sees the enterprises inside them (`inside_parks`,
+# `inside_chains`: lists, conditions `scoped` writes with a scope's) and the organizations
+# of its world (`world`: a map from each one's id to true). A text for such a token names
+# them among its `fixed`; `bound` keeps just these names, for texts that take no scope.
+BOUNDARY_PROPERTIES = {"inside_parks": "park", "inside_chains": "chain"}
+WORLD = "world"
+EVERYWHERE: frozenset[str] = frozenset()
+
+
+def bound(fixed: Iterable[str]) -> frozenset[str]:
+    """Of the names a text fixes, those of a token's boundary."""
+    return frozenset(name for name in fixed if name in BOUNDARY_PROPERTIES or name == WORLD)
+
+
+def member(fixed: Iterable[str], node: str = "o") -> str:
+    """The condition that the organization `node` is in the token's world, if it is bounded."""
+    return f" AND coalesce($world[{node}.id], false)" if WORLD in fixed else ""
+
+
+def in_world(fixed: Iterable[str], node: str) -> str:
+    """The condition that the end `node` of a LINK is in the token's world, if it is bounded:
+    one of its organizations, a department or an enterprise inside."""
+    if WORLD not in fixed:
+        return ""
+    return (
+        f" AND (coalesce($world[coalesce({node}.id, '')], false) OR {node}:Department"
+        f" OR ({node}:Enterprise{scoped(bound(fixed), node)}))"
+    )
 
 
 @cache
@@ -276,25 +347,26 @@ RETURN day, groups, organizations
 
 
 @cache
-def tree_text(depth: int, links: bool) -> str:
+def tree_text(depth: int, links: bool, fixed: frozenset[str] = EVERYWHERE) -> str:
     """An organization's subtree on `$day`, `depth` levels down (an int, never input text),
     with each organization's figures (graph.charts.tree.TreeOrganization), the coverage of
     each cluster under it and, with `links`, the LINK edges touching it."""
-    holds, stands = HOLDS.format(r="r"), STANDS.format(o="n")
+    holds, stands = HOLDS.format(r="r"), STANDS.format(o="n") + member(fixed, "n")
+    inside = scoped(bound(fixed))
     touching = (
         f"""
 CALL {{
   WITH tree
   UNWIND tree AS o
   MATCH (o)-[l:LINK]-(other)
-  WHERE {IN_EFFECT}
+  WHERE {IN_EFFECT}{in_world(fixed, "other")}
   RETURN collect([l {{.*}}, coalesce(other.id, other.credit_code), other.name]) AS links
 }}"""
         if links
         else "WITH *, [] AS links"
     )
     return f"""
-MATCH (root:Record {{uid: $root}}) WHERE root:Organization
+MATCH (root:Record {{uid: $root}}) WHERE root:Organization{member(fixed, "root")}
 CALL {{
   WITH root
   OPTIONAL MATCH path = (root)<-[:PART_OF*0..{int(depth)}]-(o:Organization)
@@ -314,7 +386,7 @@ CALL {{
 }}
 CALL {{
   WITH o
-  OPTIONAL MATCH (o)-[c:COVERS]->(e:Enterprise) WHERE c.from <= $day AND $day < c.to AND e.registered <= $day
+  OPTIONAL MATCH (o)-[c:COVERS]->(e:Enterprise) WHERE c.from <= $day AND $day < c.to AND e.registered <= $day{inside}
   WITH c, e ORDER BY c.row
   RETURN sum(CASE WHEN $day < e.inactive THEN 1 ELSE 0 END) AS units,
          sum(CASE WHEN e.inactive <= $day THEN 1 ELSE 0 END) AS inactive_units,
@@ -331,7 +403,7 @@ CALL {{
   OPTIONAL MATCH (u:Upgrade) WHERE u.org_id = o.id AND u.g = $g
   RETURN collect(u {{.*}}) AS upgrades
 }}
-{SUBTREE_MEMBERS.strip()}
+{subtree_members(fixed)}
 WITH root, tree, collect(CASE WHEN o IS NOT NULL THEN {{organization: properties(o), parents: parents,
      suborganizations: suborganizations, units: units, inactive_units: inactive_units, names: names,
      clusters: clusters, upgrades: upgrades, formal: formal, probationary: probationary}} END) AS organizations
@@ -339,7 +411,7 @@ WITH *, reduce(found = [], entry IN organizations | found + [key IN entry.cluste
 CALL {{
   WITH clusters
   UNWIND clusters AS key
-  MATCH (e:Enterprise) WHERE e.g = $g AND e.resolved_cluster = key AND e.registered <= $day AND $day < e.inactive
+  MATCH (e:Enterprise) WHERE e.g = $g AND e.resolved_cluster = key AND e.registered <= $day AND $day < e.inactive{inside}
   WITH key, e, $day AS day
   WITH key, e, {ORGANIZED} AS organized, {WORKED} AS worked
   WITH key, count(e) AS enterprises, sum(CASE WHEN organized THEN 1 ELSE 0 END) AS organized,
@@ -351,7 +423,7 @@ CALL {{
   UNWIND clusters AS key
   MATCH (o:Organization)-[c:COVERS]->(e:Enterprise)
   WHERE e.g = $g AND e.resolved_cluster = key AND c.from <= $day AND $day < c.to
-    AND e.registered <= $day AND $day < e.inactive
+    AND e.registered <= $day AND $day < e.inactive{inside}
   WITH key, count(DISTINCT o) AS organizations
   RETURN collect([key, organizations]) AS cluster_organizations
 }}{touching}
@@ -416,14 +488,14 @@ def alliances_text(fixed: frozenset[str]) -> str:
     ALLIANCE_LEAD link in effect joins to it, and whether each is among the scope's."""
     inside = (
         f"EXISTS {{ MATCH (m)-[c:COVERS]->(e:Enterprise) WHERE c.from <= day AND day < c.to AND {COUNTED}{scoped(fixed)} }}"
-        if fixed
+        if fixed - bound(fixed)
         else "true"
     )
     return f"""
 WITH $day AS day
-MATCH (a:Organization) WHERE a.g = $g AND a.kind = 'ALLIANCE'
+MATCH (a:Organization) WHERE a.g = $g AND a.kind = 'ALLIANCE'{member(fixed, "a")}
 OPTIONAL MATCH (m:Organization)-[l:LINK]->(a)
-WHERE l.kind IN $kinds AND {IN_EFFECT}
+WHERE l.kind IN $kinds AND {IN_EFFECT}{member(fixed, "m")}
 WITH a, day, CASE WHEN m IS NULL THEN null ELSE [properties(m), properties(l), {inside}] END AS member
 WITH a, collect(member) AS members
 RETURN collect([properties(a), members]) AS alliances
@@ -515,10 +587,12 @@ CALL {{
     return "".join(parts) + "\nRETURN [" + ", ".join(f"found{at}" for at in range(len(codes))) + "] AS found\n"
 
 
-ENTERPRISE_FACTS = f"""
+@cache
+def enterprise_facts_text(fixed: frozenset[str]) -> str:
+    return f"""
 UNWIND range(0, size($uids) - 1) AS at
 WITH at, $uids[at] AS key, $day AS day
-OPTIONAL MATCH (e:Record {{uid: key}}) WHERE e:Enterprise
+OPTIONAL MATCH (e:Record {{uid: key}}) WHERE e:Enterprise{scoped(fixed)}
 RETURN at, e {{.*}} AS enterprise, e IS NOT NULL AND {ACTIVE} AS active,
        CASE WHEN e IS NULL THEN false ELSE {ORGANIZED} END AS organized,
        CASE WHEN e IS NULL THEN false ELSE {OWNED} END AS owned
@@ -529,21 +603,24 @@ ORDER BY at
 # What graph.compliance.OrganizationFacts counts of the organization `o` on `$day`: the
 # enterprises its edges in effect reach (registered by then), the inactive ones among
 # them by name and status, and the members of its subtree.
-ORGANIZATION_FACTS = f"""CALL {{
+@cache
+def organization_facts(fixed: frozenset[str]) -> str:
+    return f"""CALL {{
   WITH o
-  OPTIONAL MATCH (o)-[c:COVERS]->(e:Enterprise) WHERE c.from <= $day AND $day < c.to AND e.registered <= $day
+  OPTIONAL MATCH (o)-[c:COVERS]->(e:Enterprise)
+  WHERE c.from <= $day AND $day < c.to AND e.registered <= $day{scoped(bound(fixed))}
   WITH c, e ORDER BY c.row
   RETURN count(e) AS units, collect(CASE WHEN e.inactive <= $day THEN [e.name, e.status] END) AS inactive
 }}
-{SUBTREE_MEMBERS.strip()}"""
+{subtree_members(fixed)}"""
 
 
 @cache
-def organization_facts_text(fixed: frozenset[str] | None) -> str:
+def organization_facts_text(fixed: frozenset[str], every: bool) -> str:
     """What graph.compliance.OrganizationFacts holds for each organization standing on `$day`
-    (None: all of them), or for those whose subtree covers an enterprise of the scope then."""
-    if fixed is None:
-        chosen = f"MATCH (o:Organization) WHERE o.g = $g AND {STANDS.format(o='o')}"
+    (`every`: all of them), or for those whose subtree covers an enterprise of the scope then."""
+    if every:
+        chosen = f"MATCH (o:Organization) WHERE o.g = $g AND {STANDS.format(o='o')}{member(fixed)}"
     else:
         chosen = f"""
 WITH $day AS day
@@ -553,7 +630,7 @@ WITH DISTINCT x
 MATCH up = (x)-[:PART_OF*0..]->(o:Organization) WHERE all(r IN relationships(up) WHERE {HOLDS.format(r="r")})
 WITH DISTINCT o WHERE {STANDS.format(o="o")}"""
     return f"""{chosen}
-{ORGANIZATION_FACTS}
+{organization_facts(fixed)}
 CALL {{
   WITH o
   OPTIONAL MATCH (u:Upgrade) WHERE u.org_id = o.id AND u.g = $g
@@ -609,16 +686,20 @@ RETURN count(e) AS eligible,
 
 LIVE_COVERS = "c.from <= $day AND $day < c.to AND x.registered <= $day"
 KEY_ENTERPRISES = "e.g = $g AND e.key AND e.registered <= $day AND $day < e.inactive"
-PAIRED = f"""(EXISTS {{ MATCH (e)-[l:LINK]-() WHERE l.kind = 'PAIRING' AND {IN_EFFECT} }}
-  OR EXISTS {{ MATCH (e)<-[c:COVERS]-(:Organization)-[l:LINK]-() WHERE l.kind = 'PAIRING' AND {IN_EFFECT}
-               AND c.from <= $day AND $day < c.to }})"""
+
+
+def paired(fixed: frozenset[str]) -> str:
+    """Whether the enterprise `e` is paired on `$day`, by a link with its other end in the world."""
+    return f"""(EXISTS {{ MATCH (e)-[l:LINK]-(p) WHERE l.kind = 'PAIRING' AND {IN_EFFECT}{in_world(fixed, "p")} }}
+  OR EXISTS {{ MATCH (e)<-[c:COVERS]-(:Organization)-[l:LINK]-(p) WHERE l.kind = 'PAIRING' AND {IN_EFFECT}
+               AND c.from <= $day AND $day < c.to{in_world(fixed, "p")} }})"""
 
 
 @cache
 def pairings_text(fixed: frozenset[str]) -> str:
     """The links of `$kinds` in effect on `$on`, in ledger order; with a scope, those with an
     end in it: an enterprise of it, or an organization whose subtree then covers one."""
-    if not fixed:
+    if not fixed - bound(fixed):
         inside = ""
     else:
         inside = f"""
@@ -633,7 +714,7 @@ WHERE (n:Enterprise{scoped(fixed, "n")})
 WITH DISTINCT l"""
     return f"""
 MATCH (a)-[l:LINK]->(b)
-WHERE l.g = $g AND l.kind IN $kinds AND {IN_EFFECT}{inside}
+WHERE l.g = $g AND l.kind IN $kinds AND {IN_EFFECT}{in_world(fixed, "a")}{in_world(fixed, "b")}{inside}
 WITH l ORDER BY l.row
 RETURN collect(properties(l)) AS links
 """
@@ -643,7 +724,7 @@ RETURN collect(properties(l)) AS links
 def unpaired_key_text(fixed: frozenset[str]) -> str:
     """A page of the key enterprises counted in a scope on `$day` that no PAIRING link in
     effect pairs, in ledger order, and how many there are."""
-    matching = f"MATCH (e:Enterprise) WHERE {KEY_ENTERPRISES}{scoped(fixed)} AND NOT {PAIRED}"
+    matching = f"MATCH (e:Enterprise) WHERE {KEY_ENTERPRISES}{scoped(fixed)} AND NOT {paired(fixed)}"
     return f"""
 CALL {{ {matching} RETURN count(e) AS total }}
 CALL {{ {matching} WITH e ORDER BY e.row SKIP $offset LIMIT $limit RETURN collect(properties(e)) AS page }}
@@ -668,8 +749,8 @@ CALL {{
 }}
 CALL {{
   MATCH (d:Department)-[l:LINK]-(other)
-  WHERE d.g = $g AND l.kind = 'PAIRING' AND {IN_EFFECT}
-  OPTIONAL MATCH (other)-[c:COVERS]->(x:Enterprise) WHERE {LIVE_COVERS}
+  WHERE d.g = $g AND l.kind = 'PAIRING' AND {IN_EFFECT}{in_world(fixed, "other")}
+  OPTIONAL MATCH (other)-[c:COVERS]->(x:Enterprise) WHERE {LIVE_COVERS}{scoped(bound(fixed), "x")}
   WITH d, CASE WHEN other:Enterprise THEN other.credit_code ELSE x.credit_code END AS code
   WITH d, collect(DISTINCT code) AS codes
   RETURN collect([d.id, codes]) AS paired
@@ -681,8 +762,12 @@ RETURN enterprises, departments, paired
 # The enterprise `e` of a near-set is near the asked one `a` in these ways (graph.stores.answers.Near).
 SAME_BUILDING = "coalesce(a.building IS NOT NULL AND e.building = a.building AND e.park = a.park, false)"
 SAME_CLUSTER = "coalesce(a.resolved_cluster IS NOT NULL AND e.resolved_cluster = a.resolved_cluster, false)"
-NEIGHBOURHOOD = f"""
-MATCH (a:Record {{uid: $uid}}) WHERE a:Enterprise
+
+
+@cache
+def neighbourhood_text(fixed: frozenset[str]) -> str:
+    return f"""
+MATCH (a:Record {{uid: $uid}}) WHERE a:Enterprise{scoped(fixed, "a")}
 CALL {{
   WITH a
   OPTIONAL MATCH (o:Organization)-[c:COVERS]->(a) WHERE c.from <= $day AND $day < c.to AND a.registered <= $day
@@ -691,17 +776,17 @@ CALL {{
 }}
 CALL {{
   WITH a
-  OPTIONAL MATCH (a)-[l:LINK]-(p:Enterprise) WHERE l.kind = 'SUPPLY' AND {IN_EFFECT}
+  OPTIONAL MATCH (a)-[l:LINK]-(p:Enterprise) WHERE l.kind = 'SUPPLY' AND {IN_EFFECT}{scoped(fixed, "p")}
   RETURN collect(DISTINCT p.uid) AS supply
 }}
 CALL {{
   WITH a
-  OPTIONAL MATCH (e:Enterprise) WHERE e.g = $g AND e.building = a.building AND e.park = a.park
+  OPTIONAL MATCH (e:Enterprise) WHERE e.g = $g AND e.building = a.building AND e.park = a.park{scoped(fixed)}
   RETURN collect(e) AS building
 }}
 CALL {{
   WITH a
-  OPTIONAL MATCH (e:Enterprise) WHERE e.g = $g AND e.resolved_cluster = a.resolved_cluster
+  OPTIONAL MATCH (e:Enterprise) WHERE e.g = $g AND e.resolved_cluster = a.resolved_cluster{scoped(fixed)}
   RETURN collect(e) AS cluster
 }}
 CALL {{
@@ -737,10 +822,10 @@ WITH a, covering, neighbours, o, min(c.row) AS first,
      sum(CASE WHEN n[1][2] THEN 1 ELSE 0 END) > 0 AS supply
 CALL {{
   WITH o
-  OPTIONAL MATCH (o)-[c:COVERS]->(x:Enterprise) WHERE c.from <= $day AND $day < c.to AND x.registered <= $day
+  OPTIONAL MATCH (o)-[c:COVERS]->(x:Enterprise) WHERE c.from <= $day AND $day < c.to AND x.registered <= $day{scoped(fixed, "x")}
   RETURN count(c) AS units
 }}
-{SUBTREE_MEMBERS.strip()}
+{subtree_members(fixed)}
 WITH a, covering, neighbours, o, units, formal, building, cluster, supply ORDER BY first
 RETURN properties(a) AS enterprise, covering, neighbours,
        collect(CASE WHEN o IS NULL THEN null ELSE [properties(o), units, formal, [building, cluster, supply]] END) AS joint
@@ -751,31 +836,42 @@ RETURN properties(a) AS enterprise, covering, neighbours,
 
 # Whether the PART_OF edge `r` is to the organization's parent now: its last span is open.
 CURRENT = "{r}.to[size({r}.to) - 1] = $never"
-REACHED = f"""
+
+
+@cache
+def reached_text(fixed: frozenset[str]) -> str:
+    """What a change set reaches, from the ids `$moved`, `$organizations`, `$codes` and
+    `$every` (graph.simulation.Named), with the figures of the organizations on `$day`."""
+    assigned = (
+        f" AND EXISTS {{ MATCH (i)-[:ASSIGNED]->(x:Enterprise) WHERE true{scoped(fixed, 'x')} }}" if fixed else ""
+    )
+    parent = " AND coalesce($world[p.parent_id], false)" if WORLD in fixed else ""
+    return f"""
 WITH $g AS g
 CALL {{
   WITH g
   UNWIND $moved AS key
   MATCH (m:Record {{uid: key}}) WHERE m:Organization
-  MATCH under = (m)<-[:PART_OF*0..]-(x:Organization) WHERE all(r IN relationships(under) WHERE {CURRENT.format(r="r")})
+  MATCH under = (m)<-[:PART_OF*0..]-(x:Organization)
+  WHERE all(r IN relationships(under) WHERE {CURRENT.format(r="r")}){member(fixed, "x")}
   RETURN collect(DISTINCT x) AS moved
 }}
 CALL {{
   WITH g
   UNWIND $organizations AS key
-  MATCH (o:Record {{uid: key}}) WHERE o:Organization
+  MATCH (o:Record {{uid: key}}) WHERE o:Organization{member(fixed)}
   RETURN collect(o) AS written
 }}
 CALL {{
   WITH g
   UNWIND $codes AS key
-  MATCH (e:Record {{uid: key}}) WHERE e:Enterprise
+  MATCH (e:Record {{uid: key}}) WHERE e:Enterprise{scoped(fixed)}
   RETURN collect(e) AS named
 }}
 CALL {{
   WITH moved
   UNWIND moved AS x
-  MATCH (x)-[:COVERS]->(e:Enterprise)
+  MATCH (x)-[:COVERS]->(e:Enterprise) WHERE true{scoped(fixed)}
   RETURN collect(DISTINCT e) AS covered
 }}
 WITH g, moved + written AS seeds, named + covered AS first
@@ -789,7 +885,7 @@ WITH g, seeds + covering AS reached, first
 CALL {{
   WITH reached
   UNWIND reached AS o
-  MATCH (o)-[:COVERS]->(e:Enterprise)
+  MATCH (o)-[:COVERS]->(e:Enterprise) WHERE true{scoped(fixed)}
   RETURN collect(DISTINCT e) AS second
 }}
 CALL {{
@@ -819,13 +915,13 @@ CALL {{
 CALL {{
   WITH g
   UNWIND $every AS key
-  MATCH (o:Record {{uid: key}}) WHERE o:Organization
+  MATCH (o:Record {{uid: key}}) WHERE o:Organization{member(fixed)}
   RETURN collect(o) AS mentioned
 }}
 CALL {{
   WITH g
   UNWIND $every AS key
-  MATCH (e:Record {{uid: key}}) WHERE e:Enterprise
+  MATCH (e:Record {{uid: key}}) WHERE e:Enterprise{scoped(fixed)}
   RETURN collect(properties(e)) AS ends
 }}
 CALL {{
@@ -837,14 +933,14 @@ CALL {{
 CALL {{
   WITH g
   UNWIND $every AS key
-  MATCH (i:Record {{uid: key}}) WHERE i:Instructor
+  MATCH (i:Record {{uid: key}}) WHERE i:Instructor{assigned}
   RETURN collect(properties(i)) AS instructors
 }}
 CALL {{
   WITH g
   UNWIND $every AS key
-  MATCH (:Record {{uid: key}})-[l:LINK]-()
-  WHERE l.until IS NULL
+  MATCH (n:Record {{uid: key}})-[l:LINK]-(other)
+  WHERE l.until IS NULL{in_world(fixed, "n")}{in_world(fixed, "other")}
   RETURN collect(properties(l)) AS links
 }}
 WITH enterprises, covers, assignments, ends, departments, instructors, links,
@@ -864,13 +960,76 @@ CALL {{
 CALL {{
   WITH organizations
   UNWIND organizations AS o
-  MATCH (p:PastParent) WHERE p.org_id = o.id AND p.g = $g
+  MATCH (p:PastParent) WHERE p.org_id = o.id AND p.g = $g{parent}
   RETURN collect(properties(p)) AS parents
 }}
 UNWIND CASE WHEN size(organizations) = 0 THEN [null] ELSE organizations END AS o
-{ORGANIZATION_FACTS}
+{organization_facts(fixed)}
 WITH enterprises, covers, assignments, ends, departments, instructors, links, upgrades, parents,
      collect(CASE WHEN o IS NULL THEN null ELSE [properties(o), units, inactive, formal, probationary] END) AS facts
 RETURN [e IN enterprises | properties(e)] + ends AS enterprises, covers, assignments, departments, instructors,
        links, upgrades, parents, facts
+"""
+
+
+# -- a token's world: what graph.access.world_organizations decides from, and its counts --
+
+
+@cache
+def world_text(fixed: frozenset[str]) -> str:
+    """For a boundary (`fixed`: its names in BOUNDARY_PROPERTIES): the organizations whose
+    COVERS edges, ended ones too, reach an enterprise inside and outside; every organization
+    with its parent and kind, and the past parents; the clusters, parks, chains and buildings
+    of the enterprises inside, and what they count."""
+    inside = scoped(fixed)
+    return f"""
+CALL {{
+  MATCH (o:Organization)-[:COVERS]->(e:Enterprise) WHERE e.g = $g{inside}
+  RETURN collect(DISTINCT o.id) AS reaching_in, count(*) AS covers
+}}
+CALL {{
+  MATCH (o:Organization)-[:COVERS]->(e:Enterprise) WHERE e.g = $g AND NOT (true{inside})
+  RETURN collect(DISTINCT o.id) AS reaching_out
+}}
+CALL {{
+  MATCH (e:Enterprise) WHERE e.g = $g{inside}
+  RETURN count(e) AS enterprises, collect(DISTINCT e.cluster_id) AS declared, collect(DISTINCT e.park) AS parks,
+         collect(DISTINCT e.chain) AS chains, collect(DISTINCT [e.park, e.building]) AS buildings
+}}
+CALL {{
+  MATCH (o:Organization) WHERE o.g = $g
+  RETURN collect([o.id, o.parent_id, o.kind]) AS organizations
+}}
+CALL {{
+  MATCH (p:PastParent) WHERE p.g = $g
+  RETURN collect([p.org_id, p.parent_id]) AS past
+}}
+CALL {{
+  MATCH (i:Instructor)-[a:ASSIGNED]->(e:Enterprise) WHERE e.g = $g{inside}
+  RETURN count(a) AS assignments, count(DISTINCT i) AS instructors
+}}
+RETURN reaching_in, covers, reaching_out, enterprises, declared, parks, chains, buildings, organizations, past,
+       assignments, instructors
+"""
+
+
+@cache
+def world_links_text(fixed: frozenset[str]) -> str:
+    """How many LINK edges have both ends in the world."""
+    return f"""
+MATCH (a)-[l:LINK]->(b) WHERE l.g = $g{in_world(fixed, "a")}{in_world(fixed, "b")}
+RETURN count(l) AS links
+"""
+
+
+@cache
+def outside_text(fixed: frozenset[str]) -> str:
+    """Of `$uids`, the keys naming a record of the graph that the world leaves out."""
+    return f"""
+UNWIND $uids AS key
+MATCH (n:Record {{uid: key}})
+WITH key, n WHERE NOT (
+  (n:Organization{member(fixed, "n")}) OR n:Department OR (n:Enterprise{scoped(bound(fixed), "n")})
+  OR (n:Instructor AND EXISTS {{ MATCH (n)-[:ASSIGNED]->(x:Enterprise) WHERE true{scoped(bound(fixed), "x")} }}))
+RETURN collect(key) AS outside
 """

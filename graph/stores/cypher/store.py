@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from graph.access import Boundary
+from graph.access import EVERYWHERE, Boundary, world_organizations
 from graph.changes import Change, Receipt
 from graph.charts.tree import NAMES_PER_BRANCH, OrganizationTree, TreeOrganization, standing_root
 from graph.compliance import (
@@ -29,6 +29,7 @@ from graph.compliance import (
     windows,
 )
 from graph.dataset import Dataset
+from graph.dataset import summary as graph_summary
 from graph.enterprises import EnterpriseTable
 from graph.errors import ChainorgError, InvalidArgument, NotFound, ReadOnly
 from graph.model import (
@@ -107,17 +108,6 @@ class NoGraph(ChainorgError):
     code = "UNAVAILABLE"
 
 
-class NotAnswered(ChainorgError):
-    """A question the graph-database store does not answer yet."""
-
-    code = "NOT_SUPPORTED"
-
-    def __init__(self, question: str):
-        super().__init__(
-            f"{question} is not answered over a graph database yet; serve a state (--state) or a ledger for it"
-        )
-
-
 @dataclass(frozen=True, slots=True)
 class Generation:
     """The graph served: its generation and the small facts written with it."""
@@ -129,6 +119,7 @@ class Generation:
     chains: list[str]
     buildings: list[Building]
     clusters: dict[str, str]  # cluster id: name
+    world: frozenset[str] | None = None  # the organizations a bounded token sees (graph.access); None: all
 
     @classmethod
     def of(cls, graph: dict[str, Any]) -> Generation:
@@ -152,14 +143,24 @@ class Generation:
 
 
 class CypherStore:
-    """An OrgStore over a graph database that `chainorg load --store` filled."""
+    """An OrgStore over a graph database that `chainorg load --store` filled; `within` gives
+    the same store limited to a token's world, which every text then enforces."""
 
-    def __init__(self, connection: Connection, generation: Generation):
+    def __init__(
+        self, connection: Connection, generation: Generation, boundary: Boundary = EVERYWHERE,
+        whole: CypherStore | None = None,
+    ):  # fmt: skip
         self.connection = connection
         self._generation = generation
         self._read_at = time.monotonic()
         self.today: Today = clock(generation.stands_on)
         self._audits: dict[tuple[int, Scope, int, RuleConfig], Audit] = {}
+        self._boundary, self._whole = boundary, whole
+        self._views: dict[Boundary, CypherStore] = {}
+        # the names of the boundary's conditions, which every text of a bounded store writes
+        names = {"inside_parks": boundary.parks, "inside_chains": boundary.chains}
+        self._bound = frozenset(name for name, values in names.items() if values)
+        self._bound |= {queries.WORLD} if self._bound else set()
 
     @classmethod
     async def open(cls, address: StoreAddress) -> CypherStore:
@@ -177,13 +178,59 @@ class CypherStore:
 
     async def generation(self) -> Generation:
         """The generation served, asked again once GRAPH_SECONDS old (a load --replace switches
-        it); its facts are read again only when it has changed."""
+        it); its facts are read again only when it has changed. A bounded store's are its world's."""
+        if self._whole is not None:
+            whole = await self._whole.generation()
+            if self._generation.g != whole.g or self._generation.world is None:
+                self._generation = await self._world(whole)
+            return self._generation
         if time.monotonic() - self._read_at > GRAPH_SECONDS:
-            served = await self.connection.read(queries.SERVED)
+            served = await self._read(queries.SERVED)
             if not served or served[0]["g"] != self._generation.g:
                 self._generation = await _generation(self.connection)
             self._read_at = time.monotonic()
         return self._generation
+
+    async def _world(self, whole: Generation) -> Generation:
+        """The generation as the boundary's world has it (graph.access.world_of): two statements."""
+        inside = self._bound - {queries.WORLD}
+        [found] = await self.connection.read(queries.world_text(inside), g=whole.g, **self._parameters(None))
+        organizations = [
+            Organization(org_id, "", OrgKind(kind), parent) for org_id, parent, kind in found["organizations"]
+        ]
+        world, _ = world_organizations(
+            organizations, [(org_id, parent) for org_id, parent in found["past"]],
+            set(found["reaching_in"]) | {c for c in found["declared"] if c}, set(found["reaching_out"]),
+        )  # fmt: skip
+        [links] = await self.connection.read(
+            queries.world_links_text(self._bound), g=whole.g, **self._parameters(frozenset(world))
+        )
+        buildings = sorted({(park, building) for park, building in found["buildings"] if building is not None})
+        kinds = [org.kind for org in organizations if org.id in world]
+        return replace(
+            whole,
+            summary=graph_summary(
+                len(found["parks"]), len(buildings), int(found["enterprises"]), kinds, whole.summary["departments"],
+                int(found["instructors"]), int(found["covers"]), int(links["links"]), int(found["assignments"]),
+            ),
+            parks=sorted(found["parks"]), chains=sorted(c for c in found["chains"] if c is not None),
+            buildings=[Building(park, name) for park, name in buildings],
+            clusters={key: name for key, name in whole.clusters.items() if key in world}, world=frozenset(world),
+        )  # fmt: skip
+
+    def _parameters(self, world: frozenset[str] | None) -> dict[str, Any]:
+        """The boundary's parameters: its parks and chains, and the map of its world's organizations."""
+        return {
+            "inside_parks": sorted(self._boundary.parks), "inside_chains": sorted(self._boundary.chains),
+            "world": dict.fromkeys(world or (), True),
+        }  # fmt: skip
+
+    async def _read(self, text: str, **parameters: Any) -> list[Any]:
+        """Run a text, with the boundary's parameters it names."""
+        if self._bound and ("$inside_" in text or "$world" in text):
+            bounds = self._parameters((await self.generation()).world)
+            parameters.update({name: value for name, value in bounds.items() if f"${name}" in text})
+        return await self.connection.read(text, **parameters)
 
     async def _uids(self, ids: Sequence[str]) -> list[str]:
         g = (await self.generation()).g
@@ -211,7 +258,7 @@ class CypherStore:
             "category": scope.category.value if scope.category else None,
         }  # fmt: skip
         fixed = {name: value for name, value in values.items() if value is not None}
-        return frozenset(fixed), {"g": generation.g, **fixed}
+        return frozenset(fixed) | self._bound, {"g": generation.g, **fixed}
 
     @staticmethod
     def _cluster_id(generation: Generation, given: str) -> str:
@@ -228,12 +275,21 @@ class CypherStore:
     # -- OrgStore ----------------------------------------------------------------
 
     async def within(self, boundary: Boundary) -> CypherStore:
+        """The store of the boundary's world, kept with this one; its world is gathered on
+        first use and again when the generation served changes."""
         if boundary.everywhere:
             return self
-        raise NotAnswered("a token limited to parks or chains")
+        if (view := self._views.get(boundary)) is None:
+            view = self._views[boundary] = CypherStore(self.connection, self._generation, boundary, whole=self)
+            view.today = self.today
+        await view.generation()
+        return view
 
     async def outside(self, ids: Collection[str]) -> set[str]:
-        return set()
+        if not self._bound or not ids:
+            return set()
+        [found] = await self._read(queries.outside_text(self._bound), uids=await self._uids(sorted(ids)))
+        return {key.split("/", 1)[1] for key in found["outside"]}
 
     async def summary(self) -> dict[str, int]:
         return dict((await self.generation()).summary)
@@ -248,61 +304,88 @@ class CypherStore:
     async def chains(self) -> list[str]:
         return list((await self.generation()).chains)
 
+    def _sees(self, org_id: str) -> bool:
+        """Whether the token's world holds the organization."""
+        return self._generation.world is None or org_id in self._generation.world
+
+    def _seen(self, record: Enterprise | Organization) -> Any:
+        """The record if the token's world holds it, else None (as a missing one)."""
+        if isinstance(record, Enterprise):
+            return record if self._boundary.holds(record) else None
+        return record if self._sees(record.id) else None
+
     async def enterprises(self, credit_codes: Sequence[str]) -> list[Enterprise | None]:
-        found = await self.connection.read(queries.ENTERPRISES, uids=await self._uids(credit_codes))
-        return [None if r["enterprise"] is None else restored(Enterprise, r["enterprise"]) for r in found]
+        found = await self._read(queries.ENTERPRISES, uids=await self._uids(credit_codes))
+        return [None if r["enterprise"] is None else self._seen(restored(Enterprise, r["enterprise"])) for r in found]
 
     async def organizations(self, ids: Sequence[str]) -> list[Organization | None]:
-        found = await self.connection.read(queries.ORGANIZATIONS, uids=await self._uids(ids))
-        return [None if r["organization"] is None else restored(Organization, r["organization"]) for r in found]
+        found = await self._read(queries.ORGANIZATIONS, uids=await self._uids(ids))
+        return [
+            None if r["organization"] is None else self._seen(restored(Organization, r["organization"])) for r in found
+        ]
 
     async def children(self, ids: Sequence[str]) -> list[list[Organization]]:
-        found = await self.connection.read(queries.CHILDREN, uids=await self._uids(ids), today=self.today().isoformat())
-        return [[restored(Organization, child) for child in r["children"]] for r in found]
+        found = await self._read(queries.CHILDREN, uids=await self._uids(ids), today=self.today().isoformat())
+        return [[kid for child in r["children"] if (kid := self._seen(restored(Organization, child)))] for r in found]
 
     async def covered(self, ids: Sequence[str]) -> list[list[Enterprise]]:
-        found = await self.connection.read(queries.COVERED, uids=await self._uids(ids), day=self._day())
-        return [[restored(Enterprise, e) for e in r["enterprises"]] for r in found]
+        uids = await self._uids(ids)
+        found = await self._read(queries.COVERED, uids=uids, day=self._day())
+        return [
+            [e for row in r["enterprises"] if (e := self._seen(restored(Enterprise, row)))]
+            if self._sees(some_id)
+            else []
+            for some_id, r in zip(ids, found, strict=True)
+        ]
 
     async def covering(self, credit_codes: Sequence[str]) -> list[list[Organization]]:
-        found = await self.connection.read(queries.COVERING, uids=await self._uids(credit_codes), day=self._day())
+        uids = await self._uids(credit_codes)
+        found = await self._read(queries.covering_text(self._bound), uids=uids, day=self._day())
         return [[restored(Organization, o) for o in r["organizations"]] for r in found]
 
     async def clusters(self, credit_codes: Sequence[str]) -> list[Organization | None]:
         g = (await self.generation()).g
-        found = await self.connection.read(queries.CLUSTERS, uids=await self._uids(credit_codes), prefix=uid(g, ""))
+        found = await self._read(
+            queries.clusters_text(self._bound), uids=await self._uids(credit_codes), prefix=uid(g, "")
+        )
         return [None if r["cluster"] is None else restored(Organization, r["cluster"]) for r in found]
 
     async def instructors(self, credit_codes: Sequence[str]) -> list[list[Instructor]]:
-        found = await self.connection.read(queries.INSTRUCTORS, uids=await self._uids(credit_codes), day=self._day())
+        uids = await self._uids(credit_codes)
+        found = await self._read(queries.instructors_text(self._bound), uids=uids, day=self._day())
         return [[restored(Instructor, i) for i in r["instructors"]] for r in found]
 
     async def links(self, ids: Sequence[str]) -> list[list[Link]]:
-        found = await self.connection.read(queries.LINKS, uids=await self._uids(ids), today=self.today().isoformat())
+        uids = await self._uids(ids)
+        found = await self._read(queries.links_text(self._bound), uids=uids, today=self.today().isoformat())
         return [[restored(Link, link) for link in r["links"]] for r in found]
 
     async def histories(self, ids: Sequence[str]) -> list[OrganizationHistory | None]:
-        found = await self.connection.read(queries.HISTORIES, uids=await self._uids(ids), g=(await self.generation()).g)
+        uids, g = await self._uids(ids), (await self.generation()).g
+        found = await self._read(queries.histories_text(self._bound), uids=uids, g=g)
+        world = self._generation.world
         return [
             None
             if r["organization"] is None
             else OrganizationHistory.of(
                 restored(Organization, r["organization"]), [restored(Upgrade, u) for u in r["upgrades"]],
-                [restored(PartOf, p) for p in r["parents"]], [restored(Covers, c) for c in r["covers"]],
+                [restored(PartOf, p) for p in r["parents"] if world is None or p["parent_id"] in world],
+                [restored(Covers, c) for c in r["covers"]],
             )
             for r in found
         ]  # fmt: skip
 
     async def departments(self, ids: Sequence[str]) -> list[Department | None]:
-        found = await self.connection.read(queries.DEPARTMENTS, uids=await self._uids(ids))
+        found = await self._read(queries.DEPARTMENTS, uids=await self._uids(ids))
         return [None if r["department"] is None else restored(Department, r["department"]) for r in found]
 
     async def members(self, ids: Sequence[str]) -> list[Members]:
-        found = await self.connection.read(queries.MEMBERS, uids=await self._uids(ids), day=self._day())
+        found = await self._read(queries.members_text(self._bound), uids=await self._uids(ids), day=self._day())
         return [Members(int(r["formal"]), int(r["probationary"])) for r in found]
 
     async def coverage_states(self, credit_codes: Sequence[str], as_of: date | None = None) -> list[CoverageState]:
-        found = await self.connection.read(queries.STATES, uids=await self._uids(credit_codes), day=self._day(as_of))
+        uids = await self._uids(credit_codes)
+        found = await self._read(queries.states_text(self._bound), uids=uids, day=self._day(as_of))
         return [
             CoverageState.ORGANIZATION if r["organized"] else CoverageState.WORK if r["worked"] else CoverageState.NONE
             for r in found
@@ -317,7 +400,7 @@ class CypherStore:
         }  # fmt: skip
         given = {name: value for name, value in conditions.items() if value is not None}
         state = where.coverage.value if where.coverage else None
-        [found] = await self.connection.read(
+        [found] = await self._read(
             queries.find_enterprises_text(fixed, frozenset(given), state),
             **parameters,
             **given,
@@ -340,12 +423,10 @@ class CypherStore:
         if where.scope is not None:
             fixed, parameters = await self._scope(where.scope)
             text = queries.organizations_in_text(fixed)
-            [found] = await self.connection.read(text, **parameters, **narrowing, day=today.toordinal())
+            [found] = await self._read(text, **parameters, **narrowing, day=today.toordinal())
         else:
-            [found] = await self.connection.read(
-                queries.ORGANIZATIONS_LISTED, g=(await self.generation()).g, **narrowing
-            )
-        among = [restored(Organization, o) for o in found["organizations"]]
+            [found] = await self._read(queries.ORGANIZATIONS_LISTED, g=(await self.generation()).g, **narrowing)
+        among = [org for o in found["organizations"] if (org := self._seen(restored(Organization, o)))]
         matches = ordered([org for org in among if listed(org, where, today)], order)
         return Page(matches[offset : offset + limit], len(matches), offset)
 
@@ -355,15 +436,13 @@ class CypherStore:
 
     async def coverage_trend(self, scope: Scope, dates: Sequence[date]) -> list[Coverage]:
         fixed, parameters = await self._scope(scope)
-        found = await self.connection.read(
-            queries.coverage_text(fixed, None), **parameters, days=[d.toordinal() for d in dates]
-        )
+        found = await self._read(queries.coverage_text(fixed, None), **parameters, days=[d.toordinal() for d in dates])
         return [_groups(r["groups"], r["organizations"]).get(None, Coverage()) for r in found]
 
     async def coverage_by(self, by: GroupBy, scope: Scope, as_of: date | None = None) -> list[CoverageGroup]:
         generation = await self.generation()
         fixed, parameters = await self._scope(scope)
-        [found] = await self.connection.read(queries.coverage_text(fixed, by), **parameters, days=[self._day(as_of)])
+        [found] = await self._read(queries.coverage_text(fixed, by), **parameters, days=[self._day(as_of)])
         groups = _groups(found["groups"], found["organizations"])
         return sorted(
             (CoverageGroup(key or "", _label(generation, by, key), coverage) for key, coverage in groups.items()),
@@ -377,8 +456,8 @@ class CypherStore:
         as the embedded store orders them: parents before children, children in ledger order."""
         generation, day = await self.generation(), self._day(as_of)
         on = date.fromordinal(day)
-        found = await self.connection.read(
-            queries.tree_text(depth, links), root=uid(generation.g, root_id), day=day, on=on.isoformat(),
+        found = await self._read(
+            queries.tree_text(depth, links, self._bound), root=uid(generation.g, root_id), day=day, on=on.isoformat(),
             g=generation.g, clusters=list(generation.clusters), names=NAMES_PER_BRANCH,
         )  # fmt: skip
         standing_root(restored(Organization, found[0]["root"]) if found else None, root_id, on)
@@ -422,7 +501,7 @@ class CypherStore:
         rows: dict[RuleCode, list[list[Any]]] = {}
         if paged:
             fixed, parameters = await self._scope(scope)
-            [found] = await self.connection.read(
+            [found] = await self._read(
                 queries.enterprise_findings_text(fixed, tuple(code.value for code, _, _ in paged)),
                 **parameters, **thresholds(rules), day=day,
                 skips=[skip for _, skip, _ in paged], takes=[take for _, _, take in paged],
@@ -441,7 +520,7 @@ class CypherStore:
         of graph.compliance run on its own facts."""
         day = self._day(as_of)
         audit = await self._audit(Scope(), day, rules)
-        found = await self.connection.read(queries.ENTERPRISE_FACTS, uids=await self._uids(ids), day=day)
+        found = await self._read(queries.enterprise_facts_text(self._bound), uids=await self._uids(ids), day=day)
         about = findings_about_enterprises(rules, found)
         return [
             audit.by_subject.get(some_id, []) if mine is None else mine
@@ -459,10 +538,10 @@ class CypherStore:
         codes = enterprise_codes(rules)
         flagged = sorted({f.subject_id for findings in audit.by_rule.values() for f in findings})
         [counted], [reached] = await asyncio.gather(
-            self.connection.read(
+            self._read(
                 queries.enterprise_rule_counts_text(fixed, codes, by), **parameters, **thresholds(rules), day=day
             ),
-            self.connection.read(
+            self._read(
                 queries.groups_reached_text(fixed, by), **parameters, uids=[uid(generation.g, i) for i in flagged],
                 day=day,
             ),
@@ -491,10 +570,10 @@ class CypherStore:
             return kept
         codes = enterprise_codes(rules)
         [counted], [facts] = await asyncio.gather(
-            self.connection.read(
+            self._read(
                 queries.enterprise_rule_counts_text(fixed, codes, None), **parameters, **thresholds(rules), day=day
             ),
-            self.connection.read(queries.organization_facts_text(fixed or None), **parameters, day=day),
+            self._read(queries.organization_facts_text(fixed, not fixed - self._bound), **parameters, day=day),
         )
         counts = counted["groups"][0][2] if counted["groups"] else [0] * len(codes)
         audit = audit_of(rules, date.fromordinal(day), counts, facts["organizations"])
@@ -514,7 +593,7 @@ class CypherStore:
     ) -> list[OrganizationCount]:
         """Counted in the database, by the kind each had then or by mode; graph.organizations.tallied orders them."""
         fixed, parameters = await self._scope(scope)
-        found = await self.connection.read(queries.organization_counts_text(fixed, by), **parameters, **self._on(as_of))
+        found = await self._read(queries.organization_counts_text(fixed, by), **parameters, **self._on(as_of))
         return tallied({r["key"]: int(r["organizations"]) for r in found}, by)
 
     async def alliances(self, scope: Scope, as_of: date | None = None) -> list[Alliance]:
@@ -522,7 +601,7 @@ class CypherStore:
         graph.organizations.alliances decides who is a member and who leads."""
         fixed, parameters = await self._scope(scope)
         on = date.fromordinal(self._day(as_of))
-        [found] = await self.connection.read(
+        [found] = await self._read(
             queries.alliances_text(fixed),
             **parameters,
             **self._on(on),
@@ -539,18 +618,18 @@ class CypherStore:
                     inside.add(member["id"])
         in_ledger_order = {org.id: org for _, org in sorted(rows.values(), key=lambda found: found[0])}
         standing = alliances_on(in_ledger_order, links, on)
-        return [a for a in standing if any(m.id in inside for m in a.members)] if fixed else standing
+        return [a for a in standing if any(m.id in inside for m in a.members)] if fixed - self._bound else standing
 
     async def pairings(self, scope: Scope, kinds: frozenset[LinkKind]) -> list[Link]:
         fixed, parameters = await self._scope(scope)
-        [found] = await self.connection.read(
+        [found] = await self._read(
             queries.pairings_text(fixed), **parameters, **self._on(), kinds=sorted(kind.value for kind in kinds)
         )
         return [restored(Link, link) for link in found["links"]]
 
     async def unpaired_key_enterprises(self, scope: Scope, offset: int, limit: int) -> Page[Enterprise]:
         fixed, parameters = await self._scope(scope)
-        [found] = await self.connection.read(
+        [found] = await self._read(
             queries.unpaired_key_text(fixed), **parameters, **self._on(), offset=offset, limit=limit
         )
         return Page([restored(Enterprise, e) for e in found["page"]], int(found["total"]), offset)
@@ -559,7 +638,7 @@ class CypherStore:
         """The database brings the key enterprises of the scope, the departments and whom each
         is paired with; graph.pairing.pair_departments weighs and matches them."""
         fixed, parameters = await self._scope(scope)
-        [found] = await self.connection.read(queries.department_pairing_text(fixed), **parameters, **self._on())
+        [found] = await self._read(queries.department_pairing_text(fixed), **parameters, **self._on())
         enterprises = [restored(Enterprise, e) for e in found["enterprises"]]
         departments = [restored(Department, d) for d in found["departments"]]
         paired_with = {department: set(codes) for department, codes in found["paired"]}
@@ -572,7 +651,7 @@ class CypherStore:
         """The database picks and places the eligible enterprises; each crosses the wire as
         its credit code, members, place and cluster (the planner in graph.planner groups them)."""
         fixed, parameters = await self._scope(scope)
-        [found] = await self.connection.read(
+        [found] = await self._read(
             queries.candidates_text(fixed, proximity.value), **parameters, day=self._day(), max_formal=max_formal
         )
         generation, placed = await self.generation(), found["placed"]
@@ -592,8 +671,8 @@ class CypherStore:
         its supply links) and brings the best few of each kind with no organization, and the
         joint branches covering any near one; graph.pairing weighs them."""
         generation = await self.generation()
-        found = await self.connection.read(
-            queries.NEIGHBOURHOOD, uid=uid(generation.g, credit_code), g=generation.g, **self._on(),
+        found = await self._read(
+            queries.neighbourhood_text(self._bound), uid=uid(generation.g, credit_code), g=generation.g, **self._on(),
             max_formal=max_formal, per_kind=NEIGHBOURS_PER_KIND,
         )  # fmt: skip
         if not found:
@@ -627,8 +706,8 @@ class CypherStore:
 
         asked = replace(scope, cluster=self._cluster_id(generation, scope.cluster)) if scope.cluster else scope
         [found], before = await asyncio.gather(
-            self.connection.read(
-                queries.REACHED, g=generation.g, day=day, never=NEVER, prefix=uid(generation.g, ""),
+            self._read(
+                queries.reached_text(self._bound), g=generation.g, day=day, never=NEVER, prefix=uid(generation.g, ""),
                 moved=uids(ids.moved), organizations=uids(ids.organizations), codes=uids(ids.credit_codes),
                 every=uids(ids.every),
             ),
@@ -717,4 +796,4 @@ def _label(generation: Generation, by: GroupBy, key: str | None) -> str:
     return key
 
 
-__all__ = ["CypherStore", "NoGraph", "NotAnswered"]
+__all__ = ["CypherStore", "NoGraph"]
