@@ -20,11 +20,12 @@ from typing import ClassVar
 
 import numpy as np
 
+from graph.dataset import Dataset, resolved_clusters
 from graph.enterprises import Dimension, EnterpriseTable
 from graph.errors import InvalidArgument, NotFound
-from graph.model import Category
+from graph.model import Category, OrgKind
 from graph.query import Coverage, CoverageGroup, CoverageState, GroupBy, Scope
-from graph.rules import ALWAYS, NEVER, counted_at, inactive_since
+from graph.rules import ALWAYS, NEVER, counted_at, day_number, effective_since, inactive_since
 from graph.vocabulary import term
 
 TIMELINE_CACHE = 64
@@ -74,6 +75,17 @@ def _cumulative(
         return np.cumsum(np.bincount(events[keep], weights=picked, minlength=size)).astype(np.int64)
 
     return count(starts), count(ends)
+
+
+@dataclass(frozen=True)
+class GroupTimeline:
+    """One group's coverage at every date, as stretches over which it stays the same:
+    `days[k]` is the first day of stretch k (ALWAYS for the first), `values[k]` its
+    Coverage fields. Coverage on a day is the values of the last stretch begun by then."""
+
+    key: str | None
+    days: list[int]
+    values: list[list[int]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,10 +159,16 @@ def merged_intervals(owner: np.ndarray, starts: np.ndarray, ends: np.ndarray) ->
     >>> merged_intervals(np.array([1, 1, 1]), np.array([3, 0, 7]), np.array([5, 3, 9]))
     (array([0, 7]), array([5, 9]))
     """
+    _, merged_starts, merged_ends = merged_owned(owner, starts, ends)
+    return merged_starts, merged_ends
+
+
+def merged_owned(owner: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`merged_intervals` with the owner of each interval: (owners, starts, ends)."""
     keep = starts < ends
     owner, starts, ends = owner[keep].astype(np.int64), starts[keep].astype(np.int64), ends[keep].astype(np.int64)
     if not len(owner):
-        return starts, ends
+        return owner, starts, ends
     order = np.lexsort((starts, owner))
     owner, starts, ends = owner[order], starts[order], ends[order]
     span = int(ends.max()) + 1
@@ -158,7 +176,7 @@ def merged_intervals(owner: np.ndarray, starts: np.ndarray, ends: np.ndarray) ->
     new = np.ones(len(owner), dtype=bool)
     new[1:] = (owner[1:] != owner[:-1]) | (starts[1:] > reach[:-1])
     first = np.flatnonzero(new)
-    return starts[first], np.maximum.reduceat(ends, first)
+    return owner[first], starts[first], np.maximum.reduceat(ends, first)
 
 
 class _Lifetimes:
@@ -308,6 +326,61 @@ class CoverageIndex:
                 self._timelines.popitem(last=False)
         return built
 
+    def group_timelines(self, by: GroupBy | None) -> list[GroupTimeline]:
+        """Every group's coverage of `by` at every date (one group, key None, without), in
+        a few vectorised passes: what `coverage_by` answers on any day, worked out once."""
+        size = self.grid.size
+        keys: list[str | None] = [None]
+        if by is None:
+            codes = np.zeros(self.table.size, dtype=np.int64)
+        else:
+            dimension = self.dimensions[by][0]
+            codes, keys = dimension.codes.astype(np.int64), dimension.keys
+        groups = len(keys)
+
+        def counts(
+            group: np.ndarray, starts: np.ndarray, ends: np.ndarray, weights: np.ndarray | None = None
+        ) -> np.ndarray:
+            keep = starts < ends
+            picked = None if weights is None else weights[keep]
+
+            def events(at: np.ndarray) -> np.ndarray:
+                placed = np.bincount(group[keep] * size + at[keep], weights=picked, minlength=groups * size)
+                return np.cumsum(placed.reshape(groups, size), axis=1)
+
+            return (events(starts) - events(ends)).astype(np.int64)
+
+        opens, closes = self.registered, self.inactive
+        edges = self.edges
+        organized = merged_owned(
+            edges.row, np.maximum(edges.since, opens[edges.row]), np.minimum(edges.until, closes[edges.row])
+        )
+        reaching = edges.joined(self.assignments)
+        reached = merged_owned(reaching.row, np.maximum(reaching.since, opens[reaching.row]),
+                               np.minimum(reaching.until, closes[reaching.row]))  # fmt: skip
+        pairs = edges.owner.astype(np.int64) * groups + codes[edges.row]
+        by_org = merged_owned(
+            pairs, np.maximum(edges.since, opens[edges.row]), np.minimum(edges.until, closes[edges.row])
+        )
+        rows = np.arange(self.table.size)
+        organized_counts = counts(codes[organized[0]], organized[1], organized[2])
+        fields = np.stack([
+            counts(codes[rows], opens.astype(np.int64), closes.astype(np.int64)),
+            organized_counts,
+            counts(codes[reached[0]], reached[1], reached[2]) - organized_counts,
+            counts(codes[rows], opens.astype(np.int64), closes.astype(np.int64), self.table.formal),
+            counts(by_org[0] % groups, by_org[1], by_org[2]),
+        ], axis=2)[:, : size - 1]  # (group, position, field); the position of NEVER is never asked  # fmt: skip
+        starts = [ALWAYS, *self.grid.days.tolist()]
+        found = []
+        for code, key in enumerate(keys):
+            values = fields[code]
+            changed = np.ones(len(values), dtype=bool)
+            changed[1:] = (values[1:] != values[:-1]).any(axis=1)
+            at = np.flatnonzero(changed)
+            found.append(GroupTimeline(key, [starts[p] for p in at.tolist()], values[at].tolist()))
+        return found
+
     def _build_timeline(self, scope: Scope) -> Timeline:
         mask = self.scope_mask(scope)
         rows = np.flatnonzero(mask) if mask is not None else slice(None)
@@ -397,3 +470,41 @@ def _unique_names(names: Mapping[str, str]) -> dict[str, list[str]]:
     for some_id, name in names.items():
         found.setdefault(name, []).append(some_id)
     return found
+
+
+def cover_spans(dataset: Dataset) -> Spans:
+    """Every COVERS edge as a span over the enterprise rows, owned by its organization's
+    position: from when it takes effect until it ends or its organization is dissolved."""
+    orgs = dataset.organizations
+    index = {org.id: n for n, org in enumerate(orgs)}
+    established = np.array([day_number(o.established_on) for o in orgs], dtype=np.int64)
+    dissolved = np.array([day_number(o.dissolved_on, NEVER) for o in orgs], dtype=np.int64)
+    covers = dataset.covers
+    owner = np.array([index[c.org_id] for c in covers], dtype=np.int64)
+    since = effective_since(established[owner], np.array([day_number(c.since) for c in covers], np.int64))
+    until = np.minimum(dissolved[owner], np.array([day_number(c.until, NEVER) for c in covers], np.int64))
+    return Spans(owner, dataset.enterprises.rows_of([c.credit_code for c in covers]), since, until)
+
+
+def assignment_spans(dataset: Dataset) -> Spans:
+    """Every instructor's assignment as a span over the enterprise rows, owned by the instructor's position."""
+    index = {i.id: n for n, i in enumerate(dataset.instructors)}
+    assignments = dataset.assignments
+    return Spans(
+        np.array([index[a.instructor_id] for a in assignments], dtype=np.int64),
+        dataset.enterprises.rows_of([a.credit_code for a in assignments]),
+        np.array([day_number(a.since) for a in assignments], dtype=np.int64),
+        np.array([day_number(a.until, NEVER) for a in assignments], dtype=np.int64),
+    )
+
+
+def coverage_index(dataset: Dataset, edges: Spans | None = None, assignments: Spans | None = None) -> CoverageIndex:
+    """The coverage index of a dataset (its spans worked out when not given)."""
+    edges = cover_spans(dataset) if edges is None else edges
+    return CoverageIndex(
+        dataset.enterprises,
+        cluster=resolved_clusters(dataset, edges.owner, edges.row),
+        cluster_names={o.id: o.name for o in dataset.organizations if o.kind is OrgKind.CLUSTER},
+        edges=edges,
+        assignments=assignment_spans(dataset) if assignments is None else assignments,
+    )

@@ -1,5 +1,6 @@
 """Coverage on hand-made ledgers; every expected number is worked out in the comments."""
 
+import bisect
 from collections.abc import Callable
 from datetime import date
 
@@ -145,3 +146,24 @@ async def test_a_status_counts_from_its_date_and_no_date_means_today(store_of: C
     assert await store.coverage(Scope()) == counts(1, 1, 0, 0, 1)
     store.today = lambda: date(2019, 6, 1)  # B1 is not established yet
     assert await store.coverage(Scope()) == counts(1, 0, 0, 0, 0)
+
+
+@pytest.mark.parametrize("by", [None, *GroupBy])
+def test_group_timelines_answer_what_coverage_by_counts_on_every_day(
+    by: GroupBy | None, demo_store: NetworkxStore
+) -> None:
+    """The timelines a graph database keeps (graph.coverage.GroupTimeline), held to the counts
+    on each day of the grid and the days between, before and after."""
+    index = demo_store.index
+    timelines = index.group_timelines(by)
+    days = index.grid.days.tolist()
+    for day in sorted({days[0] - 1, *days[::37], *(d + 1 for d in days[::53]), days[-1] + 400}):
+        found = {}
+        for timeline in timelines:
+            values = timeline.values[bisect.bisect_right(timeline.days, day) - 1]
+            if values[0]:
+                found[timeline.key or ""] = Coverage(*values)
+        if by is None:
+            assert found.get("", Coverage()) == index.coverage(Scope(), day)
+        else:
+            assert found == {g.key: g.coverage for g in index.coverage_by(by, Scope(), day)}, day

@@ -20,7 +20,7 @@ from graph.errors import ChainorgError
 from graph.model import OrgKind
 from graph.stores.cypher import queries
 from graph.stores.cypher.connection import Connection
-from graph.stores.cypher.rows import batches, edge_rows, enterprise_rows, node_rows, organization_rows
+from graph.stores.cypher.rows import batches, edge_rows, enterprise_rows, node_rows, organization_rows, timeline_rows
 
 BATCH_ROWS = 5_000
 DELETE_ROWS = 10_000
@@ -97,6 +97,7 @@ def _writes(dataset: Dataset, g: int) -> list[tuple[str, str, list[dict[str, Any
         "departments": node_rows(dataset.departments, g),
         "past_parents": node_rows(dataset.past_parents, g, key=None),
         "upgrades": node_rows(dataset.upgrades, g, key=None),
+        "timelines": timeline_rows(dataset, g),
     }
     return [
         *((name, queries.CREATE_NODES[name], rows) for name, rows in nodes.items()),

@@ -27,6 +27,7 @@ SCHEMA = (
     ),
     "CREATE INDEX chainorg_upgrade_org IF NOT EXISTS FOR (n:Upgrade) ON (n.org_id)",
     "CREATE INDEX chainorg_past_parent_org IF NOT EXISTS FOR (n:PastParent) ON (n.org_id)",
+    "CREATE INDEX chainorg_timeline_by IF NOT EXISTS FOR (n:Timeline) ON (n.by)",
 )
 GRAPH = "MATCH (m:ChainorgGraph {name: 'chainorg'}) RETURN m {.*} AS graph"
 SERVED = "MATCH (m:ChainorgGraph {name: 'chainorg'}) RETURN m.current AS g"
@@ -43,7 +44,7 @@ MATCH (m:ChainorgGraph {name: 'chainorg'})
 SET m += $graph, m.current = $g, m.loading = null
 """
 DELETE_BATCH = """
-MATCH (n) WHERE (n:Record OR n:PastParent OR n:Upgrade) AND n.g <> $keep
+MATCH (n) WHERE (n:Record OR n:PastParent OR n:Upgrade OR n:Timeline) AND n.g <> $keep
 WITH n LIMIT $size
 DETACH DELETE n
 RETURN count(n) AS deleted
@@ -59,6 +60,7 @@ CREATE_NODES = {
     "departments": "UNWIND $rows AS row CREATE (n:Record:Department) SET n = row",
     "past_parents": "UNWIND $rows AS row CREATE (n:PastParent) SET n = row",
     "upgrades": "UNWIND $rows AS row CREATE (n:Upgrade) SET n = row",
+    "timelines": "UNWIND $rows AS row CREATE (n:Timeline) SET n = row",
 }
 _EDGE = "UNWIND $rows AS row MATCH (a:Record {{uid: row.a}}) MATCH (b:Record {{uid: row.b}}) CREATE (a)-[r:{type}]->(b) SET r = row.props"
 CREATE_EDGES = {
@@ -317,9 +319,30 @@ def in_world(fixed: Iterable[str], node: str) -> str:
     )
 
 
+# A group's coverage on `day` from its timeline `t` (graph.stores.cypher.rows.timeline_rows):
+# the values of the last stretch begun by then.
+TIMELINE_AT = "size([d IN t.days WHERE d <= day]) - 1"
+TIMELINE_GROUPS = """
+  WITH t, day, {at} AS at
+  WHERE t.enterprises[at] > 0
+  RETURN collect([t.key, t.enterprises[at], t.organized[at], t.worked[at], t.formal[at]]) AS groups,
+         collect([t.key, t.organizations[at]]) AS {organizations}"""
+
+
 @cache
 def coverage_text(fixed: frozenset[str], by: GroupBy | None) -> str:
-    """Coverage per group of `by` (one group, key null, without) for each of `$days`."""
+    """Coverage per group of `by` (one group, key null, without) for each of `$days`: over
+    the whole graph read from the timelines kept at load time, in a scope counted."""
+    if not fixed:
+        return f"""
+UNWIND $days AS day
+CALL {{
+  WITH day
+  MATCH (t:Timeline) WHERE t.by = '{by.value if by is not None else "ALL"}' AND t.g = $g
+{TIMELINE_GROUPS.format(at=TIMELINE_AT, organizations="organizations")}
+}}
+RETURN day, groups, organizations
+"""
     where = COUNTED + scoped(fixed)
     key = GROUPED[by] if by is not None else "null"
     return f"""
@@ -365,6 +388,35 @@ CALL {{
         if links
         else "WITH *, [] AS links"
     )
+    if bound(fixed):  # a token's world: its enterprises inside counted
+        cluster_coverage = f"""
+CALL {{
+  WITH clusters
+  UNWIND clusters AS key
+  MATCH (e:Enterprise) WHERE e.g = $g AND e.resolved_cluster = key AND e.registered <= $day AND $day < e.inactive{inside}
+  WITH key, e, $day AS day
+  WITH key, e, {ORGANIZED} AS organized, {WORKED} AS worked
+  WITH key, count(e) AS enterprises, sum(CASE WHEN organized THEN 1 ELSE 0 END) AS organized,
+       sum(CASE WHEN worked AND NOT organized THEN 1 ELSE 0 END) AS worked, sum(e.formal_members) AS formal
+  RETURN collect([key, enterprises, organized, worked, formal]) AS groups
+}}
+CALL {{
+  WITH clusters
+  UNWIND clusters AS key
+  MATCH (o:Organization)-[c:COVERS]->(e:Enterprise)
+  WHERE e.g = $g AND e.resolved_cluster = key AND c.from <= $day AND $day < c.to
+    AND e.registered <= $day AND $day < e.inactive{inside}
+  WITH key, count(DISTINCT o) AS organizations
+  RETURN collect([key, organizations]) AS cluster_organizations
+}}"""
+    else:  # the whole graph: the clusters' timelines
+        cluster_coverage = f"""
+CALL {{
+  WITH clusters
+  MATCH (t:Timeline) WHERE t.by = 'CLUSTER' AND t.g = $g AND t.key IN clusters
+  WITH t, $day AS day
+{TIMELINE_GROUPS.format(at=TIMELINE_AT, organizations="cluster_organizations")}
+}}"""
     return f"""
 MATCH (root:Record {{uid: $root}}) WHERE root:Organization{member(fixed, "root")}
 CALL {{
@@ -408,25 +460,7 @@ WITH root, tree, collect(CASE WHEN o IS NOT NULL THEN {{organization: properties
      suborganizations: suborganizations, units: units, inactive_units: inactive_units, names: names,
      clusters: clusters, upgrades: upgrades, formal: formal, probationary: probationary}} END) AS organizations
 WITH *, reduce(found = [], entry IN organizations | found + [key IN entry.clusters WHERE NOT key IN found]) AS clusters
-CALL {{
-  WITH clusters
-  UNWIND clusters AS key
-  MATCH (e:Enterprise) WHERE e.g = $g AND e.resolved_cluster = key AND e.registered <= $day AND $day < e.inactive{inside}
-  WITH key, e, $day AS day
-  WITH key, e, {ORGANIZED} AS organized, {WORKED} AS worked
-  WITH key, count(e) AS enterprises, sum(CASE WHEN organized THEN 1 ELSE 0 END) AS organized,
-       sum(CASE WHEN worked AND NOT organized THEN 1 ELSE 0 END) AS worked, sum(e.formal_members) AS formal
-  RETURN collect([key, enterprises, organized, worked, formal]) AS groups
-}}
-CALL {{
-  WITH clusters
-  UNWIND clusters AS key
-  MATCH (o:Organization)-[c:COVERS]->(e:Enterprise)
-  WHERE e.g = $g AND e.resolved_cluster = key AND c.from <= $day AND $day < c.to
-    AND e.registered <= $day AND $day < e.inactive{inside}
-  WITH key, count(DISTINCT o) AS organizations
-  RETURN collect([key, organizations]) AS cluster_organizations
-}}{touching}
+{cluster_coverage}{touching}
 RETURN root {{.*}} AS root, organizations, groups, cluster_organizations, links
 """
 

@@ -16,10 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from graph.coverage import coverage_index
 from graph.dataset import Dataset, resolved_clusters
 from graph.durable import enterprise_columns
 from graph.model import OrgKind, PartOf
 from graph.organizations import attached
+from graph.query import GroupBy
 from graph.records import record_values
 from graph.rules import NEVER, cover_span, day_number, inactive_since, parent_spans
 
@@ -119,6 +121,26 @@ def edge_rows(dataset: Dataset, generation: int) -> dict[str, list[dict[str, Any
         for row, link in enumerate(dataset.links)
     ]  # fmt: skip
     return {"covers": covers, "assignments": assigned, "part_of": part_of, "links": links}
+
+
+# Whole-graph coverage is kept as timelines, for no grouping and each of these.
+TIMELINED = (None, *GroupBy)
+TIMELINE_FIELDS = ("enterprises", "organized", "worked", "formal", "organizations")
+
+
+def timeline_rows(dataset: Dataset, generation: int) -> list[dict[str, Any]]:
+    """The coverage of each group of each grouping at every date (graph.coverage.GroupTimeline):
+    whole-graph coverage is then read, not counted, whatever the size of the graph."""
+    index = coverage_index(dataset)
+    rows = []
+    for by in TIMELINED:
+        for timeline in index.group_timelines(by):
+            columns = list(zip(*timeline.values, strict=True))
+            rows.append({
+                "g": generation, "by": by.value if by is not None else "ALL", "key": timeline.key,
+                "days": timeline.days, **{name: list(column) for name, column in zip(TIMELINE_FIELDS, columns, strict=True)},
+            })  # fmt: skip
+    return rows
 
 
 def batches(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:

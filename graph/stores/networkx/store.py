@@ -30,8 +30,8 @@ from graph.compliance import (
     RuleConfig,
     RuleCount,
 )
-from graph.coverage import CoverageIndex, Spans
-from graph.dataset import Dataset, resolved_clusters
+from graph.coverage import assignment_spans, cover_spans, coverage_index
+from graph.dataset import Dataset
 from graph.errors import InvalidArgument, NotFound, ReadOnly
 from graph.memo import memo
 from graph.model import (
@@ -78,7 +78,6 @@ from graph.rules import (
     asked_on,
     counted_at,
     day_number,
-    effective_since,
 )
 from graph.simulation import simulate, simulated_day
 from graph.stores.answers import (
@@ -137,36 +136,24 @@ class NetworkxStore:
         self._covers = covers
         self._established = np.array([day_number(o.established_on) for o in orgs], dtype=np.int64)
         self._dissolved = np.array([day_number(o.dissolved_on, NEVER) for o in orgs], dtype=np.int64)
-        self.edge_org = np.array([self._org_index[c.org_id] for c in covers], dtype=np.int64)
-        self.edge_row = table.rows_of([c.credit_code for c in covers])
-        since = np.array([day_number(c.since) for c in covers], np.int64)
-        self.edge_since = effective_since(self._established[self.edge_org], since)
-        until = np.array([day_number(c.until, NEVER) for c in covers], np.int64)
-        self.edge_until = np.minimum(self._dissolved[self.edge_org], until)
+        edges = cover_spans(dataset)
+        self.edge_org, self.edge_row, self.edge_since, self.edge_until = (
+            edges.owner,
+            edges.row,
+            edges.since,
+            edges.until,
+        )
         self._edges_of = Adjacency(self.edge_org, np.arange(len(self.edge_org)))
         self._edges_to = Adjacency(self.edge_row, np.arange(len(self.edge_org)))
 
         self._assignments = dataset.assignments
         self._instructor_list = list(dataset.instructors)
-        instructor_index = {i.id: n for n, i in enumerate(self._instructor_list)}
-        assignments = dataset.assignments
-        assigned = Spans(
-            np.array([instructor_index[a.instructor_id] for a in assignments], dtype=np.int64),
-            table.rows_of([a.credit_code for a in assignments]),
-            np.array([day_number(a.since) for a in assignments], dtype=np.int64),
-            np.array([day_number(a.until, NEVER) for a in assignments], dtype=np.int64),
-        )
-        self._assigned = Adjacency(assigned.row, np.arange(len(assignments)))
+        assigned = assignment_spans(dataset)
+        self._assigned = Adjacency(assigned.row, np.arange(len(dataset.assignments)))
         self._assigned_spans = assigned
 
-        self._cluster = resolved_clusters(dataset, self.edge_org, self.edge_row)
-        self.index = CoverageIndex(
-            table,
-            cluster=self._cluster,
-            cluster_names={o.id: o.name for o in orgs if o.kind is OrgKind.CLUSTER},
-            edges=Spans(self.edge_org, self.edge_row, self.edge_since, self.edge_until),
-            assignments=assigned,
-        )
+        self.index = coverage_index(dataset, edges, assigned)
+        self._cluster = self.index.dimensions[GroupBy.CLUSTER][0]
         joint = np.array([o.kind is OrgKind.JOINT_BRANCH for o in orgs], dtype=bool)
         self._own_edges = self.index.edges.picked(~joint[self.edge_org])
         self._attached = np.array(attached(orgs), dtype=bool)
