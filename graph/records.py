@@ -75,8 +75,19 @@ def record_values(record: Record) -> dict[str, Any]:
 
 def restored(kind: type[R], values: Mapping[str, Any]) -> R:
     """A record of `kind` from the values `record_values` kept (absent ones as None)."""
-    hints = typing.get_type_hints(kind)
-    return kind(**{f.name: value_reader(hints[f.name])(values.get(f.name)) for f in fields(kind)})
+    return kind(**{name: read(values.get(name)) for name, read in _readers(kind)})
+
+
+_READERS: dict[type, tuple[tuple[str, Callable[[Any], Any]], ...]] = {}
+
+
+def _readers(kind: type) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    """Each field of a record kind with its `value_reader`, worked out once per kind."""
+    found = _READERS.get(kind)
+    if found is None:
+        hints = typing.get_type_hints(kind)
+        found = _READERS[kind] = tuple((f.name, value_reader(hints[f.name])) for f in fields(kind))
+    return found
 
 
 def key_of(table: str, record: Any) -> Hashable:

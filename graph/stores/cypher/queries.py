@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from functools import cache
 
 from graph.query import GroupBy, OrganizationGrouping
+from graph.stores.cypher.rows import TIMELINED
 
 # -- schema and generations --------------------------------------------------------
 
@@ -333,7 +334,7 @@ TIMELINE_GROUPS = """
 def coverage_text(fixed: frozenset[str], by: GroupBy | None) -> str:
     """Coverage per group of `by` (one group, key null, without) for each of `$days`: over
     the whole graph read from the timelines kept at load time, in a scope counted."""
-    if not fixed:
+    if not fixed and by in TIMELINED:
         return f"""
 UNWIND $days AS day
 CALL {{
@@ -425,6 +426,13 @@ CALL {{
   WHERE {STANDS.format(o="root")} AND all(r IN relationships(path) WHERE {holds}) AND all(n IN nodes(path) WHERE {stands})
   RETURN collect(DISTINCT o) AS tree
 }}
+CALL {{
+  WITH root
+  UNWIND $clusters AS key
+  MATCH (x:Record {{uid: $prefix + key}}) WHERE x:Organization
+  MATCH up = (x)-[:PART_OF*0..]->(a:Organization) WHERE all(r IN relationships(up) WHERE {holds})
+  RETURN collect(DISTINCT [a.id, x.id]) AS above
+}}
 UNWIND CASE WHEN size(tree) = 0 THEN [null] ELSE tree END AS o
 CALL {{
   WITH o
@@ -444,12 +452,7 @@ CALL {{
          sum(CASE WHEN e.inactive <= $day THEN 1 ELSE 0 END) AS inactive_units,
          collect(CASE WHEN $day < e.inactive THEN e.name END)[0..$names] AS names
 }}
-CALL {{
-  WITH o
-  OPTIONAL MATCH under = (o)<-[:PART_OF*0..]-(x:Organization)
-  WHERE x.id IN $clusters AND all(r IN relationships(under) WHERE {holds})
-  RETURN collect(DISTINCT x.id) AS clusters
-}}
+WITH *, [pair IN above WHERE pair[0] = o.id | pair[1]] AS clusters
 CALL {{
   WITH o
   OPTIONAL MATCH (u:Upgrade) WHERE u.org_id = o.id AND u.g = $g

@@ -123,8 +123,9 @@ def edge_rows(dataset: Dataset, generation: int) -> dict[str, list[dict[str, Any
     return {"covers": covers, "assignments": assigned, "part_of": part_of, "links": links}
 
 
-# Whole-graph coverage is kept as timelines, for no grouping and each of these.
-TIMELINED = (None, *GroupBy)
+# Whole-graph coverage is kept as timelines, for no grouping and each of these (buildings
+# are too many groups to be worth it: their coverage is counted).
+TIMELINED = (None, GroupBy.PARK, GroupBy.CHAIN, GroupBy.CLUSTER, GroupBy.CATEGORY)
 TIMELINE_FIELDS = ("enterprises", "organized", "worked", "formal", "organizations")
 
 

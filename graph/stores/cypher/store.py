@@ -458,7 +458,7 @@ class CypherStore:
         on = date.fromordinal(day)
         found = await self._read(
             queries.tree_text(depth, links, self._bound), root=uid(generation.g, root_id), day=day, on=on.isoformat(),
-            g=generation.g, clusters=list(generation.clusters), names=NAMES_PER_BRANCH,
+            g=generation.g, clusters=list(generation.clusters), prefix=uid(generation.g, ""), names=NAMES_PER_BRANCH,
         )  # fmt: skip
         standing_root(restored(Organization, found[0]["root"]) if found else None, root_id, on)
         [answer] = found
