@@ -875,6 +875,17 @@ RETURN properties(a) AS enterprise, covering, neighbours,
 CURRENT = "{r}.to[size({r}.to) - 1] = $never"
 
 
+def _named(keys: str, node: str, label: str, condition: str, found: str) -> str:
+    """A subquery collecting as `found` the nodes of `label` keyed by the uids of `$keys`."""
+    return f"""
+CALL {{
+  WITH g
+  UNWIND ${keys} AS key
+  MATCH ({node}:Record {{uid: key}}) WHERE {node}:{label}{condition}
+  RETURN collect({node}) AS {found}
+}}"""
+
+
 @cache
 def reached_text(fixed: frozenset[str]) -> str:
     """What a change set reaches, from the ids `$moved`, `$organizations`, `$codes` and
@@ -893,18 +904,7 @@ CALL {{
   WHERE all(r IN relationships(under) WHERE {CURRENT.format(r="r")}){member(fixed, "x")}
   RETURN collect(DISTINCT x) AS moved
 }}
-CALL {{
-  WITH g
-  UNWIND $organizations AS key
-  MATCH (o:Record {{uid: key}}) WHERE o:Organization{member(fixed)}
-  RETURN collect(o) AS written
-}}
-CALL {{
-  WITH g
-  UNWIND $codes AS key
-  MATCH (e:Record {{uid: key}}) WHERE e:Enterprise{scoped(fixed)}
-  RETURN collect(e) AS named
-}}
+{_named("organizations", "o", "Organization", member(fixed), "written")}{_named("codes", "e", "Enterprise", scoped(fixed), "named")}
 CALL {{
   WITH moved
   UNWIND moved AS x
@@ -949,30 +949,7 @@ CALL {{
   MATCH (o:Record {{uid: $prefix + e.cluster_id}}) WHERE o:Organization
   RETURN collect(o) AS declared
 }}
-CALL {{
-  WITH g
-  UNWIND $every AS key
-  MATCH (o:Record {{uid: key}}) WHERE o:Organization{member(fixed)}
-  RETURN collect(o) AS mentioned
-}}
-CALL {{
-  WITH g
-  UNWIND $every AS key
-  MATCH (e:Record {{uid: key}}) WHERE e:Enterprise{scoped(fixed)}
-  RETURN collect(properties(e)) AS ends
-}}
-CALL {{
-  WITH g
-  UNWIND $every AS key
-  MATCH (d:Record {{uid: key}}) WHERE d:Department
-  RETURN collect(properties(d)) AS departments
-}}
-CALL {{
-  WITH g
-  UNWIND $every AS key
-  MATCH (i:Record {{uid: key}}) WHERE i:Instructor{assigned}
-  RETURN collect(properties(i)) AS instructors
-}}
+{_named("every", "o", "Organization", member(fixed), "mentioned")}{_named("every", "e", "Enterprise", scoped(fixed), "ends")}{_named("every", "d", "Department", "", "departments")}{_named("every", "i", "Instructor", assigned, "instructors")}
 CALL {{
   WITH g
   UNWIND $every AS key
@@ -1004,7 +981,8 @@ UNWIND CASE WHEN size(organizations) = 0 THEN [null] ELSE organizations END AS o
 {organization_facts(fixed)}
 WITH enterprises, covers, assignments, ends, departments, instructors, links, upgrades, parents,
      collect(CASE WHEN o IS NULL THEN null ELSE [properties(o), units, inactive, formal, probationary] END) AS facts
-RETURN [e IN enterprises | properties(e)] + ends AS enterprises, covers, assignments, departments, instructors,
+RETURN [e IN enterprises + ends | properties(e)] AS enterprises, covers, assignments,
+       [d IN departments | properties(d)] AS departments, [i IN instructors | properties(i)] AS instructors,
        links, upgrades, parents, facts
 """
 
