@@ -292,6 +292,21 @@ async def _graph_problem(address: StoreAddress) -> str | None:
     return None
 
 
+async def _graph_dataset(address: StoreAddress) -> Dataset:
+    """The graph a database serves, read back whole; Refused in one line when it cannot be."""
+    from graph.stores.cypher import CypherStore
+
+    try:
+        store = await CypherStore.open(address)
+    except ChainorgError as error:
+        errors.print(Text(str(error)))
+        raise Refused from None
+    try:
+        return await store.dataset()
+    finally:
+        await store.close()
+
+
 def _run(work: Coroutine[Any, Any, T]) -> T:
     """Run a store's coroutine to its end (asyncio is imported by the commands that need it)."""
     import asyncio
@@ -404,15 +419,24 @@ def chart(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    """Write a state as it is now as a ledger (CSV files, or one workbook) that `chainorg load` accepts."""
-    from graph.durable import read_state
+    """Write a state, or a graph database's graph, as it is now as a ledger (CSV files, or
+    one workbook) that `chainorg load` accepts."""
     from loaders.export import write_ledger
 
+    if (args.state is None) == (args.store is None):
+        errors.print(Text("give --state DIR or --store URL"))
+        return 1
+    if args.store is not None:
+        dataset = _run(_graph_dataset(_store_address(args.store)))
+    else:
+        from graph.durable import read_state
+
+        dataset = read_state(args.state)
     out: Path = args.out
     if out.suffix.lower() == ".xlsx":  # `--out park.xlsx` names the workbook itself
-        written = write_ledger(read_state(args.state), out.parent, xlsx=True, workbook=out.name)
+        written = write_ledger(dataset, out.parent, xlsx=True, workbook=out.name)
     else:
-        written = write_ledger(read_state(args.state), out, args.xlsx)
+        written = write_ledger(dataset, out, args.xlsx)
     for path in written:
         console.print(Text(f"wrote {path}"))
     return 0
@@ -634,7 +658,11 @@ def parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=load)
 
     out = commands.add_parser("export", help=export.__doc__, description=export.__doc__, formatter_class=Defaults)
-    out.add_argument("--state", type=Path, required=True, help="the state's folder")
+    out.add_argument("--state", type=Path, help="the state's folder")
+    out.add_argument(
+        "--store", metavar="URL", help="a graph database instead: bolt://USER@HOST:PORT/DATABASE or neo4j://… "
+        "(the password in CHAINORG_STORE_PASSWORD)"
+    )  # fmt: skip
     out.add_argument("--out", type=Path, required=True, help="folder for the ledger's files, or a .xlsx file")
     out.add_argument("--xlsx", action="store_true", help="one workbook (ledger.xlsx) instead of CSV files")
     out.set_defaults(handler=export)

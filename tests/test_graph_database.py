@@ -334,3 +334,15 @@ def test_a_token_limited_to_a_park_gets_the_same_answers_over_the_graph_database
         for server in servers:
             server.terminate()
             server.wait(timeout=30)
+
+
+def test_the_database_exports_the_ledger_it_was_loaded_from(graph_database: ArcadeDB, tmp_path: Path) -> None:
+    """`chainorg export --store` writes the files an export of the loaded ledger writes, byte for byte."""
+    written = write_dataset(demo_dataset(), tmp_path / "ledger")
+    graph_database.create_database(name := f"export{next(NAMES)}")
+    chainorg("load", str(tmp_path / "ledger"), "--store", (url := graph_database.url(name)), check=True)
+    done = chainorg("export", "--store", url, "--out", str(tmp_path / "exported"))
+    assert done.returncode == 0, done.stderr
+    for path in written:
+        assert (tmp_path / "exported" / path.name).read_bytes() == path.read_bytes(), path.name
+    assert "give --state DIR or --store URL" in chainorg("export", "--out", str(tmp_path / "x")).stderr

@@ -48,7 +48,7 @@ from graph.stores.networkx.state import State
 from graph.stores.protocol import OrgStore
 from loaders import DEMO_DAY
 from loaders.demo import demo_dataset
-from tests.conftest import GraphOf
+from tests.conftest import GraphOf, contents
 from tests.conftest import credit_code as c
 
 pytestmark = pytest.mark.anyio
@@ -658,3 +658,11 @@ async def test_a_bounded_token_simulates_the_same_over_both_stores(
     for case, changes in simulated_change_sets(whole, [e.credit_code for e in page.items]).items():
         asked = ("simulate", changes, Scope(), None, DEFAULT_RULES)
         assert await answers(graph, *asked) == await answers(embedded, *asked), case
+
+
+async def test_the_graph_read_back_whole_is_the_dataset_loaded(
+    history_stores: tuple[NetworkxStore, CypherStore],
+) -> None:
+    """What `chainorg export --store` reads: every record, history included, in ledger order."""
+    embedded, graph = history_stores
+    assert contents(await graph.dataset()) == contents(embedded.dataset)

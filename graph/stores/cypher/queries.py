@@ -1048,3 +1048,18 @@ WITH key, n WHERE NOT (
   OR (n:Instructor AND EXISTS {{ MATCH (n)-[:ASSIGNED]->(x:Enterprise) WHERE true{scoped(bound(fixed), "x")} }}))
 RETURN collect(key) AS outside
 """
+
+
+# -- the graph read back whole (`chainorg export --store`), each kind in ledger order ----
+
+EVERY_RECORD = {
+    "enterprises": "MATCH (n:Enterprise) WHERE n.g = $g RETURN properties(n) AS record ORDER BY n.row",
+    "organizations": "MATCH (n:Organization) WHERE n.g = $g RETURN properties(n) AS record ORDER BY n.row",
+    "instructors": "MATCH (n:Instructor) WHERE n.g = $g RETURN properties(n) AS record ORDER BY n.row",
+    "departments": "MATCH (n:Department) WHERE n.g = $g RETURN properties(n) AS record ORDER BY n.row",
+    "past_parents": "MATCH (n:PastParent) WHERE n.g = $g RETURN properties(n) AS record ORDER BY n.row",
+    "upgrades": "MATCH (n:Upgrade) WHERE n.g = $g RETURN properties(n) AS record ORDER BY n.row",
+    "covers": "MATCH (:Organization)-[r:COVERS]->(:Enterprise) WHERE r.g = $g RETURN properties(r) AS record ORDER BY r.row",
+    "assignments": "MATCH (:Instructor)-[r:ASSIGNED]->(:Enterprise) WHERE r.g = $g RETURN properties(r) AS record ORDER BY r.row",
+    "links": "MATCH ()-[r:LINK]->() WHERE r.g = $g RETURN properties(r) AS record ORDER BY r.row",
+}

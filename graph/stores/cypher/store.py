@@ -67,7 +67,7 @@ from graph.query import (
     Page,
     Scope,
 )
-from graph.records import restored
+from graph.records import R, restored
 from graph.rules import ALLIANCE_LINKS, NEVER, Today, asked_on, clock
 from graph.simulation import named, simulate, simulated_day
 from graph.stores.answers import (
@@ -175,6 +175,25 @@ class CypherStore:
 
     async def close(self) -> None:
         await self.connection.close()
+
+    async def dataset(self) -> Dataset:
+        """The graph served, read back whole: what `chainorg export --store` writes as a
+        ledger. Never for a question: it brings every record over the wire."""
+        g = (await self.generation()).g
+        texts = queries.EVERY_RECORD
+        read = dict(
+            zip(texts, await asyncio.gather(*(self.connection.read(t, g=g) for t in texts.values())), strict=True)
+        )
+
+        def every(kind: type[R], name: str) -> tuple[R, ...]:
+            return tuple(restored(kind, row["record"]) for row in read[name])
+
+        return Dataset(
+            EnterpriseTable.of_records(every(Enterprise, "enterprises")), every(Organization, "organizations"),
+            every(Covers, "covers"), every(Link, "links"), every(Instructor, "instructors"),
+            every(Assignment, "assignments"), every(Department, "departments"), every(PartOf, "past_parents"),
+            every(Upgrade, "upgrades"),
+        )  # fmt: skip
 
     async def generation(self) -> Generation:
         """The generation served, asked again once GRAPH_SECONDS old (a load --replace switches
