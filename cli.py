@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # what a command needs is imported when it runs: `--help` and
     from graph.stores.networkx.state import State
     from graph.stores.protocol import OrgStore
     from loaders.reports import Cell
-    from tokens import TokenBook, TokenCheck
+    from tokens import Book, TokenCheck
 
 
 T = TypeVar("T")
@@ -596,6 +596,8 @@ def parser() -> argparse.ArgumentParser:
         where = action.add_mutually_exclusive_group(required=True)
         where.add_argument("--state", type=Path, help="the state's folder: its tokens")
         where.add_argument("--tokens", type=Path, metavar="FILE", help="a tokens file (for `serve --data --tokens`)")
+        where.add_argument("--store", metavar="URL", help="a graph database's tokens (for `serve --store`), the "
+                           "password in CHAINORG_STORE_PASSWORD")  # fmt: skip
         action.set_defaults(handler=token)
     create.add_argument("--role", required=True, type=_role, help="viewer, planner, editor or admin")
     create.add_argument("--name", required=True, help="who it is for: recorded as `who` of every change it makes")
@@ -690,9 +692,15 @@ def _token_check(args: argparse.Namespace, state: State | None) -> TokenCheck:
     """Who the server lets in (tokens.TokenCheck): tokens of --tokens FILE or of the state; with
     none on loopback, anonymous requests act as admin; off loopback a token or --anonymous is needed."""
     from graph.access import Role
-    from tokens import Anonymous, TokenBook, TokenCheck, TokenProblem, is_loopback
+    from tokens import Anonymous, GraphTokenBook, TokenBook, TokenCheck, TokenProblem, is_loopback
 
-    book = TokenBook(args.tokens) if args.tokens else TokenBook(state.durable.path) if state is not None else None
+    book: Book | None = None
+    if args.tokens:
+        book = TokenBook(args.tokens)
+    elif state is not None:
+        book = TokenBook(state.durable.path)
+    elif args.store is not None:
+        book = GraphTokenBook(_store_address(args.store))
     try:
         made = bool(book.by_fingerprint()) if book is not None else False
     except TokenProblem as problem:
@@ -703,7 +711,7 @@ def _token_check(args: argparse.Namespace, state: State | None) -> TokenCheck:
         anonymous = Anonymous.allowed(Role.named(args.anonymous), _boundary(args.anonymous_park, args.anonymous_chain))
     loopback = is_loopback(args.host)
     if not loopback and not made and anonymous is None:
-        where = f"--state {args.state}" if args.state else "--tokens FILE"
+        where = f"--state {args.state}" if args.state else f"--store {args.store}" if args.store else "--tokens FILE"
         errors.print(Text(
             f"refusing to serve on {args.host} with no tokens: anyone on the network could read and change "
             f"everything. Make an admin token first (`chainorg token create {where} --role admin --name NAME`), "
@@ -727,10 +735,12 @@ def _boundary(parks: list[str] | None, chains: list[str] | None) -> Boundary:
     return Boundary.of(parks or (), chains or ())
 
 
-def _book(args: argparse.Namespace) -> TokenBook:
+def _book(args: argparse.Namespace) -> Book:
     from graph.durable import state_file
-    from tokens import TokenBook
+    from tokens import GraphTokenBook, TokenBook
 
+    if args.store is not None:
+        return GraphTokenBook(_store_address(args.store))
     return TokenBook(args.tokens if args.tokens is not None else state_file(args.state))
 
 

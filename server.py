@@ -55,6 +55,7 @@ from graph.deadline import DEADLINE, remaining
 from graph.errors import ChainorgError, InvalidArgument, NotFound, StateProblem
 from graph.rules import clock
 from graph.stores.cypher import CypherStore
+from graph.stores.cypher.address import PASSWORD_VARIABLE, store_address
 from graph.stores.networkx import NetworkxStore
 from graph.stores.networkx.state import State
 from graph.stores.protocol import OrgStore, seen_by
@@ -67,7 +68,7 @@ from schema import ChainorgSchema, build_schema
 from schema.context import Context
 from schema.errors import TIMEOUT
 from schema.limits import DEFAULT_LIMITS, Asking, Limits, asking
-from tokens import TokenBook, TokenCheck, is_loopback
+from tokens import GraphTokenBook, TokenBook, TokenCheck, is_loopback
 
 STATIC = Path(str(files("schema") / "static"))
 EXPLORER_PAGE = (STATIC / "graphiql.html").read_text(encoding="utf-8")
@@ -328,8 +329,6 @@ def current_store(request: Request | WebSocket) -> OrgStore:
 
 async def open_graph_store(url: str) -> CypherStore:
     """The Cypher store at a store URL, its password from the URL or CHAINORG_STORE_PASSWORD."""
-    from graph.stores.cypher.address import PASSWORD_VARIABLE, store_address
-
     return await CypherStore.open(store_address(url, os.environ.get(PASSWORD_VARIABLE)))
 
 
@@ -562,10 +561,13 @@ def create_app(
 
 
 def default_tokens(state: State | None) -> TokenCheck:
-    """The tokens of the file CHAINORG_TOKENS names, else of the state served, else none."""
-    named = os.environ.get("CHAINORG_TOKENS")
+    """The tokens of the file CHAINORG_TOKENS names, else of the state served, else of the
+    graph database served (CHAINORG_STORE), else none."""
+    named, url = os.environ.get("CHAINORG_TOKENS"), os.environ.get("CHAINORG_STORE")
     if named:
         return TokenCheck(TokenBook(Path(named)))
+    if state is None and url:
+        return TokenCheck(GraphTokenBook(store_address(url, os.environ.get(PASSWORD_VARIABLE))))
     return TokenCheck(TokenBook(state.durable.path) if state is not None else None)
 
 

@@ -2,7 +2,8 @@
 
 A token is shown once, when it is made; only its SHA-256 is kept, in a `tokens` table of
 the state's SQLite file (or of a tokens file given with `--tokens FILE`, for a server
-over a plain ledger). Tokens are 256 random bits, so a fast hash is as safe as a slow one
+over a plain ledger), or as `:ChainorgToken` nodes of a graph database, which every server
+on it reads (`--store URL`). Tokens are 256 random bits, so a fast hash is as safe as a slow one
 and the check costs microseconds: `TokenCheck` holds the table in memory and re-reads it
 every `REFRESH` seconds, so a token made, revoked or expired while the server runs takes
 effect within two seconds without a restart. A token's last use is written back in the
@@ -26,10 +27,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from datetime import time as day_start
 from pathlib import Path
+from typing import Any, Protocol
 
 from graph.access import ADMIN_EVERYWHERE, EVERYWHERE, Boundary, Caller, Role, Unauthenticated
 from graph.errors import ChainorgError
 from graph.rules import text_problem
+from graph.stores.cypher.address import StoreAddress
 
 PREFIX = "chainorg_"
 TOKEN = re.compile(rf"{PREFIX}[A-Za-z0-9_-]{{43}}")
@@ -123,6 +126,35 @@ def _record(row: tuple[str, str, str, str, str, str | None, str | None, str | No
 COLUMNS = "name, role, parks, chains, created, expires, last_used, revoked"
 
 
+class Book(Protocol):
+    """Where a server's tokens are kept: a SQLite file (`TokenBook`) or a graph database
+    (`GraphTokenBook`), which every server on that database reads."""
+
+    def create(
+        self, name: str, role: Role, boundary: Boundary = EVERYWHERE, expires: datetime | None = None
+    ) -> str: ...
+    def listed(self) -> list[TokenRecord]: ...
+    def revoke(self, name: str) -> TokenRecord: ...
+    def by_fingerprint(self) -> dict[str, TokenRecord]: ...
+    def mark_used(self, used: dict[str, datetime]) -> None: ...
+    def close(self) -> None: ...
+
+
+def _new_token(name: str, expires: datetime | None) -> tuple[str, str, datetime]:
+    """A new token for `name` (checked, stripped): the name, the token, and now."""
+    name = name.strip()
+    if not name or len(name) > MAX_NAME or (problem := text_problem(name)):
+        raise TokenProblem(f"--name {name!r}: {problem if name else 'a name is needed'}"[:200])
+    now = datetime.now(UTC)
+    if expires is not None and expires <= now:
+        raise TokenProblem(f"--expires {expires.isoformat()} is past already")
+    return name, PREFIX + secrets.token_urlsafe(32), now
+
+
+def _taken(name: str) -> TokenProblem:
+    return TokenProblem(f"a token named {name!r} exists (revoked ones too: a name in the audit trail means one token)")
+
+
 class TokenBook:
     """The tokens table of one SQLite file (a state's, or a tokens file of its own)."""
 
@@ -145,13 +177,7 @@ class TokenBook:
 
     def create(self, name: str, role: Role, boundary: Boundary = EVERYWHERE, expires: datetime | None = None) -> str:
         """Make a token and keep its hash; the token is returned once, never kept."""
-        name = name.strip()
-        if not name or len(name) > MAX_NAME or (problem := text_problem(name)):
-            raise TokenProblem(f"--name {name!r}: {problem if name else 'a name is needed'}"[:200])
-        now = datetime.now(UTC)
-        if expires is not None and expires <= now:
-            raise TokenProblem(f"--expires {expires.isoformat()} is past already")
-        token = PREFIX + secrets.token_urlsafe(32)
+        name, token, now = _new_token(name, expires)
         with self._connected(create=True) as connection:
             try:
                 connection.execute(
@@ -161,9 +187,7 @@ class TokenBook:
                      expires.isoformat() if expires else None, fingerprint(token)),
                 )  # fmt: skip
             except sqlite3.IntegrityError:
-                raise TokenProblem(
-                    f"a token named {name!r} exists (revoked ones too: a name in the audit trail means one token)"
-                ) from None
+                raise _taken(name) from None
         return token
 
     def listed(self) -> list[TokenRecord]:
@@ -198,6 +222,94 @@ class TokenBook:
                     "UPDATE tokens SET last_used = ? WHERE name = ?", [(t.isoformat(), n) for n, t in used.items()]
                 )
 
+    def close(self) -> None:
+        """Nothing stays open between two uses of the file."""
+
+
+# The tokens of a graph database: one node each, beside the graph and outside its generations.
+TOKEN_SCHEMA = "CREATE CONSTRAINT chainorg_token_name IF NOT EXISTS FOR (t:ChainorgToken) REQUIRE t.name IS UNIQUE"
+TOKEN_CREATE = """
+OPTIONAL MATCH (old:ChainorgToken {name: $name})
+WITH old WHERE old IS NULL
+CREATE (t:ChainorgToken) SET t = $fields
+RETURN count(t) AS made
+"""
+TOKENS_LISTED = "MATCH (t:ChainorgToken) RETURN properties(t) AS token ORDER BY t.created, t.name"
+TOKEN_REVOKE = """
+MATCH (t:ChainorgToken {name: $name})
+SET t.revoked = coalesce(t.revoked, $now)
+RETURN properties(t) AS token
+"""
+TOKENS_USED = "UNWIND $used AS u MATCH (t:ChainorgToken {name: u.name}) SET t.last_used = u.at"
+
+
+class GraphTokenBook:
+    """The tokens of a graph database: every server on it reads the same ones, so a token
+    made or revoked through one reaches all of them within REFRESH."""
+
+    def __init__(self, address: StoreAddress):
+        self.address = address
+        self._driver: Any = None
+        self._schema = False
+
+    def _run(self, text: str, **parameters: Any) -> list[dict[str, Any]]:
+        import neo4j
+
+        from graph.stores.cypher.connection import CONNECTION_SECONDS, problem
+
+        address = self.address
+        try:
+            if self._driver is None:
+                self._driver = neo4j.GraphDatabase.driver(
+                    address.uri, auth=(address.user, address.password), connection_timeout=CONNECTION_SECONDS
+                )
+            if not self._schema:
+                self._driver.execute_query(TOKEN_SCHEMA, database_=address.database)
+                self._schema = True
+            records, _, _ = self._driver.execute_query(text, parameters, database_=address.database)
+        except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError, OSError) as error:
+            raise TokenProblem(str(problem(address, error))) from None
+        return [record.data() for record in records]
+
+    def create(self, name: str, role: Role, boundary: Boundary = EVERYWHERE, expires: datetime | None = None) -> str:
+        name, token, now = _new_token(name, expires)
+        fields = {
+            "name": name, "hash": fingerprint(token), "role": role.label, "parks": sorted(boundary.parks),
+            "chains": sorted(boundary.chains), "created": now.isoformat(),
+            "expires": expires.isoformat() if expires else None,
+        }  # fmt: skip
+        [found] = self._run(TOKEN_CREATE, name=name, fields=fields) or [{"made": 0}]
+        if not found["made"]:
+            raise _taken(name)
+        return token
+
+    def listed(self) -> list[TokenRecord]:
+        return [_node_record(row["token"]) for row in self._run(TOKENS_LISTED)]
+
+    def revoke(self, name: str) -> TokenRecord:
+        found = self._run(TOKEN_REVOKE, name=name, now=datetime.now(UTC).isoformat())
+        if not found:
+            raise TokenProblem(f"no token is named {name!r} (`chainorg token list` shows them)")
+        return _node_record(found[0]["token"])
+
+    def by_fingerprint(self) -> dict[str, TokenRecord]:
+        return {row["token"]["hash"]: _node_record(row["token"]) for row in self._run(TOKENS_LISTED)}
+
+    def mark_used(self, used: dict[str, datetime]) -> None:
+        if used:
+            self._run(TOKENS_USED, used=[{"name": name, "at": at.isoformat()} for name, at in used.items()])
+
+    def close(self) -> None:
+        if self._driver is not None:
+            self._driver.close()
+            self._driver = None
+
+
+def _node_record(node: dict[str, Any]) -> TokenRecord:
+    fields = ("created", "expires", "last_used", "revoked")
+    return _record((node["name"], node["role"], json.dumps(node.get("parks") or []), json.dumps(node.get("chains") or []),
+                    *(node.get(name) for name in fields)))  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Anonymous:
@@ -217,7 +329,7 @@ class TokenCheck:
     request acts as admin (a server on loopback for one person, such as the demo);
     otherwise it acts as `anonymous` allows, or is refused."""
 
-    def __init__(self, book: TokenBook | None, anonymous: Anonymous | None = None, open_when_empty: bool = True):
+    def __init__(self, book: Book | None, anonymous: Anonymous | None = None, open_when_empty: bool = True):
         self.book = book
         self.anonymous = anonymous or Anonymous(None)
         self.open_when_empty = open_when_empty
@@ -240,6 +352,8 @@ class TokenCheck:
             self._watcher.join()
             self._watcher = None
         self._flush()
+        if self.book is not None:
+            self.book.close()
 
     def _watch(self) -> None:
         while not self._stop.wait(REFRESH):

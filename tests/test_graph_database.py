@@ -346,3 +346,46 @@ def test_the_database_exports_the_ledger_it_was_loaded_from(graph_database: Arca
     for path in written:
         assert (tmp_path / "exported" / path.name).read_bytes() == path.read_bytes(), path.name
     assert "give --state DIR or --store URL" in chainorg("export", "--out", str(tmp_path / "x")).stderr
+
+
+def test_tokens_kept_in_the_database_reach_every_server_on_it(graph_database: ArcadeDB) -> None:
+    """A token made with `token create --store` lets a request in through either of two
+    servers on the database; revoked, both refuse it within two seconds."""
+    graph_database.create_database(name := f"tokens{next(NAMES)}")
+    url = graph_database.url(name)
+    chainorg("load", "--demo", "--store", url, check=True)
+    made = chainorg("token", "create", "--store", url, "--role", "viewer", "--name", "看板", "--park", "长沙高新区")
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip()
+    assert chainorg("token", "create", "--store", url, "--role", "viewer", "--name", "看板").returncode == 1
+    ports = free_port(), free_port()
+    os.environ["CHAINORG_STORE_PASSWORD"] = GRAPH_PASSWORD
+    try:
+        servers = [serve("--store", url, port=port) for port in ports]
+    finally:
+        del os.environ["CHAINORG_STORE_PASSWORD"]
+    query = {"query": "{ coverage { enterprises } }"}
+    try:
+        for port in ports:
+            answer = httpx.post(f"http://127.0.0.1:{port}/graphql", json=query,
+                                headers={"Authorization": f"Bearer {token}"}, timeout=30).json()  # fmt: skip
+            assert answer["data"]["coverage"]["enterprises"] > 0
+            anonymous = httpx.post(f"http://127.0.0.1:{port}/graphql", json=query, timeout=30).json()
+            assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert chainorg("token", "revoke", "--store", url, "看板").returncode == 0
+        deadline = time.monotonic() + 2.5
+        refused: set[int] = set()
+        while refused != set(ports) and time.monotonic() < deadline:
+            for port in ports:
+                answer = httpx.post(f"http://127.0.0.1:{port}/graphql", json=query,
+                                    headers={"Authorization": f"Bearer {token}"}, timeout=30).json()  # fmt: skip
+                if answer.get("errors") and "revoked" in answer["errors"][0]["message"]:
+                    refused.add(port)
+            time.sleep(0.1)
+        assert refused == set(ports)
+        listed = chainorg("token", "list", "--store", url)
+        assert "看板" in listed.stdout and "revoked" in listed.stdout and token not in listed.stdout
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
