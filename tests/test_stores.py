@@ -571,11 +571,15 @@ async def test_simulations_are_the_same_from_both_stores(
 
 @pytest.fixture(scope="module")
 def split_dataset(history_dataset: Dataset) -> Dataset:
-    """The history graph with its enterprises spread over two parks and two chains, so a
-    boundary leaves some out and organizations reach both sides."""
+    """The history graph with its enterprises spread over two parks and two chains (some in
+    none), so a boundary leaves some out and organizations reach both sides."""
     table = history_dataset.enterprises
     moved = [
-        replace(e, park="岳麓园区" if row % 2 else e.park, chain="软件" if row % 3 == 0 else e.chain)
+        replace(
+            e,
+            park="岳麓园区" if row % 2 else e.park,
+            chain=None if row % 7 == 0 else "软件" if row % 3 == 0 else e.chain,
+        )
         for row, e in enumerate(table.records(range(len(table))))
     ]
     return replace(history_dataset, enterprises=table.updated(moved))
@@ -585,6 +589,7 @@ BOUNDARIES = [
     Boundary.of(parks=["岳麓园区"]),
     Boundary.of(chains=["软件"]),
     Boundary.of(parks=["长沙高新区"], chains=["移动互联网"]),
+    Boundary.of(parks=["岳麓园区"], chains=["软件", "移动互联网"]),
     Boundary.of(parks=["无此园区"]),
 ]
 

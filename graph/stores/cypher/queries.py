@@ -284,17 +284,29 @@ def scoped(fixed: Iterable[str], node: str = "e") -> str:
     for name in sorted(fixed):
         if name in SCOPE_PROPERTIES:
             conditions.append(f" AND {node}.{SCOPE_PROPERTIES[name]} = ${name}")
-        elif name in BOUNDARY_PROPERTIES:
-            conditions.append(f" AND coalesce({node}.{BOUNDARY_PROPERTIES[name]} IN ${name}, false)")
+        elif name in BOUNDARY_PROPERTIES:  # no chain (null) is not inside: a WHERE drops it
+            conditions.append(f" AND {_inside(node, name)}")
     return "".join(conditions)
 
 
+def _inside(node: str, name: str) -> str:
+    """One boundary condition: equality for one park or chain, so the database seeks its index."""
+    return f"{node}.{BOUNDARY_PROPERTIES[name]} {'IN' if name.endswith('s') else '='} ${name}"
+
+
+def inside(fixed: Iterable[str], node: str = "e") -> str:
+    """Whether the enterprise `node` is inside the token's boundary, as a value that is never
+    null (for a text that negates it)."""
+    names = sorted(bound(fixed) - {WORLD})
+    return " AND ".join(f"coalesce({_inside(node, name)}, false)" for name in names) or "true"
+
+
 # -- a token's world (graph.access.world_of) -------------------------------------------
-# A token limited to parks or chains sees the enterprises inside them (`inside_parks`,
-# `inside_chains`: lists, conditions `scoped` writes with a scope's) and the organizations
+# A token limited to parks or chains sees the enterprises inside them (`inside_park` or, for
+# several, `inside_parks`; `inside_chain(s)`: conditions `scoped` writes with a scope's) and the organizations
 # of its world (`world`: a map from each one's id to true). A text for such a token names
 # them among its `fixed`; `bound` keeps just these names, for texts that take no scope.
-BOUNDARY_PROPERTIES = {"inside_parks": "park", "inside_chains": "chain"}
+BOUNDARY_PROPERTIES = {"inside_park": "park", "inside_parks": "park", "inside_chain": "chain", "inside_chains": "chain"}
 WORLD = "world"
 EVERYWHERE: frozenset[str] = frozenset()
 
@@ -996,18 +1008,18 @@ def world_text(fixed: frozenset[str]) -> str:
     COVERS edges, ended ones too, reach an enterprise inside and outside; every organization
     with its parent and kind, and the past parents; the clusters, parks, chains and buildings
     of the enterprises inside, and what they count."""
-    inside = scoped(fixed)
+    within, outside = scoped(fixed), f"NOT ({inside(fixed)})"
     return f"""
 CALL {{
-  MATCH (o:Organization)-[:COVERS]->(e:Enterprise) WHERE e.g = $g{inside}
+  MATCH (o:Organization)-[:COVERS]->(e:Enterprise) WHERE e.g = $g{within}
   RETURN collect(DISTINCT o.id) AS reaching_in, count(*) AS covers
 }}
 CALL {{
-  MATCH (o:Organization)-[:COVERS]->(e:Enterprise) WHERE e.g = $g AND NOT (true{inside})
+  MATCH (o:Organization)-[:COVERS]->(e:Enterprise) WHERE e.g = $g AND {outside}
   RETURN collect(DISTINCT o.id) AS reaching_out
 }}
 CALL {{
-  MATCH (e:Enterprise) WHERE e.g = $g{inside}
+  MATCH (e:Enterprise) WHERE e.g = $g{within}
   RETURN count(e) AS enterprises, collect(DISTINCT e.cluster_id) AS declared, collect(DISTINCT e.park) AS parks,
          collect(DISTINCT e.chain) AS chains, collect(DISTINCT [e.park, e.building]) AS buildings
 }}
@@ -1020,7 +1032,7 @@ CALL {{
   RETURN collect([p.org_id, p.parent_id]) AS past
 }}
 CALL {{
-  MATCH (i:Instructor)-[a:ASSIGNED]->(e:Enterprise) WHERE e.g = $g{inside}
+  MATCH (i:Instructor)-[a:ASSIGNED]->(e:Enterprise) WHERE e.g = $g{within}
   RETURN count(a) AS assignments, count(DISTINCT i) AS instructors
 }}
 RETURN reaching_in, covers, reaching_out, enterprises, declared, parks, chains, buildings, organizations, past,
@@ -1044,7 +1056,7 @@ def outside_text(fixed: frozenset[str]) -> str:
 UNWIND $uids AS key
 MATCH (n:Record {{uid: key}})
 WITH key, n WHERE NOT (
-  (n:Organization{member(fixed, "n")}) OR n:Department OR (n:Enterprise{scoped(bound(fixed), "n")})
+  (n:Organization{member(fixed, "n")}) OR n:Department OR (n:Enterprise AND {inside(fixed, "n")})
   OR (n:Instructor AND EXISTS {{ MATCH (n)-[:ASSIGNED]->(x:Enterprise) WHERE true{scoped(bound(fixed), "x")} }}))
 RETURN collect(key) AS outside
 """

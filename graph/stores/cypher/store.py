@@ -158,8 +158,8 @@ class CypherStore:
         self._boundary, self._whole = boundary, whole
         self._views: dict[Boundary, CypherStore] = {}
         # the names of the boundary's conditions, which every text of a bounded store writes
-        names = {"inside_parks": boundary.parks, "inside_chains": boundary.chains}
-        self._bound = frozenset(name for name, values in names.items() if values)
+        names = {"inside_park": boundary.parks, "inside_chain": boundary.chains}
+        self._bound = frozenset(name + ("s" if len(values) > 1 else "") for name, values in names.items() if values)
         self._bound |= {queries.WORLD} if self._bound else set()
 
     @classmethod
@@ -239,9 +239,10 @@ class CypherStore:
 
     def _parameters(self, world: frozenset[str] | None) -> dict[str, Any]:
         """The boundary's parameters: its parks and chains, and the map of its world's organizations."""
+        parks, chains = sorted(self._boundary.parks), sorted(self._boundary.chains)
         return {
-            "inside_parks": sorted(self._boundary.parks), "inside_chains": sorted(self._boundary.chains),
-            "world": dict.fromkeys(world or (), True),
+            "inside_parks": parks, "inside_park": next(iter(parks), None), "inside_chains": chains,
+            "inside_chain": next(iter(chains), None), "world": dict.fromkeys(world or (), True),
         }  # fmt: skip
 
     async def _read(self, text: str, **parameters: Any) -> list[Any]:
