@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import bench_ledger
 
 from arcadedb import ArcadeDB
+from graph.access import Boundary
 from graph.changes import Change, CoverEnterprises, CreateOrganization, MoveOrganization
 from graph.compliance import DEFAULT_RULES
 from graph.dataset import Dataset
@@ -248,6 +249,7 @@ async def measure(server: ArcadeDB, dataset: Dataset, repeat: int) -> None:
         print(f"{name:42} {best(spent)} {best(hand_spent)} {ratio:6.2f}  {rows:4}  {sent:,} / {answer_bytes(answer):,}")
     print("goals: each ≤ 1.25× the hand-written Cypher and under 500 ms")
     await simulations(store, metered, dataset, park, repeat)
+    await bounded(store, committee, park, repeat)
     await store.close()
     await raw_driver.close()
 
@@ -276,6 +278,29 @@ async def simulations(store: CypherStore, metered: Metered, dataset: Dataset, pa
         local, _ = await timed(partial(embedded.simulate, changes, Scope(), None, DEFAULT_RULES), repeat)
         ratio = statistics.median(spent) / statistics.median(local)
         print(f"{name:42} {best(spent)} {best(local)} {ratio:6.2f}  {rows:4}  {sent:,} / {answer_bytes(answer):,}")
+
+
+async def bounded(store: CypherStore, committee: str, park: str, repeat: int) -> None:
+    """A token limited to one park: its world gathered once, then each question with the
+    boundary's conditions, beside the same question asked of that park as a scope."""
+    started = time.perf_counter()
+    view = await store.within(Boundary.of(parks=[park]))
+    print(f"\na token limited to {park}: its world in {(time.perf_counter() - started) * 1000:.0f} ms "
+          f"({(await view.summary())['enterprises']:,} enterprises)")  # fmt: skip
+    print(f"{'operation':42} {'bounded':>10} {'scoped':>10} {'ratio':>6}")
+    asked = {
+        "coverage": (lambda: view.coverage(Scope()), lambda: store.coverage(Scope(park=park))),
+        "coverageBy(CLUSTER)": (lambda: view.coverage_by(GroupBy.CLUSTER, Scope()),
+                                lambda: store.coverage_by(GroupBy.CLUSTER, Scope(park=park))),
+        "100 uncovered": (lambda: view.find_enterprises(EnterpriseFilter(coverage=CoverageState.NONE), 0, 100),
+                          lambda: store.find_enterprises(EnterpriseFilter(Scope(park=park), coverage=CoverageState.NONE), 0, 100)),
+        "a chain committee's tree, 3 levels": (lambda: view.organization_tree(committee, 3),
+                                               lambda: store.organization_tree(committee, 3)),
+    }  # fmt: skip
+    for name, (inside, scoped) in asked.items():
+        spent, _ = await timed(inside, repeat)
+        whole, _ = await timed(scoped, repeat)
+        print(f"{name:42} {best(spent)} {best(whole)} {statistics.median(spent) / statistics.median(whole):6.2f}")
 
 
 def main() -> int:
