@@ -881,6 +881,8 @@ def token(args: argparse.Namespace) -> int:
     except (TokenProblem, ValueError) as problem:
         errors.print(Text(str(problem)))
         return 1
+    finally:
+        book.close()
     return 0
 
 

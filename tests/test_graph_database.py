@@ -383,6 +383,16 @@ def test_tokens_kept_in_the_database_reach_every_server_on_it(graph_database: Ar
                     refused.add(port)
             time.sleep(0.1)
         assert refused == set(ports)
+        servers[0].terminate()  # a server started afresh reads the revocation from the database
+        servers[0].wait(timeout=30)
+        os.environ["CHAINORG_STORE_PASSWORD"] = GRAPH_PASSWORD
+        try:
+            servers[0] = serve("--store", url, port=(port := free_port()))
+        finally:
+            del os.environ["CHAINORG_STORE_PASSWORD"]
+        for headers in ({"Authorization": f"Bearer {token}"}, {}):
+            answer = httpx.post(f"http://127.0.0.1:{port}/graphql", json=query, headers=headers, timeout=30).json()
+            assert answer["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
         listed = chainorg("token", "list", "--store", url)
         assert "看板" in listed.stdout and "revoked" in listed.stdout and token not in listed.stdout
     finally:

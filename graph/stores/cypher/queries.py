@@ -291,7 +291,8 @@ def scoped(fixed: Iterable[str], node: str = "e") -> str:
 
 def _inside(node: str, name: str) -> str:
     """One boundary condition: equality for one park or chain, so the database seeks its index."""
-    return f"{node}.{BOUNDARY_PROPERTIES[name]} {'IN' if name.endswith('s') else '='} ${name}"
+    prop, operator = BOUNDARY_PROPERTIES[name]
+    return f"{node}.{prop} {operator} ${name}"
 
 
 def inside(fixed: Iterable[str], node: str = "e") -> str:
@@ -306,7 +307,10 @@ def inside(fixed: Iterable[str], node: str = "e") -> str:
 # several, `inside_parks`; `inside_chain(s)`: conditions `scoped` writes with a scope's) and the organizations
 # of its world (`world`: a map from each one's id to true). A text for such a token names
 # them among its `fixed`; `bound` keeps just these names, for texts that take no scope.
-BOUNDARY_PROPERTIES = {"inside_park": "park", "inside_parks": "park", "inside_chain": "chain", "inside_chains": "chain"}
+BOUNDARY_PROPERTIES = {
+    "inside_park": ("park", "="), "inside_parks": ("park", "IN"),
+    "inside_chain": ("chain", "="), "inside_chains": ("chain", "IN"),
+}  # fmt: skip
 WORLD = "world"
 EVERYWHERE: frozenset[str] = frozenset()
 

@@ -157,6 +157,7 @@ class CypherStore:
         self._audits: dict[tuple[int, Scope, int, RuleConfig], Audit] = {}
         self._boundary, self._whole = boundary, whole
         self._views: dict[Boundary, CypherStore] = {}
+        self._bounds: tuple[frozenset[str] | None, dict[str, Any]] | None = None  # per world: its parameters
         # the names of the boundary's conditions, which every text of a bounded store writes
         names = {"inside_park": boundary.parks, "inside_chain": boundary.chains}
         self._bound = frozenset(name + ("s" if len(values) > 1 else "") for name, values in names.items() if values)
@@ -248,7 +249,10 @@ class CypherStore:
     async def _read(self, text: str, **parameters: Any) -> list[Any]:
         """Run a text, with the boundary's parameters it names."""
         if self._bound and ("$inside_" in text or "$world" in text):
-            bounds = self._parameters((await self.generation()).world)
+            world = (await self.generation()).world
+            if self._bounds is None or self._bounds[0] is not world:
+                self._bounds = (world, self._parameters(world))
+            bounds = self._bounds[1]
             parameters.update({name: value for name, value in bounds.items() if f"${name}" in text})
         return await self.connection.read(text, **parameters)
 
