@@ -23,7 +23,7 @@ from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import anyio
@@ -53,9 +53,11 @@ from graph.charts import DEFAULT_DEPTH, ChartFormat, RenderFailed, org_chart
 from graph.compliance import DEFAULT_RULES, RuleConfig
 from graph.deadline import DEADLINE, remaining
 from graph.errors import ChainorgError, InvalidArgument, NotFound, StateProblem
+from graph.journal import Journal
 from graph.rules import clock
 from graph.stores.cypher import CypherStore
 from graph.stores.cypher.address import PASSWORD_VARIABLE, store_address
+from graph.stores.cypher.journal import CypherJournal
 from graph.stores.networkx import NetworkxStore
 from graph.stores.networkx.state import State
 from graph.stores.protocol import OrgStore, seen_by
@@ -174,7 +176,7 @@ class ChainorgGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         app = request.app.state
-        return Context.for_store(current_store(request), request, app.rules, app.state, CALLER.get())
+        return Context.for_store(current_store(request), request, app.rules, journal_of(app), CALLER.get())
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(EXPLORER_PAGE, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
@@ -330,6 +332,13 @@ def current_store(request: Request | WebSocket) -> OrgStore:
 async def open_graph_store(url: str) -> CypherStore:
     """The Cypher store at a store URL, its password from the URL or CHAINORG_STORE_PASSWORD."""
     return await CypherStore.open(store_address(url, os.environ.get(PASSWORD_VARIABLE)))
+
+
+def journal_of(app: Any) -> Journal | None:
+    """The journal of what the app serves: its state's, its graph database's, none for a ledger."""
+    if app.state is not None:
+        return cast(Journal, app.state)
+    return CypherJournal(app.store) if isinstance(app.store, CypherStore) else None
 
 
 def open_state(folder: Path) -> State:

@@ -28,6 +28,7 @@ import numpy as np
 
 from graph.changes import (
     Change,
+    ChangeConflict,
     CreateOrganization,
     DissolveOrganization,
     MoveOrganization,
@@ -35,6 +36,7 @@ from graph.changes import (
     SetOrganizationDetails,
     UpdateEnterprise,
     UpgradeOrganization,
+    apply_changes,
 )
 from graph.credit_code import normalised
 from graph.dataset import Dataset
@@ -244,7 +246,28 @@ def _with_ancestors(ids: set[str], parents: dict[str, set[str]]) -> set[str]:
 RESTRUCTURING = (SetOrganizationDetails, MoveOrganization, UpgradeOrganization, DissolveOrganization)
 
 
-def write_problem(world: World, changes: Sequence[Change], draft: Draft) -> tuple[int, str, str] | None:
+def apply_within(
+    boundary: Boundary, shared: frozenset[str], seen: Draft, draft: Draft, changes: Sequence[Change]
+) -> None:
+    """Apply a bounded caller's changes: first to `seen`, a draft over the world's own
+    records alone, then `write_problem`'s checks (Forbidden), then to `draft` over every
+    record, where an id taken outside the world is refused as taken, without saying by what.
+    `shared`: the world's organizations that also reach enterprises outside."""
+    apply_changes(seen, changes)
+    problem = write_problem(boundary, shared, changes, seen)
+    if problem is not None:
+        position, field_name, reason = problem
+        raise Forbidden(f"change {position}, {field_name}: {reason}; nothing was written")
+    try:
+        apply_changes(draft, changes)
+    except ChangeConflict as conflict:
+        message = "taken: ids and credit codes are distinct across the whole state, beyond your scope too"
+        raise ChangeConflict(message, conflict.field, conflict.position) from None
+
+
+def write_problem(
+    boundary: Boundary, shared: frozenset[str], changes: Sequence[Change], draft: Draft
+) -> tuple[int, str, str] | None:
     """Why a bounded token may not make `changes`: (position from 1, field, reason), or None.
 
     `draft` holds the changes applied over the world's own records (so a change naming
@@ -252,7 +275,6 @@ def write_problem(world: World, changes: Sequence[Change], draft: Draft) -> tupl
     to check: enterprises stay inside, a new organization has a parent in the world,
     and an organization that also reaches enterprises outside keeps its name, details,
     place and kind (other parks' staff rely on it)."""
-    boundary = world.boundary
     for position, change in enumerate(changes, start=1):
         if isinstance(change, RegisterEnterprise | UpdateEnterprise):
             code = change.enterprise.credit_code if isinstance(change, RegisterEnterprise) else change.credit_code
@@ -262,7 +284,7 @@ def write_problem(world: World, changes: Sequence[Change], draft: Draft) -> tupl
         elif isinstance(change, CreateOrganization):
             if change.organization.parent_id is None:
                 return position, "parent_id", "an organization made by a scoped token needs a parent in its scope"
-        elif isinstance(change, RESTRUCTURING) and change.org_id in world.shared:
+        elif isinstance(change, RESTRUCTURING) and change.org_id in shared:
             return (
                 position,
                 "org_id",

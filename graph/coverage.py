@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -86,6 +87,31 @@ class GroupTimeline:
     key: str | None
     days: list[int]
     values: list[list[int]]
+
+    def at(self, day: int) -> list[int]:
+        """The values on `day`: those of the last stretch begun by then."""
+        return self.values[bisect_right(self.days, day) - 1]
+
+
+def summed(key: str | None, parts: Sequence[tuple[GroupTimeline, int]]) -> GroupTimeline:
+    """The timeline of `key` that adds each part's values times its sign: a timeline kept
+    whole, updated by what a change did (`[(kept, 1), (after, 1), (before, -1)]`).
+
+    >>> kept = GroupTimeline("P", [ALWAYS, 10], [[0, 0], [5, 1]])
+    >>> before, after = GroupTimeline("P", [ALWAYS, 10], [[0, 0], [1, 0]]), GroupTimeline("P", [ALWAYS, 12], [[0, 0], [1, 1]])
+    >>> summed("P", [(kept, 1), (after, 1), (before, -1)])
+    GroupTimeline(key='P', days=[-2147483648, 10, 12], values=[[0, 0], [4, 1], [5, 2]])
+    """
+    days: list[int] = []
+    values: list[list[int]] = []
+    for day in sorted({day for part, _ in parts for day in part.days}):
+        total = [
+            sum(column) for column in zip(*([sign * v for v in part.at(day)] for part, sign in parts), strict=True)
+        ]
+        if not values or total != values[-1]:
+            days.append(day)
+            values.append(total)
+    return GroupTimeline(key, days, values)
 
 
 @dataclass(frozen=True, eq=False)

@@ -381,15 +381,10 @@ class DurableState:
                     connection.execute("INSERT INTO requests VALUES (?, ?, ?)", (request_id, change_set, fingerprint))
                 for write in draft.writes:
                     self._write(write)
-                ends = [*draft.marks[1:], len(draft.writes)]
-                for position, (change, start, end) in enumerate(zip(changes, draft.marks, ends, strict=True), 1):
-                    touched = draft.writes[start:end]
-                    connection.execute(
-                        "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (change_set, position, change.kind, change.subject(), json.dumps(describe(change), ensure_ascii=False),
-                         _json([(w.table, w.before) for w in touched if w.before is not None]),
-                         _json([(w.table, w.after) for w in touched])),
-                    )  # fmt: skip
+                connection.executemany(
+                    "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(change_set, *entry) for entry in audit_entries(draft, changes)],
+                )
                 done.append(Receipt(change_set, at, who, len(changes)))
             connection.execute("COMMIT")
         except BaseException as error:
@@ -433,7 +428,7 @@ def audit_log(folder: Path, since: datetime | None, subject: str | None, offset:
     where, arguments = [], []
     if since is not None:
         where.append("change_sets.at >= ?")
-        arguments.append(_utc_text(since))
+        arguments.append(utc_text(since))
     if subject is not None:  # as a JSON string inside the change, its LIKE wildcards taken literally
         quoted = json.dumps(subject, ensure_ascii=False)
         where.append("(audit.subject = ? OR audit.change LIKE ? ESCAPE '\\')")
@@ -457,12 +452,26 @@ def audit_log(folder: Path, since: datetime | None, subject: str | None, offset:
     return Page(entries, total, offset)
 
 
-def _utc_text(moment: datetime) -> str:
+def utc_text(moment: datetime) -> str:
     """`moment` as the audit trail's UTC text; a moment before year 1 in UTC is the earliest there is."""
     try:
         return moment.astimezone(UTC).isoformat()
     except OverflowError:
         return datetime.min.replace(tzinfo=UTC).isoformat()
+
+
+def audit_entries(draft: Draft, changes: Sequence[Change]) -> list[tuple[int, str, str, str, str, str]]:
+    """Each change of an applied set as the audit trail keeps it: its position (from 1), kind
+    and subject, and as JSON what it asked and every record before and after it."""
+    ends = [*draft.marks[1:], len(draft.writes)]
+    entries = []
+    for position, (change, start, end) in enumerate(zip(changes, draft.marks, ends, strict=True), 1):
+        touched = draft.writes[start:end]
+        entries.append((
+            position, change.kind, change.subject(), json.dumps(describe(change), ensure_ascii=False),
+            _json([(w.table, w.before) for w in touched if w.before is not None]), _json([(w.table, w.after) for w in touched]),
+        ))  # fmt: skip
+    return entries
 
 
 def _json(records: list[tuple[str, Record | None]]) -> str:

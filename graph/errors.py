@@ -28,7 +28,7 @@ class InvalidArgument(ChainorgError):
 
 
 class ReadOnly(ChainorgError):
-    """The store serves a ledger (or a graph database, read-only for now), not a state: it cannot keep changes."""
+    """The store serves a ledger, not a state or a graph database: it cannot keep changes."""
 
     code = "READ_ONLY"
 

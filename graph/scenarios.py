@@ -97,7 +97,8 @@ def _connected(path: Path) -> Iterator[sqlite3.Connection]:
         connection.close()
 
 
-def _checked(name: str) -> str:
+def checked_name(name: str) -> str:
+    """A scenario's name without spaces around it; InvalidArgument when empty or too long."""
     name = name.strip()
     if not name or len(name) > MAX_NAME:
         raise InvalidArgument(f"a scenario's name must have 1 to {MAX_NAME} characters, got {len(name)}")
@@ -106,8 +107,8 @@ def _checked(name: str) -> str:
 
 def save(path: Path, name: str, changes: Sequence[Change], who: str, replace: bool = False) -> Scenario:
     """Keep `changes` as the scenario `name`; ScenarioExists if there is one and not `replace`."""
-    name = _checked(name)
-    kept = json.dumps([{"kind": c.kind, "change": describe(c)} for c in changes], ensure_ascii=False)
+    name = checked_name(name)
+    kept = changes_text(changes)
     at = datetime.now(UTC)
     with _connected(path) as connection:
         verb = "INSERT OR REPLACE" if replace else "INSERT"
@@ -118,8 +119,13 @@ def save(path: Path, name: str, changes: Sequence[Change], who: str, replace: bo
     return Scenario(name, at, who, list(changes), None)
 
 
-def _scenario(row: tuple[str, str, str, str, int | None]) -> Scenario:
-    name, at, who, kept, applied = row
+def changes_text(changes: Sequence[Change]) -> str:
+    """A scenario's changes as they are kept: JSON, each change `describe`d with its kind."""
+    return json.dumps([{"kind": c.kind, "change": describe(c)} for c in changes], ensure_ascii=False)
+
+
+def scenario_of(name: str, at: str, who: str, kept: str, applied: int | None) -> Scenario:
+    """A scenario from what is kept of it (`changes_text`, its moment as ISO text)."""
     changes = [restore(item["kind"], item["change"]) for item in json.loads(kept)]
     return Scenario(name, datetime.fromisoformat(at), who, changes, applied)
 
@@ -127,7 +133,7 @@ def _scenario(row: tuple[str, str, str, str, int | None]) -> Scenario:
 def listed(path: Path) -> list[Scenario]:
     """Every scenario, by name."""
     with _connected(path) as connection:
-        return [_scenario(row) for row in connection.execute("SELECT * FROM scenarios ORDER BY name")]
+        return [scenario_of(*row) for row in connection.execute("SELECT * FROM scenarios ORDER BY name")]
 
 
 def named(path: Path, name: str) -> Scenario:
@@ -136,7 +142,7 @@ def named(path: Path, name: str) -> Scenario:
         row = connection.execute("SELECT * FROM scenarios WHERE name = ?", (name.strip(),)).fetchone()
     if row is None:
         raise NotFound(f"no scenario is named {name!r}")
-    return _scenario(row)
+    return scenario_of(*row)
 
 
 def mark_applied(path: Path, name: str, change_set: int) -> Scenario:

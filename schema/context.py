@@ -14,10 +14,9 @@ from strawberry.types import Info
 from graph.access import ADMIN_EVERYWHERE, Caller
 from graph.compliance import DEFAULT_RULES, Finding, RuleCode, RuleConfig
 from graph.errors import ReadOnly
+from graph.journal import Journal
 from graph.model import Building, Enterprise, Instructor, Link, Members, Organization, OrganizationHistory
 from graph.query import Coverage, CoverageState, GroupBy, Scope
-from graph.stores.networkx import NetworkxStore
-from graph.stores.networkx.state import State
 from graph.stores.protocol import OrgStore, Within, seen_by
 
 K = TypeVar("K", bound=Hashable)
@@ -134,7 +133,7 @@ class Context:
     loaders: Loaders
     request: Any = None
     lookahead: dict[tuple[str, ...], list[Any]] = field(default_factory=dict)  # see schema.lookahead
-    state: State | None = None  # None: the server serves a ledger read-only
+    journal: Journal | None = None  # None: the server serves a ledger read-only
     caller: Caller = ADMIN_EVERYWHERE
     hidden: list[str] = field(default_factory=list)  # paths of personal names nulled for a viewer
 
@@ -144,27 +143,27 @@ class Context:
         store: OrgStore,
         request: Any = None,
         rules: RuleConfig = DEFAULT_RULES,
-        state: State | None = None,
+        journal: Journal | None = None,
         caller: Caller = ADMIN_EVERYWHERE,
     ) -> Context:
         """A request's context over `store`, as `caller` sees it: a bounded caller's every
-        question goes to the store of its world; with the `state` it reads, one that takes changes."""
+        question goes to the store of its world; with the `journal` of a store that takes changes."""
         seen = seen_by(store, caller.boundary)
-        return cls(seen, Loaders(seen, rules), request, state=state, caller=caller)
+        return cls(seen, Loaders(seen, rules), request, journal=journal, caller=caller)
 
-    async def world(self) -> NetworkxStore | None:
-        """A bounded caller's world store over the state (what writes and the audit trail are
-        checked against); None for a caller that sees everything."""
+    async def world(self) -> OrgStore | None:
+        """A bounded caller's world store (what writes and the audit trail are checked
+        against); None for a caller that sees everything."""
         if not isinstance(self.store, Within):
             return None
         world = await self.store.world()
-        return cast(NetworkxStore, getattr(world, "world_store", world))
+        return cast(OrgStore, getattr(world, "world_store", world))
 
-    def writable(self) -> State:
-        """The state changes go to; READ_ONLY when the server serves a ledger."""
-        if self.state is None:
+    def writable(self) -> Journal:
+        """The journal of the store changes go to; READ_ONLY when the server serves a ledger."""
+        if self.journal is None:
             raise ReadOnly
-        return self.state
+        return self.journal
 
     @property
     def who(self) -> str:

@@ -317,8 +317,7 @@ def _camel_path(field: str) -> str:
 async def _organization(info: ChainorgInfo, named: tuple[str, Change], org_id: str) -> Organization:
     """Apply the change, then answer with the organization as it left it."""
     await _apply(info, [named])
-    state = info.context.state
-    found = state.organization(org_id) if state else await info.context.loaders.organization.load(org_id)
+    found = await info.context.writable().organization(org_id)
     if found is None:
         raise NotFound(f"no organization has the id {org_id!r}")
     return Organization.of(found)
@@ -327,8 +326,8 @@ async def _organization(info: ChainorgInfo, named: tuple[str, Change], org_id: s
 async def _enterprise(info: ChainorgInfo, named: tuple[str, Change], credit_code: str) -> Enterprise:
     """Apply the change, then answer with the enterprise as it left it."""
     await _apply(info, [named])
-    code, state = normalised(credit_code), info.context.state
-    found = state.enterprise(code) if state else await info.context.loaders.enterprise.load(code)
+    code = normalised(credit_code)
+    found = await info.context.writable().enterprise(code)
     if found is None:
         raise NotFound(f"no enterprise has the credit code {code!r}")
     return Enterprise.of(found)

@@ -413,7 +413,7 @@ def test_a_scoped_audit_trail_read_a_chunk_at_a_time_counts_the_same(
                    "{ creditCode } }", tokens.editor_b)  # fmt: skip
     query = "{ auditLog(first: 2) { totalCount nodes { subject } } }"
     whole = server.ask(query, tokens.editor_a)["data"]["auditLog"]
-    monkeypatch.setattr("graph.stores.networkx.state.AUDIT_CHUNK", 1)
+    monkeypatch.setattr("graph.journal.AUDIT_CHUNK", 1)
     assert server.ask(query, tokens.editor_a)["data"]["auditLog"] == whole
     assert whole == {"totalCount": 3, "nodes": [{"subject": "J1"}, {"subject": "J1"}]}
 

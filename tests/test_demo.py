@@ -121,7 +121,7 @@ async def test_the_demo_state_stands_on_its_day_whatever_the_calendar_says(demo_
             cluster = next(o.id for o in state.records.organizations.values() if o.kind is OrgKind.CLUSTER)
             branch = Organization(new_id, "新支部", OrgKind.BRANCH, parent_id=cluster)
             await state.apply([CreateOrganization(branch)], "test")
-            assert state.organization(new_id) == replace(branch, established_on=DEMO_DAY)
+            assert (await state.organization(new_id)) == replace(branch, established_on=DEMO_DAY)
         finally:
             state.close()
 

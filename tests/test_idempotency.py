@@ -47,7 +47,7 @@ async def test_a_request_id_writes_once_even_after_a_restart(folder: Path, state
         assert (await reopened.apply(changes, "editor", "retry-1")).change_set == first.change_set
         with pytest.raises(ChangeConflict, match="used for other changes"):
             await reopened.apply([SetOrganizationDetails("B1", stars=2)], "editor", "retry-1")
-        assert reopened.organization("B1").stars == 4  # type: ignore[union-attr]
+        assert (await reopened.organization("B1")).stars == 4  # type: ignore[union-attr]
     finally:
         reopened.close()
     assert change_sets(folder) == [first.change_set]
@@ -125,5 +125,5 @@ async def test_plans_proposing_one_id_each_apply_under_their_own(folder: Path, s
     assert kept.renumbered == {"JB-9": "JB-9-2"}
     assert [type(c).__name__ for c in kept.changes] == ["CreateOrganization", "CoverEnterprises"]
     await state.apply_scenario("later", "editor")
-    assert state.organization("JB-9-2") is not None
+    assert (await state.organization("JB-9-2")) is not None
     assert (await state.scenario("later")).applied_change_set is not None

@@ -64,7 +64,7 @@ async def test_scenarios_survive_a_restart_and_apply_once(path: Path) -> None:
     try:
         kept, receipt = await again.apply_scenario("新支部", "admin")
         assert kept.applied_change_set == receipt.change_set == 1
-        assert again.organization("B9") is not None
+        assert (await again.organization("B9")) is not None
         with pytest.raises(ScenarioExists, match="applied already"):
             await again.apply_scenario("新支部", "admin")
     finally:

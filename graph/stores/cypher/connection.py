@@ -7,17 +7,21 @@ some servers, so a store never switches database on a driver.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import neo4j
-from neo4j import AsyncDriver, AsyncGraphDatabase, RoutingControl
-from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, RoutingControl
+from neo4j.exceptions import AuthError, ConstraintError, Neo4jError, ServiceUnavailable, SessionExpired, TransientError
 
 from graph.deadline import remaining
 from graph.errors import ChainorgError
 from graph.stores.cypher.address import StoreAddress
 
 CONNECTION_SECONDS = 10.0
+T = TypeVar("T")
+Run = Callable[..., Awaitable[list[neo4j.Record]]]  # run(text, **parameters): one statement of a transaction
 
 
 class StoreUnavailable(ChainorgError):
@@ -68,6 +72,41 @@ class Connection:
 
     async def write(self, text: str, **parameters: Any) -> list[neo4j.Record]:
         return await self._run(text, parameters, RoutingControl.WRITE)
+
+    async def transaction(self, work: Callable[[Run], Awaitable[T]]) -> T:
+        """`work` in one write transaction, all of its statements or none. A conflict with a
+        transaction committed meanwhile (two servers writing at once), a deadlock or a leader
+        switch rolls it back, and it runs again afresh, for up to CONNECTION_SECONDS in all;
+        then StoreUnavailable, nothing written. An error `work` raises rolls it back too."""
+        loop = asyncio.get_running_loop()
+        self._loop = self._loop or loop
+        driver = self.driver if loop is self._loop else self._driver()
+        started = time.monotonic()
+
+        async def unit(tx: AsyncManagedTransaction) -> T:
+            async def run(text: str, **parameters: Any) -> list[neo4j.Record]:
+                return [record async for record in await tx.run(text, parameters)]
+
+            return await work(run)
+
+        try:
+            while True:
+                try:
+                    async with driver.session(database=self.address.database) as session:
+                        return await session.execute_write(unit)
+                except ConstraintError:  # two writers' keys met: the later one tries again, as for a conflict
+                    if time.monotonic() - started > CONNECTION_SECONDS:
+                        raise
+        except TransientError as error:
+            raise StoreUnavailable(
+                f"{self.address.shown}: the database kept refusing the change set as conflicting "
+                f"({_first_line(error)}); nothing of it was written"
+            ) from None
+        except (AuthError, ServiceUnavailable, SessionExpired, OSError) as error:
+            raise problem(self.address, error) from None
+        finally:
+            if driver is not self.driver:
+                await driver.close()
 
     async def _run(self, text: str, parameters: dict[str, Any], routing: RoutingControl) -> list[neo4j.Record]:
         """On the loop the driver first ran on; a statement from another loop (a heavy request

@@ -83,7 +83,7 @@ async def load_dataset(
             done += len(batch)
             if progress is not None:
                 progress(name, done, total)
-    await connection.write(queries.SWITCH, graph=graph_facts(dataset, stands_on), g=g)
+    await connection.write(queries.SWITCH, graph={**graph_facts(dataset, stands_on), "next_row": total}, g=g)
     await _delete_all_but(connection, g, progress)
     return Loaded(g, total, current)
 

@@ -29,9 +29,14 @@ SCHEMA = (
     "CREATE INDEX chainorg_upgrade_org IF NOT EXISTS FOR (n:Upgrade) ON (n.org_id)",
     "CREATE INDEX chainorg_past_parent_org IF NOT EXISTS FOR (n:PastParent) ON (n.org_id)",
     "CREATE INDEX chainorg_timeline_by IF NOT EXISTS FOR (n:Timeline) ON (n.by)",
+    "CREATE CONSTRAINT chainorg_change_set_id IF NOT EXISTS FOR (n:ChainorgChangeSet) REQUIRE n.change_set IS UNIQUE",
+    "CREATE CONSTRAINT chainorg_request_id IF NOT EXISTS FOR (n:ChainorgRequest) REQUIRE n.request_id IS UNIQUE",
+    "CREATE INDEX chainorg_audit_change_set IF NOT EXISTS FOR (n:ChainorgAudit) ON (n.change_set)",
+    "CREATE INDEX chainorg_audit_subject IF NOT EXISTS FOR (n:ChainorgAudit) ON (n.subject)",
+    "CREATE CONSTRAINT chainorg_scenario_name IF NOT EXISTS FOR (n:ChainorgScenario) REQUIRE n.name IS UNIQUE",
 )
 GRAPH = "MATCH (m:ChainorgGraph {name: 'chainorg'}) RETURN m {.*} AS graph"
-SERVED = "MATCH (m:ChainorgGraph {name: 'chainorg'}) RETURN m.current AS g"
+SERVED = "MATCH (m:ChainorgGraph {name: 'chainorg'}) RETURN m.current AS g, coalesce(m.written, 0) AS written"
 CREATE_GRAPH = "CREATE (m:ChainorgGraph {name: 'chainorg', next: 1})"
 GENERATIONS = "MATCH (n:Record) RETURN DISTINCT n.g AS g"
 TAKE_GENERATION = """
@@ -70,6 +75,83 @@ CREATE_EDGES = {
     "part_of": _EDGE.format(type="PART_OF"),
     "links": _EDGE.format(type="LINK"),
 }
+
+# -- writing a change set (graph.stores.cypher.writes), all in one transaction ---------
+# No node but a record's has an `id`: ArcadeDB may test `$world[n.id]` (a map looked up by a
+# record's id) on any node before it checks a pattern, and an integer `id` fails there.
+
+# Taken first: two change sets at once through two servers both write this node, so the
+# database lets one commit and refuses the other, which the driver retries afresh.
+CLAIM = """
+MATCH (m:ChainorgGraph {name: 'chainorg'})
+SET m.written = coalesce(m.written, 0) + 1
+RETURN m {.*} AS graph
+"""
+EARLIER = """
+MATCH (r:ChainorgRequest {request_id: $request_id})
+MATCH (c:ChainorgChangeSet {change_set: r.change_set})
+RETURN c {.*} AS change_set, r.digest AS digest
+"""
+SET_NODE = "UNWIND $rows AS row MATCH (n:Record {uid: row.uid}) SET n = row"
+_SET_EDGE = """
+UNWIND $rows AS row
+MATCH (a:Record {{uid: row.a}})-[r:{type}]->(b:Record {{uid: row.b}}) WHERE r.row = row.props.row
+SET r = row.props
+"""
+SET_EDGE = {
+    "covers": _SET_EDGE.format(type="COVERS"),
+    "assignments": _SET_EDGE.format(type="ASSIGNED"),
+    "links": _SET_EDGE.format(type="LINK"),
+}
+DELETE_PARENTS = "UNWIND $uids AS key MATCH (n:Record {uid: key})-[r:PART_OF]->() DELETE r"
+KEPT_TIMELINES = """
+UNWIND $groups AS group
+MATCH (t:Timeline) WHERE t.by = group[0] AND t.g = $g AND coalesce(t.key, '') = coalesce(group[1], '')
+RETURN t.by AS by, t.key AS key, t {.*} AS timeline
+"""
+SET_TIMELINES = """
+UNWIND $rows AS row
+MATCH (t:Timeline) WHERE t.by = row.by AND t.g = $g AND coalesce(t.key, '') = coalesce(row.key, '')
+SET t += row.columns
+"""
+CREATE_TIMELINES = (
+    "UNWIND $rows AS row CREATE (t:Timeline) SET t = row.columns, t.g = $g, t.by = row.by, t.key = row.key"
+)
+COMMITTED = """
+MATCH (m:ChainorgGraph {name: 'chainorg'})
+SET m += $graph, m.change_sets = $change_set
+CREATE (c:ChainorgChangeSet) SET c = $committed
+WITH c
+UNWIND $entries AS entry
+CREATE (a:ChainorgAudit) SET a = entry
+RETURN count(a) AS entries
+"""
+REQUEST = "CREATE (r:ChainorgRequest {request_id: $request_id, change_set: $change_set, digest: $digest})"
+
+# -- the audit trail and scenarios (graph.stores.cypher.journal) -----------------------
+
+_AUDITED = """
+MATCH (a:ChainorgAudit)
+WHERE ($since IS NULL OR a.at >= $since) AND ($subject IS NULL OR a.subject = $subject OR a.change CONTAINS $quoted)
+"""
+AUDIT_TOTAL = _AUDITED + "RETURN count(a) AS total"
+AUDIT_PAGE = (
+    _AUDITED
+    + """WITH a ORDER BY a.change_set, a.position SKIP $offset LIMIT $limit
+RETURN a {.*} AS entry"""
+)
+SCENARIOS = "MATCH (s:ChainorgScenario) RETURN s {.*} AS scenario ORDER BY s.name"
+SCENARIO = "MATCH (s:ChainorgScenario {name: $name}) RETURN s {.*} AS scenario"
+SAVE_SCENARIO = """
+OPTIONAL MATCH (s:ChainorgScenario {name: $scenario.name})
+DETACH DELETE s
+WITH count(*) AS replaced
+CREATE (n:ChainorgScenario) SET n = $scenario
+"""
+MARK_APPLIED = (
+    "MATCH (s:ChainorgScenario {name: $name}) SET s.applied_change_set = $change_set RETURN s {.*} AS scenario"
+)
+TAKEN = "UNWIND $uids AS key MATCH (n:Record {uid: key}) RETURN collect(n.uid) AS taken"
 
 # Whether the PART_OF edge `r` holds on `$day`, from its spans (graph.rules.parent_spans),
 # and whether the organization `o` stands then.

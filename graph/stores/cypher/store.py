@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
+from graph import access
 from graph.access import EVERYWHERE, Boundary, world_organizations
-from graph.changes import Change, Receipt
+from graph.changes import Change, ChangeConflict, Receipt, apply_changes, digest
 from graph.charts.tree import NAMES_PER_BRANCH, OrganizationTree, TreeOrganization, standing_root
 from graph.compliance import (
     ComplianceGroup,
@@ -30,8 +31,10 @@ from graph.compliance import (
 )
 from graph.dataset import Dataset
 from graph.dataset import summary as graph_summary
+from graph.deadline import DEADLINE, TimedOut, past
+from graph.durable import audit_entries
 from graph.enterprises import EnterpriseTable
-from graph.errors import ChainorgError, InvalidArgument, NotFound, ReadOnly
+from graph.errors import ChainorgError, InvalidArgument, NotFound
 from graph.model import (
     Assignment,
     Building,
@@ -67,8 +70,8 @@ from graph.query import (
     Page,
     Scope,
 )
-from graph.records import R, restored
-from graph.rules import ALLIANCE_LINKS, NEVER, Today, asked_on, clock
+from graph.records import R, Records, key_of, restored
+from graph.rules import ALLIANCE_LINKS, NEVER, Today, asked_on, clock, day_number
 from graph.simulation import named, simulate, simulated_day
 from graph.stores.answers import (
     NEIGHBOURS_PER_KIND,
@@ -81,7 +84,7 @@ from graph.stores.answers import (
     Proximity,
     Simulation,
 )
-from graph.stores.cypher import queries
+from graph.stores.cypher import queries, writes
 from graph.stores.cypher.address import StoreAddress
 from graph.stores.cypher.audit import (
     Audit,
@@ -92,7 +95,7 @@ from graph.stores.cypher.audit import (
     organization_facts,
     thresholds,
 )
-from graph.stores.cypher.connection import Connection
+from graph.stores.cypher.connection import Connection, Run
 from graph.stores.cypher.rows import uid
 from graph.stores.reached import Figures, Reached
 from graph.threads import offload
@@ -100,6 +103,14 @@ from graph.vocabulary import term
 
 GRAPH_SECONDS = 1.0  # how long the generation read is trusted before it is read again
 AUDITS_KEPT = 8
+
+
+class _Earlier(Exception):
+    """A request id committed before: its receipt, and the transaction rolled back unwritten."""
+
+    def __init__(self, receipt: Receipt):
+        super().__init__(receipt)
+        self.receipt = receipt
 
 
 class NoGraph(ChainorgError):
@@ -119,7 +130,9 @@ class Generation:
     chains: list[str]
     buildings: list[Building]
     clusters: dict[str, str]  # cluster id: name
+    written: int = 0  # change sets written into it so far: a cache of an older count is stale
     world: frozenset[str] | None = None  # the organizations a bounded token sees (graph.access); None: all
+    shared: frozenset[str] = frozenset()  # of those, the ones that also reach enterprises outside
 
     @classmethod
     def of(cls, graph: dict[str, Any]) -> Generation:
@@ -132,7 +145,13 @@ class Generation:
             chains=list(graph["chains"]),
             buildings=[Building(p, n) for p, n in zip(graph["building_parks"], graph["building_names"], strict=True)],
             clusters=dict(zip(graph["cluster_ids"], graph["cluster_names"], strict=True)),
+            written=int(graph.get("written") or 0),
         )
+
+    @property
+    def version(self) -> tuple[int, int]:
+        """What a cache of this graph is good for: its generation and the change sets written into it."""
+        return self.g, self.written
 
     def dimension(self, by: GroupBy) -> set[str] | None:
         """The keys a scope may name for `by`; None where any value is a scope (a category)."""
@@ -154,7 +173,7 @@ class CypherStore:
         self._generation = generation
         self._read_at = time.monotonic()
         self.today: Today = clock(generation.stands_on)
-        self._audits: dict[tuple[int, Scope, int, RuleConfig], Audit] = {}
+        self._audits: dict[tuple[tuple[int, int], Scope, int, RuleConfig], Audit] = {}
         self._boundary, self._whole = boundary, whole
         self._views: dict[Boundary, CypherStore] = {}
         self._bounds: tuple[frozenset[str] | None, dict[str, Any]] | None = None  # per world: its parameters
@@ -201,12 +220,12 @@ class CypherStore:
         it); its facts are read again only when it has changed. A bounded store's are its world's."""
         if self._whole is not None:
             whole = await self._whole.generation()
-            if self._generation.g != whole.g or self._generation.world is None:
+            if self._generation.version != whole.version or self._generation.world is None:
                 self._generation = await self._world(whole)
             return self._generation
         if time.monotonic() - self._read_at > GRAPH_SECONDS:
             served = await self._read(queries.SERVED)
-            if not served or served[0]["g"] != self._generation.g:
+            if not served or (served[0]["g"], served[0]["written"]) != self._generation.version:
                 self._generation = await _generation(self.connection)
             self._read_at = time.monotonic()
         return self._generation
@@ -218,7 +237,7 @@ class CypherStore:
         organizations = [
             Organization(org_id, "", OrgKind(kind), parent) for org_id, parent, kind in found["organizations"]
         ]
-        world, _ = world_organizations(
+        world, shared = world_organizations(
             organizations, [(org_id, parent) for org_id, parent in found["past"]],
             set(found["reaching_in"]) | {c for c in found["declared"] if c}, set(found["reaching_out"]),
         )  # fmt: skip
@@ -236,6 +255,7 @@ class CypherStore:
             parks=sorted(found["parks"]), chains=sorted(c for c in found["chains"] if c is not None),
             buildings=[Building(park, name) for park, name in buildings],
             clusters={key: name for key, name in whole.clusters.items() if key in world}, world=frozenset(world),
+            shared=frozenset(shared),
         )  # fmt: skip
 
     def _parameters(self, world: frozenset[str] | None) -> dict[str, Any]:
@@ -248,13 +268,17 @@ class CypherStore:
 
     async def _read(self, text: str, **parameters: Any) -> list[Any]:
         """Run a text, with the boundary's parameters it names."""
+        return await self.connection.read(text, **await self._bounded(text, parameters))
+
+    async def _bounded(self, text: str, parameters: dict[str, Any]) -> dict[str, Any]:
+        """`parameters` with those of the boundary that `text` names."""
         if self._bound and ("$inside_" in text or "$world" in text):
             world = (await self.generation()).world
             if self._bounds is None or self._bounds[0] is not world:
                 self._bounds = (world, self._parameters(world))
             bounds = self._bounds[1]
             parameters.update({name: value for name, value in bounds.items() if f"${name}" in text})
-        return await self.connection.read(text, **parameters)
+        return parameters
 
     async def _uids(self, ids: Sequence[str]) -> list[str]:
         g = (await self.generation()).g
@@ -589,7 +613,7 @@ class CypherStore:
         """The audit of `rules` in the scope on `day`, kept for the last few asked of this
         generation (a report pages through one): two statements, run together."""
         fixed, parameters = await self._scope(scope)
-        key = (parameters["g"], scope, day, rules)
+        key = ((await self.generation()).version, scope, day, rules)
         if (kept := self._audits.get(key)) is not None:
             return kept
         codes = enterprise_codes(rules)
@@ -607,10 +631,103 @@ class CypherStore:
         return audit
 
     async def apply(self, changes: Sequence[Change], who: str, request_id: str | None = None) -> Receipt:
-        raise ReadOnly(
-            "this server serves a graph database read-only: changes over it are not kept yet; "
-            "serve a state (`chainorg serve --state DIR`) to make them"
+        """One transaction of the database (graph.stores.cypher.writes): it takes the graph's
+        write counter, gathers what the set reaches, applies the changes to a draft over it
+        with graph.changes' rules (a bounded store's first over its world alone, then
+        graph.access's checks), and writes the draft, its timelines and its audit entries.
+        Committed when it returns (the database flushes its log at commit); the next question
+        of this server sees it at once, other servers within GRAPH_SECONDS. Once begun it is
+        seen through, so an answer never hides a commit."""
+        if past(DEADLINE.get()):
+            raise TimedOut("the request's time budget ran out before it was written; nothing was")
+        whole = self._whole or self
+        changes = tuple(changes)
+        request = None if request_id is None else (request_id, digest(changes))
+        within = self if self._bound else None
+        writing = asyncio.ensure_future(
+            whole.connection.transaction(lambda run: whole._write(run, changes, who, request, within))
         )
+        try:
+            receipt = await asyncio.shield(writing)
+        except asyncio.CancelledError:
+            if writing.cancelled():
+                raise
+            receipt = await writing
+        except _Earlier as earlier:
+            return earlier.receipt
+        whole._read_at = -GRAPH_SECONDS  # this server's next question reads the graph as written
+        return receipt
+
+    async def _write(
+        self, run: Run, changes: Sequence[Change], who: str, request: tuple[str, str] | None, within: CypherStore | None
+    ) -> Receipt:
+        """The work of `apply`'s transaction; run again afresh when it met another's."""
+        [claimed] = await run(queries.CLAIM)
+        graph = claimed["graph"]
+        g = int(graph["current"])
+        if request is not None and (earlier := await run(queries.EARLIER, request_id=request[0])):
+            [row] = earlier
+            kept = row["change_set"]
+            if row["digest"] != request[1]:
+                raise ChangeConflict(
+                    f"request id {request[0]!r} was used for other changes (change set {kept['change_set']})",
+                    "request_id",
+                )
+            raise _Earlier(
+                Receipt(
+                    int(kept["change_set"]), datetime.fromisoformat(kept["at"]), kept["who"], int(kept["changes"]), True
+                )
+            )
+        today, ids = self.today(), named(changes)
+
+        def uids(some: frozenset[str]) -> list[str]:
+            return sorted(uid(g, some_id) for some_id in some)
+
+        asked = {
+            "g": g, "day": day_number(today), "never": NEVER, "prefix": uid(g, ""), "moved": uids(ids.moved),
+            "organizations": uids(ids.organizations), "codes": uids(ids.credit_codes), "every": uids(ids.every),
+        }  # fmt: skip
+        [found] = await run(queries.reached_text(frozenset()), **asked)
+        gathered = _gathered(found)
+        draft = Records.of(gathered.dataset).draft(today)
+        if within is None:
+            apply_changes(draft, changes)
+        else:  # what the caller's world holds of it first, as the state does
+            text = queries.reached_text(within._bound)
+            [seen] = await run(text, **await within._bounded(text, dict(asked)))
+            world = await within.generation()
+            access.apply_within(within._boundary, world.shared, Records.of(_gathered(seen).dataset).draft(today),
+                                draft, changes)  # fmt: skip
+        done = writes.written(gathered, draft, g, graph)
+        for text, parameters in done.statements:
+            await run(text, **parameters)
+        if done.timelines:
+            await self._shift_timelines(run, g, done.timelines)
+        change_set, at = int(graph.get("change_sets") or 0) + 1, datetime.now(UTC)
+        entries = [
+            dict(zip(("position", "kind", "subject", "change", "before", "after"), entry, strict=True),
+                 change_set=change_set, at=at.isoformat(), who=who)
+            for entry in audit_entries(draft, changes)
+        ]  # fmt: skip
+        committed = {"change_set": change_set, "at": at.isoformat(), "who": who, "changes": len(changes)}
+        await run(queries.COMMITTED, graph=done.graph, change_set=change_set, committed=committed, entries=entries)
+        if request is not None:
+            await run(queries.REQUEST, request_id=request[0], change_set=change_set, digest=request[1])
+        return Receipt(change_set, at, who, len(changes))
+
+    @staticmethod
+    async def _shift_timelines(run: Run, g: int, changes: list[dict[str, Any]]) -> None:
+        """Add to each kept timeline the difference the change set made to it; a group new to
+        the graph gets a timeline of its own."""
+        found = await run(queries.KEPT_TIMELINES, g=g, groups=[[c["by"], c["key"]] for c in changes])
+        kept = {(row["by"], row["key"]): row["timeline"] for row in found}
+        rows = [{"by": c["by"], "key": c["key"], "columns": writes.shifted(kept.get((c["by"], c["key"])), c)}
+                for c in changes]  # fmt: skip
+        fresh = [row for row in rows if (row["by"], row["key"]) not in kept]
+        if fresh:
+            await run(queries.CREATE_TIMELINES, g=g, rows=fresh)
+        if len(fresh) < len(rows):
+            await run(queries.SET_TIMELINES, g=g, rows=[row for row in rows if (row["by"], row["key"]) in kept])
 
     async def organization_counts(
         self, by: OrganizationGrouping, scope: Scope, as_of: date | None = None
@@ -741,18 +858,37 @@ class CypherStore:
                              asked, day, rules)  # fmt: skip
 
 
+def _gathered(found: Mapping[str, Any]) -> writes.Gathered:
+    """The records of the reached-records statement's row (each kind in ledger order), and the row each is kept under."""
+    kinds: tuple[tuple[str, type[Any], list[dict[str, Any]]], ...] = (
+        ("enterprises", Enterprise, found["enterprises"]), ("organizations", Organization, [f[0] for f in found["facts"]]),
+        ("coverage", Covers, found["covers"]), ("links", Link, found["links"]), ("instructors", Instructor, found["instructors"]),
+        ("assignments", Assignment, found["assignments"]), ("departments", Department, found["departments"]),
+        ("part_of", PartOf, found["parents"]), ("upgrades", Upgrade, found["upgrades"]),
+    )  # fmt: skip
+    records: dict[str, tuple[Any, ...]] = {}
+    rows: dict[tuple[str, Hashable], int] = {}
+    for table, kind, stored in kinds:
+        kept = {tuple(sorted((k, str(v)) for k, v in row.items())): row for row in stored}  # a record met twice
+        ordered_rows = sorted(kept.values(), key=lambda row: row.get("row", 0))
+        records[table] = tuple(restored(kind, row) for row in ordered_rows)
+        rows |= {
+            (table, key_of(table, record)): int(row["row"])
+            for record, row in zip(records[table], ordered_rows, strict=True)
+        }
+    dataset = Dataset(
+        EnterpriseTable.of_records(records["enterprises"]), records["organizations"], records["coverage"],
+        records["links"], records["instructors"], records["assignments"], records["departments"], records["part_of"],
+        records["upgrades"],
+    )  # fmt: skip
+    return writes.Gathered(dataset, rows)
+
+
 def _reached(
     found: Mapping[str, Any], today: date, on: date, scope: Scope, coverage: Coverage, generation: Generation
 ) -> Reached:
     """The baseline of a simulation from the row of the reached-records statement."""
-
-    def records(kind: type[Any], rows: list[dict[str, Any]]) -> tuple[Any, ...]:
-        kept = {tuple(sorted((k, str(v)) for k, v in row.items())): row for row in rows}  # a link met from both ends
-        return tuple(restored(kind, row) for row in sorted(kept.values(), key=lambda row: row.get("row", 0)))
-
-    enterprises = {row["credit_code"]: row for row in found["enterprises"]}
     organizations = {entry[0]["id"]: entry for entry in found["facts"]}
-    upgrades = records(Upgrade, found["upgrades"])
     members = {org_id: (int(entry[3]), int(entry[4])) for org_id, entry in organizations.items()}
     facts = {}
     for org_id, (org, units, inactive, formal, probationary) in organizations.items():
@@ -760,14 +896,7 @@ def _reached(
         entry = {"organization": org, "units": units, "inactive": inactive, "formal": formal,
                  "probationary": probationary, "upgrades": [u for u in found["upgrades"] if u["org_id"] == org_id]}  # fmt: skip
         facts[org_id] = organization_facts(entry, on) if standing else None
-    dataset = Dataset(
-        enterprises=EnterpriseTable.of_records(records(Enterprise, list(enterprises.values()))),
-        organizations=records(Organization, [org for org, *_ in organizations.values()]),
-        covers=records(Covers, found["covers"]), links=records(Link, found["links"]),
-        instructors=records(Instructor, found["instructors"]), assignments=records(Assignment, found["assignments"]),
-        departments=records(Department, found["departments"]), past_parents=records(PartOf, found["parents"]),
-        upgrades=upgrades,
-    )  # fmt: skip
+    dataset = _gathered(found).dataset
     return Reached(dataset, today, Figures(scope, coverage, members, facts, generation.clusters))
 
 

@@ -27,16 +27,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, cast
 
-from graph import access, rules, scenarios
+from graph import access, journal, rules, scenarios
 from graph.access import Boundary
 from graph.changes import (
     SCENARIO_REQUESTS,
     Change,
     ChangeConflict,
-    CreateOrganization,
     Receipt,
     apply_changes,
-    describe,
     digest,
 )
 from graph.deadline import DEADLINE, TimedOut, past
@@ -53,7 +51,6 @@ from graph.threads import offload
 
 LOCK_FILE = "chainorg.lock"
 GROUP = 256  # change sets committed together at most
-AUDIT_CHUNK = 2_000  # audit entries a bounded caller's trail is read and sifted by at a time
 CHECKPOINT_EVERY = 500  # commits between two foldings of the write-ahead log into the file
 
 
@@ -130,12 +127,12 @@ class State:
         version, built = self._built
         return built if version == self.version else await offload(self.store)
 
-    def organization(self, org_id: str) -> Organization | None:
+    async def organization(self, org_id: str) -> Organization | None:
         """An organization as the latest change set left it (no store is built for it)."""
         with self._records_lock:
             return self.records.organizations.get(org_id)
 
-    def enterprise(self, credit_code: str) -> Enterprise | None:
+    async def enterprise(self, credit_code: str) -> Enterprise | None:
         """An enterprise as the latest change set left it."""
         with self._records_lock:
             return self.records.enterprise(credit_code)
@@ -143,30 +140,19 @@ class State:
     async def audit_log(
         self, since: datetime | None, subject: str | None, offset: int, limit: int, world: OrgStore | None = None
     ) -> Page[AuditEntry]:
-        """A page of the audit trail; with the `world` store of a bounded caller, of the entries
-        that name nothing it leaves out (counted over those alone)."""
-        if world is None:
+        """A page of the audit trail (graph.journal.Journal.audit_log)."""
+
+        async def read(since: datetime | None, subject: str | None, offset: int, limit: int) -> Page[AuditEntry]:
             return await offload(audit_log, self.durable.folder, since, subject, offset, limit)
-        shown: list[AuditEntry] = []
-        start, total = 0, None
-        while total is None or start < total:  # a chunk at a time: a request that ends stops between two
-            chunk = await offload(audit_log, self.durable.folder, since, subject, start, AUDIT_CHUNK)
-            named = [access.strings_in([e.subject, e.change, e.before, e.after]) for e in chunk.items]
-            left_out = await world.outside(set().union(*named))
-            shown += [entry for entry, ids in zip(chunk.items, named, strict=True) if not ids & left_out]
-            start, total = start + AUDIT_CHUNK, chunk.total
-        return Page(shown[offset : offset + limit], len(shown), offset)
+
+        return await journal.audit_seen(read, world, since, subject, offset, limit)
 
     # -- scenarios ---------------------------------------------------------------
 
     async def save_scenario(self, name: str, changes: Sequence[Change], who: str, replace: bool) -> Scenario:
         """Keep a scenario; its changes are checked by the caller (a simulation) first. The
         organizations it creates take ids no other scenario proposes (`renumbered` says which moved)."""
-        proposed = {
-            c.organization.id
-            for kept in await self.scenarios() if kept.name != name.strip() and kept.applied_change_set is None
-            for c in kept.changes if isinstance(c, CreateOrganization)
-        }  # fmt: skip
+        proposed = journal.proposed(await self.scenarios(), name)
         with self._records_lock:
             changes, moved = scenarios.renumbered(changes, lambda i: i in proposed or self._id_taken(i))
         kept = await offload(scenarios.save, self.durable.path, name, changes, who, replace)
@@ -175,13 +161,13 @@ class State:
     async def scenarios(self, world: OrgStore | None = None) -> list[Scenario]:
         """Every scenario; with the `world` store of a bounded caller, those naming nothing it leaves out."""
         kept = await offload(scenarios.listed, self.durable.path)
-        return kept if world is None else [s for s in kept if await _seen(s, world)]
+        return kept if world is None else [s for s in kept if await journal.seen(s, world)]
 
     async def scenario(self, name: str, world: OrgStore | None = None) -> Scenario:
         """The scenario `name`; one not yet applied with the ids it creates that were taken since
         renumbered. NotFound too when a bounded caller's `world` leaves out something it names."""
         found = await offload(scenarios.named, self.durable.path, name)
-        if world is not None and not await _seen(found, world):
+        if world is not None and not await journal.seen(found, world):
             raise NotFound(f"no scenario is named {name!r}")
         if found.applied_change_set is not None:
             return found
@@ -346,27 +332,10 @@ class State:
         return True
 
 
-async def _seen(scenario: Scenario, world: OrgStore) -> bool:
-    """Whether a bounded caller may see a scenario: it names nothing the caller's world leaves out."""
-    return not await world.outside(access.strings_in([describe(c) for c in scenario.changes]))
-
-
 def _apply_within(world: NetworkxStore, draft: Draft, changes: Sequence[Change], today: date) -> None:
-    """Apply a bounded caller's changes to `draft` (State.apply's `within`): first over the
-    world's own records alone, then graph.access's checks, then for real, where an id taken
-    outside the world is refused as taken, without saying by what."""
+    """Apply a bounded caller's changes to `draft` (State.apply's `within`): graph.access.apply_within."""
     assert world.world is not None
-    seen = world.records().draft(today)
-    apply_changes(seen, changes)
-    problem = access.write_problem(world.world, changes, seen)
-    if problem is not None:
-        position, field_name, reason = problem
-        raise access.Forbidden(f"change {position}, {field_name}: {reason}; nothing was written")
-    try:
-        apply_changes(draft, changes)
-    except ChangeConflict as conflict:
-        message = "taken: ids and credit codes are distinct across the whole state, beyond your scope too"
-        raise ChangeConflict(message, conflict.field, conflict.position) from None
+    access.apply_within(world.world.boundary, world.world.shared, world.records().draft(today), draft, changes)
 
 
 def _lock(folder: Path) -> IO[str]:
