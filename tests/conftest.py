@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -254,20 +256,29 @@ def serve_state(folder: Path, port: int) -> subprocess.Popen[bytes]:
     return serve("--state", str(folder), port=port)
 
 
-def serve(*options: str, port: int, cwd: Path | None = None) -> subprocess.Popen[bytes]:
-    """`chainorg serve` with `options` on `port` (in folder `cwd`), returned once it answers;
-    AssertionError with its message if it stops first (a port another program holds, say)."""
-    server = subprocess.Popen([CHAINORG, "serve", *options, "--port", str(port), "--no-access-log"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)  # fmt: skip
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            if server.poll() is not None:
-                assert server.stderr is not None
-                raise AssertionError(f"the server did not start: {server.stderr.read().decode()}") from None
-            time.sleep(0.05)
+def serve(*options: str, port: int, cwd: Path | None = None, password: str | None = None) -> subprocess.Popen[bytes]:
+    """`chainorg serve` with `options` on `port` (in folder `cwd`, the graph database's
+    `password` in its environment), returned once it answers; AssertionError with its message
+    if it stops first (a port another program holds, say). Its stderr goes to a file, never a
+    pipe a long run could fill."""
+    environment = {**os.environ, "CHAINORG_STORE_PASSWORD": password} if password else None
+    with tempfile.TemporaryFile() as errors:  # the server keeps its own descriptor of it
+        server = subprocess.Popen([CHAINORG, "serve", *options, "--port", str(port), "--no-access-log"],
+                                  stdout=subprocess.DEVNULL, stderr=errors, cwd=cwd, env=environment)  # fmt: skip
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    return server
+            except httpx.TransportError:
+                if server.poll() is not None:
+                    errors.seek(0)
+                    raise AssertionError(f"the server did not start: {errors.read().decode()}") from None
+                time.sleep(0.05)
+
+
+def serve_store(url: str, *options: str, port: int) -> subprocess.Popen[bytes]:
+    """`chainorg serve --store url` with `options` on `port`, on the test database's password."""
+    return serve("--store", url, *options, port=port, password=GRAPH_PASSWORD)
 
 
 def free_port() -> int:

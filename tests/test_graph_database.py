@@ -25,7 +25,7 @@ from graph.stores.cypher import CypherStore, store_address
 from graph.stores.cypher.store import GRAPH_SECONDS
 from loaders.demo import demo_dataset
 from loaders.export import write_ledger as write_dataset
-from tests.conftest import CHAINORG, GRAPH_PASSWORD, HAND_TABLES, free_port, serve
+from tests.conftest import CHAINORG, GRAPH_PASSWORD, HAND_TABLES, free_port, serve, serve_store
 from tests.test_readme import README, command_lines, operations
 
 pytestmark = pytest.mark.anyio
@@ -155,11 +155,7 @@ def servers(graph_database: ArcadeDB, tmp_path_factory: pytest.TempPathFactory) 
     subprocess.run([CHAINORG, "load", "--demo", "--state", str(folder)], check=True, capture_output=True)
     ports = free_port(), free_port()
     embedded = serve("--state", str(folder), port=ports[0])
-    os.environ["CHAINORG_STORE_PASSWORD"] = GRAPH_PASSWORD
-    try:
-        graph = serve("--store", url, port=ports[1])
-    finally:
-        del os.environ["CHAINORG_STORE_PASSWORD"]
+    graph = serve_store(url, port=ports[1])
     try:
         yield f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.1:{ports[1]}"
     finally:
@@ -235,11 +231,7 @@ def test_the_readme_graph_database_commands_run(database: str, write_ledger) -> 
             if "neo4j://" in line:
                 continue  # the routing form needs a Neo4j cluster
         if "serve" in words:
-            os.environ["CHAINORG_STORE_PASSWORD"] = GRAPH_PASSWORD
-            try:
-                served = serve(*words[words.index("serve") + 1 :], port=free_port())
-            finally:
-                del os.environ["CHAINORG_STORE_PASSWORD"]
+            served = serve(*words[words.index("serve") + 1 :], port=free_port(), password=GRAPH_PASSWORD)
             served.terminate()
             assert served.wait(timeout=30) in (0, -signal.SIGTERM), line
             continue
@@ -312,14 +304,7 @@ def test_a_token_limited_to_a_park_gets_the_same_answers_over_the_graph_database
     chainorg("load", str(ledger), "--state", str(state := tmp_path / "state"), check=True)
     limited = ["--anonymous", "editor", "--anonymous-park", "岳麓园区"]
     ports = free_port(), free_port()
-    os.environ["CHAINORG_STORE_PASSWORD"] = GRAPH_PASSWORD
-    try:
-        servers = [
-            serve("--state", str(state), *limited, port=ports[0]),
-            serve("--store", url, *limited, port=ports[1]),
-        ]
-    finally:
-        del os.environ["CHAINORG_STORE_PASSWORD"]
+    servers = [serve("--state", str(state), *limited, port=ports[0]), serve_store(url, *limited, port=ports[1])]
     try:
         embedded, graph = (f"http://127.0.0.1:{port}" for port in ports)
         answered = 0
@@ -362,7 +347,7 @@ def test_tokens_kept_in_the_database_reach_every_server_on_it(graph_database: Ar
     ports = free_port(), free_port()
     os.environ["CHAINORG_STORE_PASSWORD"] = GRAPH_PASSWORD
     try:
-        servers = [serve("--store", url, port=port) for port in ports]
+        servers = [serve_store(url, port=port) for port in ports]
     finally:
         del os.environ["CHAINORG_STORE_PASSWORD"]
     query = {"query": "{ coverage { enterprises } }"}
@@ -386,11 +371,7 @@ def test_tokens_kept_in_the_database_reach_every_server_on_it(graph_database: Ar
         assert refused == set(ports)
         servers[0].terminate()  # a server started afresh reads the revocation from the database
         servers[0].wait(timeout=30)
-        os.environ["CHAINORG_STORE_PASSWORD"] = GRAPH_PASSWORD
-        try:
-            servers[0] = serve("--store", url, port=(port := free_port()))
-        finally:
-            del os.environ["CHAINORG_STORE_PASSWORD"]
+        servers[0] = serve_store(url, port=(port := free_port()))
         for headers in ({"Authorization": f"Bearer {token}"}, {}):
             answer = httpx.post(f"http://127.0.0.1:{port}/graphql", json=query, headers=headers, timeout=30).json()
             assert answer["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

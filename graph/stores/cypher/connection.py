@@ -7,19 +7,28 @@ some servers, so a store never switches database on a driver.
 from __future__ import annotations
 
 import asyncio
-import time
+import random
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import neo4j
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, RoutingControl
-from neo4j.exceptions import AuthError, ConstraintError, Neo4jError, ServiceUnavailable, SessionExpired, TransientError
+from neo4j.exceptions import (
+    AuthError,
+    ConstraintError,
+    IncompleteCommit,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
 
-from graph.deadline import remaining
+from graph.deadline import DEADLINE, TimedOut, past, remaining
 from graph.errors import ChainorgError
 from graph.stores.cypher.address import StoreAddress
 
 CONNECTION_SECONDS = 10.0
+KEY_CONFLICTS = 20  # a transaction losing the race for a new key this often in a row is given up
 T = TypeVar("T")
 Run = Callable[..., Awaitable[list[neo4j.Record]]]  # run(text, **parameters): one statement of a transaction
 
@@ -55,6 +64,7 @@ class Connection:
         self.address = address
         self.driver = self._driver()
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop the driver's connections belong to
+        self._writing = asyncio.Lock()
 
     def _driver(self) -> AsyncDriver:
         address = self.address
@@ -74,14 +84,25 @@ class Connection:
         return await self._run(text, parameters, RoutingControl.WRITE)
 
     async def transaction(self, work: Callable[[Run], Awaitable[T]]) -> T:
-        """`work` in one write transaction, all of its statements or none. A conflict with a
+        """`work` in one write transaction, all of its statements or none, one at a time from
+        this process (a set reached past its request's budget is refused). A conflict with a
         transaction committed meanwhile (two servers writing at once), a deadlock or a leader
-        switch rolls it back, and it runs again afresh, for up to CONNECTION_SECONDS in all;
-        then StoreUnavailable, nothing written. An error `work` raises rolls it back too."""
+        switch rolls it back, and it runs again afresh: the driver retries for up to
+        CONNECTION_SECONDS, two writers taking the same new key (a change set's number) up to
+        KEY_CONFLICTS times; then StoreUnavailable, nothing written. An error `work` raises
+        rolls it back too; a connection lost while committing is StoreUnavailable saying the
+        set may have been written (the client's requestId tells)."""
         loop = asyncio.get_running_loop()
         self._loop = self._loop or loop
-        driver = self.driver if loop is self._loop else self._driver()
-        started = time.monotonic()
+        if loop is not self._loop:
+            return await self._transaction(work, self._driver())
+        async with self._writing:  # one transaction at a time from this process: its writers never race
+            if past(DEADLINE.get()):
+                raise TimedOut("the request's time budget ran out while it waited to be written; nothing was")
+            return await self._transaction(work, self.driver)
+
+    async def _transaction(self, work: Callable[[Run], Awaitable[T]], driver: AsyncDriver) -> T:
+        conflicts = 0  # how often two writers' keys met
 
         async def unit(tx: AsyncManagedTransaction) -> T:
             async def run(text: str, **parameters: Any) -> list[neo4j.Record]:
@@ -94,19 +115,29 @@ class Connection:
                 try:
                     async with driver.session(database=self.address.database) as session:
                         return await session.execute_write(unit)
-                except ConstraintError:  # two writers' keys met: the later one tries again, as for a conflict
-                    if time.monotonic() - started > CONNECTION_SECONDS:
-                        raise
+                except ConstraintError as error:  # two writers' keys met: the later one tries again, as for a conflict
+                    conflicts += 1
+                    if conflicts == KEY_CONFLICTS:
+                        raise self._kept_conflicting(error) from None
+                    await asyncio.sleep(random.uniform(0, 0.01 * conflicts))  # writers met at once part
         except TransientError as error:
+            raise self._kept_conflicting(error) from None
+        except IncompleteCommit:
             raise StoreUnavailable(
-                f"{self.address.shown}: the database kept refusing the change set as conflicting "
-                f"({_first_line(error)}); nothing of it was written"
+                f"{self.address.shown}: the connection to the graph database broke while it committed the "
+                "change set, so it may have been written; send it again with the same requestId to learn which"
             ) from None
         except (AuthError, ServiceUnavailable, SessionExpired, OSError) as error:
             raise problem(self.address, error) from None
         finally:
             if driver is not self.driver:
                 await driver.close()
+
+    def _kept_conflicting(self, error: Neo4jError) -> StoreUnavailable:
+        return StoreUnavailable(
+            f"{self.address.shown}: the database kept refusing the change set as conflicting "
+            f"({_first_line(error)}); nothing of it was written"
+        )
 
     async def _run(self, text: str, parameters: dict[str, Any], routing: RoutingControl) -> list[neo4j.Record]:
         """On the loop the driver first ran on; a statement from another loop (a heavy request
