@@ -1,0 +1,145 @@
+"""Many servers on one graph database: acknowledged change sets per second and latency, and a
+read-mostly mix, through one `chainorg serve --store` against two on one ArcadeDB.
+
+Starts an ArcadeDB server (Bolt, `txWalFlush=2`: every commit fsynced) in a temporary folder,
+loads the Changsha demo into it and serves it twice. Then, for each of 1 and 2 servers:
+
+- writes: CLIENTS clients, spread evenly over the servers, each sending one-change sets
+  (an organization's stars, each client its own organizations) as fast as they are
+  answered for SECONDS: acknowledged per second, p50 and p99 latency, refusals;
+- mix: the same clients sending 9 questions (a park's coverage, a page of enterprises,
+  an organization's tree) to 1 change set: requests answered per second, p99.
+
+The clients, both servers and the database share this machine's cores.
+
+    .venv/bin/python bench/graphdb_writes.py [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from arcadedb import ArcadeDB, free_port
+
+PASSWORD = "chainorg-bench"
+CLIENTS = 8
+GOAL_MIX_RATIO = 1.6
+SET_STARS = "mutation($id: ID!, $n: Int!) { applyChanges(changes: [{setOrganizationDetails: {orgId: $id, stars: $n}}]) { changeSet } }"
+QUESTIONS = [
+    '{ coverage(scope: {park: "长沙高新区"}) { enterprises organizationCovered } }',
+    "{ enterprises(first: 20) { totalCount nodes { name } } }",
+    '{ organization(id: "YDHL-0007") { name members { formal } children { id } } }',
+]
+
+
+def serve(url: str, port: int) -> subprocess.Popen[bytes]:
+    chainorg = Path(sys.executable).parent / "chainorg"
+    environment = {**os.environ, "CHAINORG_STORE_PASSWORD": PASSWORD}
+    server = subprocess.Popen([chainorg, "serve", "--store", url, "--port", str(port), "--no-access-log"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment)  # fmt: skip
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            if server.poll() is not None:
+                raise RuntimeError("the server stopped") from None
+            time.sleep(0.05)
+
+
+def branches(url: str) -> list[str]:
+    query = "{ organizations(first: 500) { nodes { id kind } } }"
+    nodes = httpx.post(f"{url}/graphql", json={"query": query}, timeout=60).json()["data"]["organizations"]["nodes"]
+    return [node["id"] for node in nodes if node["kind"] == "BRANCH"]
+
+
+def hammer(urls: list[str], orgs: list[str], seconds: float, reads_per_write: int) -> dict[str, float]:
+    """CLIENTS threads over `urls` for `seconds`; what they got."""
+    latencies: list[list[float]] = [[] for _ in range(CLIENTS)]
+    writes, refused = [0] * CLIENTS, [0] * CLIENTS
+    stop_at = time.monotonic() + seconds
+
+    def client(number: int) -> None:
+        url = urls[number % len(urls)]
+        mine = itertools.cycle(orgs[number::CLIENTS])
+        with httpx.Client(timeout=60) as http:
+            for step in itertools.count():
+                if time.monotonic() > stop_at:
+                    return
+                writing = step % (reads_per_write + 1) == reads_per_write
+                if writing:
+                    body = {"query": SET_STARS, "variables": {"id": next(mine), "n": step % 6}}
+                else:
+                    body = {"query": QUESTIONS[step % len(QUESTIONS)]}
+                sent = time.perf_counter()
+                answer = http.post(f"{url}/graphql", json=body).json()
+                latencies[number].append(time.perf_counter() - sent)
+                if answer.get("errors"):
+                    refused[number] += 1
+                elif writing:
+                    writes[number] += 1
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    every = sorted(itertools.chain.from_iterable(latencies))
+    return {
+        "requests_per_s": len(every) / seconds,
+        "writes_per_s": sum(writes) / seconds,
+        "p50_ms": 1000 * statistics.median(every),
+        "p99_ms": 1000 * every[int(0.99 * (len(every) - 1))],
+        "refused": sum(refused),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    seconds = parser.parse_args().seconds
+    with tempfile.TemporaryDirectory() as folder, ArcadeDB(Path(folder), PASSWORD, memory="4g") as database:
+        url = database.url()
+        environment = {**os.environ, "CHAINORG_STORE_PASSWORD": PASSWORD}
+        subprocess.run([Path(sys.executable).parent / "chainorg", "load", "--demo", "--store", url],
+                       env=environment, check=True, capture_output=True)  # fmt: skip
+        ports = [free_port(), free_port()]
+        servers = [serve(url, port) for port in ports]
+        try:
+            urls = [f"http://127.0.0.1:{port}" for port in ports]
+            orgs = branches(urls[0])
+            results = {}
+            for mix, reads in (("writes", 0), ("9 reads : 1 write", 9)):
+                for count in (1, 2):
+                    got = hammer(urls[:count], orgs, seconds, reads)
+                    results[mix, count] = got
+                    print(f"{mix:>18}, {CLIENTS} clients over {count} server(s): "
+                          f"{got['requests_per_s']:7.1f} requests/s, {got['writes_per_s']:6.1f} change sets/s, "
+                          f"p50 {got['p50_ms']:6.1f} ms, p99 {got['p99_ms']:7.1f} ms, refused {got['refused']:.0f}",
+                          flush=True)  # fmt: skip
+        finally:
+            for server in servers:
+                server.terminate()
+                server.wait(timeout=30)
+    write_ratio = results["writes", 2]["writes_per_s"] / results["writes", 1]["writes_per_s"]
+    mix_ratio = results["9 reads : 1 write", 2]["requests_per_s"] / results["9 reads : 1 write", 1]["requests_per_s"]
+    print(f"two servers against one: change sets {write_ratio:.2f}×, "
+          f"read-mostly requests {mix_ratio:.2f}× (goal ≥ {GOAL_MIX_RATIO}×)")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
