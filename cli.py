@@ -7,7 +7,8 @@ import os
 import socket
 import sqlite3
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from importlib.metadata import version
@@ -29,9 +30,14 @@ if TYPE_CHECKING:  # what a command needs is imported when it runs: `--help` and
     from graph.access import Boundary
     from graph.compliance import Finding
     from graph.dataset import Dataset
+    from graph.durable import AuditEntry
     from graph.query import Scope
     from graph.reconciliation import Outcome
+    from graph.stores.cypher import CypherStore
     from graph.stores.cypher.address import StoreAddress
+    from graph.stores.cypher.connection import Connection
+    from graph.stores.cypher.load import Loaded
+    from graph.stores.cypher.load import Progress as LoadProgress
     from graph.stores.networkx.state import State
     from graph.stores.protocol import OrgStore
     from loaders.reports import Cell
@@ -75,11 +81,15 @@ def load(args: argparse.Namespace) -> int:
     with --state, import it into a new state, all or nothing."""
     from loaders.ledger import LoadedLedger, load_ledger
 
+    if args.to_store is not None:
+        return _copy_state(args)
     if (args.path is None) == (not args.demo):
         errors.print(Text("give a ledger (folder of CSVs or .xlsx workbook) or --demo, not both"))
         return 1
     if args.state is not None and args.store is not None:
-        errors.print(Text("give --state or --store, not both"))
+        errors.print(
+            Text("give --state or --store, not both (--state DIR --to-store URL copies a state into a database)")
+        )
         return 1
     if args.replace and args.store is None:
         errors.print(Text("--replace is for --store: a state folder is made new, never replaced"))
@@ -120,8 +130,40 @@ def load(args: argparse.Namespace) -> int:
         path = create_state(args.state, dataset, stands_on)
         console.print(Text(f"imported into {path}; serve it with `chainorg serve --state {args.state}`"))
     if address is not None:
-        return _load_into_store(address, dataset, args.stands_on or (DEMO_DAY if args.demo else None), args.replace)
+        from graph.stores.cypher.load import load_dataset
+
+        stands_on = args.stands_on or (DEMO_DAY if args.demo else None)
+        return _load_into_store(address, lambda c, p: load_dataset(c, dataset, stands_on, args.replace, p))
     return 0
+
+
+def _copy_state(args: argparse.Namespace) -> int:
+    """`load --state DIR --to-store URL`: the state's graph, history, journal and tokens into the database."""
+    if args.state is None or args.path is not None or args.demo or args.store is not None or args.stands_on:
+        errors.print(Text("--to-store URL copies the state of --state DIR, as it is; give those two (and --replace)"))
+        return 1
+    from graph.durable import state_file
+    from graph.stores.cypher.load import load_state
+    from tokens import GraphTokenBook, TokenBook, TokenProblem
+
+    kept = TokenBook(state_file(args.state)).by_fingerprint()
+    address = _store_address(args.to_store)
+    book = GraphTokenBook(address)
+    try:
+        taken = sorted({record.name for record in kept.values()} & {record.name for record in book.listed()})
+        if taken and not args.replace:
+            errors.print(Text(f"the database holds tokens named {', '.join(taken)}; add --replace to copy over them"))
+            return 1
+        loaded = _load_into_store(address, lambda c, p: load_state(c, args.state, args.replace, p))
+        if loaded == 0:
+            book.adopt(kept)
+            console.print(Text(f"copied {len(kept)} token(s) and the audit trail, request ids and scenarios"))
+        return loaded
+    except TokenProblem as problem:
+        errors.print(Text(str(problem)))
+        return 1
+    finally:
+        book.close()
 
 
 def _store_address(url: str) -> StoreAddress:
@@ -135,12 +177,11 @@ def _store_address(url: str) -> StoreAddress:
         raise Refused from None
 
 
-def _load_into_store(address: StoreAddress, dataset: Dataset, stands_on: date | None, replace: bool) -> int:
-    """Write a validated dataset into the graph database, a progress bar on a terminal."""
+def _load_into_store(address: StoreAddress, writing: Callable[[Connection, LoadProgress], Awaitable[Loaded]]) -> int:
+    """Write a validated dataset (or a state) into the graph database, a progress bar on a terminal."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from graph.stores.cypher.connection import Connection
-    from graph.stores.cypher.load import load_dataset
 
     async def write() -> int:
         connection = Connection(address)
@@ -152,7 +193,7 @@ def _load_into_store(address: StoreAddress, dataset: Dataset, stands_on: date | 
                 def progress(what: str, done: int, total: int) -> None:
                     bar.update(task, description=f"{what}", completed=done, total=total)
 
-                loaded = await load_dataset(connection, dataset, stands_on, replace, progress)
+                loaded = await writing(connection, progress)
         except ChainorgError as error:
             errors.print(Text(f"nothing changed in the served graph: {error}"))
             return 1
@@ -292,8 +333,9 @@ async def _graph_problem(address: StoreAddress) -> str | None:
     return None
 
 
-async def _graph_dataset(address: StoreAddress) -> Dataset:
-    """The graph a database serves, read back whole; Refused in one line when it cannot be."""
+@asynccontextmanager
+async def _graph_store(address: StoreAddress) -> AsyncIterator[CypherStore]:
+    """The store of the graph a database serves, closed after; Refused in one line when it cannot be opened."""
     from graph.stores.cypher import CypherStore
 
     try:
@@ -302,9 +344,27 @@ async def _graph_dataset(address: StoreAddress) -> Dataset:
         errors.print(Text(str(error)))
         raise Refused from None
     try:
-        return await store.dataset()
+        yield store
     finally:
         await store.close()
+
+
+async def _graph_dataset(address: StoreAddress) -> Dataset:
+    """The graph a database serves, read back whole."""
+    async with _graph_store(address) as store:
+        return await store.dataset()
+
+
+async def _graph_audit_log(address: StoreAddress, since: datetime | None, subject: str | None) -> list[AuditEntry]:
+    """The whole audit trail a database keeps (from `since`, about `subject`), read a page at a time."""
+    from graph.journal import AUDIT_CHUNK
+    from graph.stores.cypher.journal import CypherJournal
+
+    entries: list[AuditEntry] = []
+    async with _graph_store(address) as store:
+        while page := (await CypherJournal(store).audit_log(since, subject, len(entries), AUDIT_CHUNK)).items:
+            entries += page
+    return entries
 
 
 def _run(work: Coroutine[Any, Any, T]) -> T:
@@ -446,16 +506,23 @@ AUDIT_HEADERS = ["变更集", "时间", "操作人", "序号", "变更类型", "
 
 
 def audit_log(args: argparse.Namespace) -> int:
-    """The audit trail of a state: who changed what, when, each change's records before and after."""
+    """The audit trail of a state or a graph database: who changed what, when, each change's
+    records before and after."""
     import json
 
-    from graph.durable import audit_log as read_audit_log
+    if (args.state is None) == (args.store is None):
+        errors.print(Text("give --state DIR or --store URL"))
+        return 1
+    if args.store is not None:
+        entries = _run(_graph_audit_log(_store_address(args.store), args.since, args.subject))
+    else:
+        from graph.durable import audit_log as read_audit_log
 
-    log = read_audit_log(args.state, args.since, args.subject, 0, sys.maxsize)
+        entries = read_audit_log(args.state, args.since, args.subject, 0, sys.maxsize).items
     rows: list[list[Cell]] = [
         [e.change_set, e.at.isoformat(), e.who, e.position, e.kind, e.subject,
          *(json.dumps(part, ensure_ascii=False) for part in (e.change, e.before, e.after))]
-        for e in log.items
+        for e in entries
     ]  # fmt: skip
     _write(args, "审计日志", AUDIT_HEADERS, rows)
     return 0
@@ -651,7 +718,14 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--replace",
         action="store_true",
-        help="with --store: load in place of the graph the database holds (it answers until the new one is complete)",
+        help="with --store or --to-store: load in place of the graph the database holds (it answers until the new "
+        "one is complete)",
+    )
+    check.add_argument(
+        "--to-store",
+        metavar="URL",
+        help="copy the state of --state DIR into the graph database at URL: its records with their history, "
+        "audit trail, request ids, scenarios and tokens (stop the servers writing to the state first)",
     )
     check.add_argument("--stands-on", type=_date, metavar="DATE",
                        help="the new state's clock stands still on DATE: questions without a date are asked on it "
@@ -671,7 +745,11 @@ def parser() -> argparse.ArgumentParser:
 
     trail = commands.add_parser("audit-log", help=audit_log.__doc__, description=audit_log.__doc__,
                                 formatter_class=Defaults)  # fmt: skip
-    trail.add_argument("--state", type=Path, required=True, help="the state's folder")
+    trail_source = trail.add_mutually_exclusive_group()
+    trail_source.add_argument("--state", type=Path, help="the state's folder")
+    trail_source.add_argument(
+        "--store", metavar="URL", help="the graph database at URL (the password in CHAINORG_STORE_PASSWORD)"
+    )
     trail.add_argument(
         "--since", type=_moment, help="only change sets from then on, e.g. 2026-11-23 or 2026-11-23T08:00Z"
     )

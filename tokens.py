@@ -240,6 +240,8 @@ MATCH (t:ChainorgToken {name: $name})
 SET t.revoked = coalesce(t.revoked, $now)
 RETURN properties(t) AS token
 """
+TOKENS_DROPPED = "UNWIND $names AS name MATCH (t:ChainorgToken {name: name}) DELETE t"
+TOKENS_ADOPTED = "UNWIND $tokens AS fields CREATE (t:ChainorgToken) SET t = fields"
 TOKENS_USED = "UNWIND $used AS u MATCH (t:ChainorgToken {name: u.name}) SET t.last_used = u.at"
 
 
@@ -273,15 +275,16 @@ class GraphTokenBook:
 
     def create(self, name: str, role: Role, boundary: Boundary = EVERYWHERE, expires: datetime | None = None) -> str:
         name, token, now = _new_token(name, expires)
-        fields = {
-            "name": name, "hash": fingerprint(token), "role": role.label, "parks": sorted(boundary.parks),
-            "chains": sorted(boundary.chains), "created": now.isoformat(),
-            "expires": expires.isoformat() if expires else None,
-        }  # fmt: skip
+        fields = _node_fields(fingerprint(token), TokenRecord(name, role, boundary, now, expires))
         [found] = self._run(TOKEN_CREATE, name=name, fields=fields) or [{"made": 0}]
         if not found["made"]:
             raise _taken(name)
         return token
+
+    def adopt(self, kept: dict[str, TokenRecord]) -> None:
+        """Keep tokens of another book (by the hash of their text) in place of any of their names here."""
+        self._run(TOKENS_DROPPED, names=[record.name for record in kept.values()])
+        self._run(TOKENS_ADOPTED, tokens=[_node_fields(hashed, record) for hashed, record in kept.items()])
 
     def listed(self) -> list[TokenRecord]:
         return [_node_record(row["token"]) for row in self._run(TOKENS_LISTED)]
@@ -303,6 +306,19 @@ class GraphTokenBook:
         if self._driver is not None:
             self._driver.close()
             self._driver = None
+
+
+def _node_fields(hashed: str, record: TokenRecord) -> dict[str, Any]:
+    moments = {"created": record.created, "expires": record.expires, "last_used": record.last_used,
+               "revoked": record.revoked}  # fmt: skip
+    return {
+        "name": record.name,
+        "hash": hashed,
+        "role": record.role.label,
+        "parks": sorted(record.boundary.parks),
+        "chains": sorted(record.boundary.chains),
+        **{name: moment.isoformat() for name, moment in moments.items() if moment is not None},
+    }
 
 
 def _node_record(node: dict[str, Any]) -> TokenRecord:

@@ -33,6 +33,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from arcadedb import ArcadeDB, free_port
+from tests.conftest import serve  # `chainorg serve`, returned once it answers /healthz
 
 PASSWORD = "chainorg-bench"
 CLIENTS = 8
@@ -43,21 +44,6 @@ QUESTIONS = [
     "{ enterprises(first: 20) { totalCount nodes { name } } }",
     '{ organization(id: "YDHL-0007") { name members { formal } children { id } } }',
 ]
-
-
-def serve(url: str, port: int) -> subprocess.Popen[bytes]:
-    chainorg = Path(sys.executable).parent / "chainorg"
-    environment = {**os.environ, "CHAINORG_STORE_PASSWORD": PASSWORD}
-    server = subprocess.Popen([chainorg, "serve", "--store", url, "--port", str(port), "--no-access-log"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment)  # fmt: skip
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            if server.poll() is not None:
-                raise RuntimeError("the server stopped") from None
-            time.sleep(0.05)
 
 
 def branches(url: str) -> list[str]:
@@ -117,7 +103,7 @@ def main() -> int:
         subprocess.run([Path(sys.executable).parent / "chainorg", "load", "--demo", "--store", url],
                        env=environment, check=True, capture_output=True)  # fmt: skip
         ports = [free_port(), free_port()]
-        servers = [serve(url, port) for port in ports]
+        servers = [serve("--store", url, port=port, password=PASSWORD) for port in ports]
         try:
             urls = [f"http://127.0.0.1:{port}" for port in ports]
             orgs = branches(urls[0])

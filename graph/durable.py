@@ -476,3 +476,47 @@ def audit_entries(draft: Draft, changes: Sequence[Change]) -> list[tuple[int, st
 
 def _json(records: list[tuple[str, Record | None]]) -> str:
     return json.dumps([{"table": table, **describe(record)} for table, record in records], ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """What a state keeps besides its records, as its rows: change sets, audit entries,
+    request ids and scenarios (for `chainorg load --state DIR --to-store URL`)."""
+
+    stands_on: date | None
+    change_sets: list[dict[str, Any]]
+    audit: list[dict[str, Any]]
+    requests: list[dict[str, Any]]
+    scenarios: list[dict[str, Any]]
+
+    @property
+    def last_change_set(self) -> int:
+        return max((row["change_set"] for row in self.change_sets), default=0)
+
+
+AUDIT_ROWS = """SELECT position, kind, subject, change, before, after, change_set, at, who
+FROM audit JOIN change_sets ON change_sets.id = audit.change_set ORDER BY change_set, position"""
+
+
+def history(folder: Path) -> History:
+    """The change sets, audit trail, request ids and scenarios of the state in `folder`, read
+    in one transaction (a writer meanwhile changes nothing of what is read)."""
+    reader = sqlite3.connect(state_file(folder), isolation_level=None)
+    reader.row_factory = sqlite3.Row
+    try:
+        reader.execute("BEGIN")
+        tables = {row[0] for row in reader.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+        def rows(text: str, table: str) -> list[dict[str, Any]]:
+            return [dict(row) for row in reader.execute(text)] if table in tables else []
+
+        stands_on = reader.execute("SELECT value FROM meta WHERE key = 'stands_on'").fetchone()
+        return History(
+            date.fromisoformat(stands_on[0]) if stands_on is not None else None,
+            rows("SELECT id AS change_set, at, who, changes FROM change_sets ORDER BY id", "change_sets"),
+            rows(AUDIT_ROWS, "audit"),
+            rows("SELECT request_id, change_set, digest FROM requests ORDER BY change_set", "requests"),
+            rows("SELECT name, saved_at, who, changes, applied_change_set FROM scenarios ORDER BY name", "scenarios"),
+        )
+    finally:
+        reader.close()

@@ -41,8 +41,11 @@ def database(graph_database: ArcadeDB) -> str:
 
 
 def chainorg(*words: str, password: str = GRAPH_PASSWORD, check: bool = False) -> subprocess.CompletedProcess[str]:
+    """`chainorg words…` on the test database's password; with `check`, AssertionError with its stderr if it fails."""
     environment = {**os.environ, "CHAINORG_STORE_PASSWORD": password, "COLUMNS": "200"}
-    return subprocess.run([CHAINORG, *words], capture_output=True, text=True, env=environment, timeout=300, check=check)
+    done = subprocess.run([CHAINORG, *words], capture_output=True, text=True, env=environment, timeout=300, check=False)
+    assert not check or done.returncode == 0, f"chainorg {shlex.join(words)}: {done.stderr}"
+    return done
 
 
 def coverage_of(url: str) -> Coverage:
@@ -217,15 +220,22 @@ def test_the_readme_names_what_the_cypher_store_relies_on() -> None:
         assert feature in text, feature
 
 
-def test_the_readme_graph_database_commands_run(database: str, write_ledger) -> None:
-    """The README's `--store` lines, in order, against a database of the test server (the
-    URL and the ledger folder put in for the README's); a serve runs until it answers."""
+def test_the_readme_graph_database_commands_run(database: str, write_ledger, tmp_path: Path) -> None:
+    """The README's `--store` and `--to-store` lines, in order, against a database of the test
+    server (the URL, the ledger folder and a demo state put in for the README's); a serve runs
+    until it answers."""
     readme_url = "bolt://neo4j@db.park.internal:7687/chainorg"
     ledger = str(write_ledger(HAND_TABLES))
-    lines = [line for line in command_lines() if "--store" in line or "CHAINORG_STORE=" in line]
-    assert len(lines) >= 4
+    state = tmp_path / "state"
+    chainorg("load", "--demo", "--state", str(state), check=True)
+    lines = [
+        line for line in command_lines() if any(word in line for word in ("--store", "--to-store", "CHAINORG_STORE="))
+    ]
+    assert len(lines) >= 6
     for line in lines:
-        words = shlex.split(line.replace(readme_url, database).replace("data/park", ledger))
+        words = shlex.split(
+            line.replace(readme_url, database).replace("data/park", ledger).replace("state/park", str(state))
+        )
         if words[0].startswith("CHAINORG_STORE="):  # the ASGI app, under uvicorn
             words = [words[0].split("=", 1)[1]]
             if "neo4j://" in line:
@@ -379,5 +389,79 @@ def test_tokens_kept_in_the_database_reach_every_server_on_it(graph_database: Ar
         assert "看板" in listed.stdout and "revoked" in listed.stdout and token not in listed.stdout
     finally:
         for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def test_a_state_moved_into_the_database_answers_and_remembers_the_same(
+    graph_database: ArcadeDB, tmp_path: Path
+) -> None:
+    """A demo state changed by every README operation and holding two tokens (one revoked),
+    copied with `load --state DIR --to-store URL`: every README operation, run again through
+    both (so changes are numbered on from the same change set and requestIds answered as
+    repeats), answers the same; the audit trails are one file, the exported ledgers the same
+    files, the tokens the same tokens; a second copy is refused unless --replace."""
+    folder = tmp_path / "state"
+    chainorg("load", "--demo", "--state", str(folder), check=True)
+    made = chainorg("token", "create", "--state", str(folder), "--role", "admin", "--name", "规划员", check=True)
+    token = made.stdout.strip()
+    revoked = chainorg("token", "create", "--state", str(folder), "--role", "viewer", "--name", "旧看板", check=True)
+    chainorg("token", "revoke", "--state", str(folder), "旧看板", check=True)
+
+    def ask_as(url: str, query: str, secret: str = token) -> dict:
+        headers = {"Authorization": f"Bearer {secret}"}
+        return httpx.post(f"{url}/graphql", json={"query": query}, headers=headers, timeout=60).json()
+
+    port = free_port()
+    state = serve("--state", str(folder), port=port)
+    try:
+        for _, operation in operations():  # the state's history: changes, scenarios, request ids
+            ask_as(f"http://127.0.0.1:{port}", operation)
+    finally:
+        state.terminate()
+        state.wait(timeout=30)
+    graph_database.create_database(name := f"moved{next(NAMES)}")
+    url = graph_database.url(name)
+    copied = chainorg("load", "--state", str(folder), "--to-store", url)
+    assert copied.returncode == 0, copied.stderr
+    assert "copied 2 token(s)" in copied.stdout
+    again = chainorg("load", "--state", str(folder), "--to-store", url)
+    assert again.returncode == 1 and "规划员" in again.stderr
+    assert chainorg("load", "--state", str(folder), "--to-store", url, "--replace").returncode == 0
+    assert chainorg("load", "--demo", "--to-store", url).returncode == 1
+
+    trails = [chainorg("audit-log", *where, check=True).stdout
+              for where in (("--state", str(folder)), ("--store", url))]  # fmt: skip
+    assert trails[0] == trails[1] and trails[0].count("\n") > 5
+    for where, out in ((("--state", str(folder)), "from_state"), (("--store", url), "from_store")):
+        chainorg("export", *where, "--out", str(tmp_path / out), check=True)
+    exported = sorted(path.name for path in (tmp_path / "from_state").iterdir())
+    assert exported and all(
+        (tmp_path / "from_state" / file).read_bytes() == (tmp_path / "from_store" / file).read_bytes()
+        for file in exported
+    )
+    tokens = [chainorg("token", "list", *where, check=True).stdout for where in (("--state", str(folder)),
+                                                                                 ("--store", url))]  # fmt: skip
+    assert tokens[0] == tokens[1]
+
+    ports = free_port(), free_port()
+    served = [serve("--state", str(folder), port=ports[0]), serve_store(url, port=ports[1])]
+    try:
+        urls = [f"http://127.0.0.1:{p}" for p in ports]
+        different = []
+        for number, operation in operations():
+            answers = [timeless(ask_as(each, operation)) for each in urls]
+            if answers[0] != answers[1]:
+                different.append((number, operation.splitlines()[0]))
+        assert different == []
+        fresh = ('mutation { applyChanges(changes: [{createOrganization: {id: "YDHL-J98", name: "新联合党支部", '
+                 'kind: JOINT_BRANCH, parentId: "YDHL-LZ08"}}]) { changeSet repeated } }')  # fmt: skip
+        receipts = [ask_as(each, fresh)["data"]["applyChanges"] for each in urls]
+        assert receipts[0] == receipts[1] == {"changeSet": receipts[0]["changeSet"], "repeated": False}
+        for each in urls:
+            answer = ask_as(each, "{ coverage { enterprises } }", secret=revoked.stdout.strip())
+            assert "revoked" in answer["errors"][0]["message"]
+    finally:
+        for server in served:
             server.terminate()
             server.wait(timeout=30)

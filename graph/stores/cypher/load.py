@@ -6,6 +6,10 @@ batches, all under a new generation; the graph served switches to it in one smal
 transaction when every batch is in, and the previous generation is deleted after. A load
 that fails or is killed part-way leaves the previous graph answering; its partial
 generation is cleared by the next load.
+
+A state moves into a database the same way (`load_state`): its records, history and all,
+as a generation, and its journal (change sets, audit trail, request ids, scenarios) in
+place of the database's in the transaction that switches to them.
 """
 
 from __future__ import annotations
@@ -13,13 +17,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from graph.dataset import Dataset
+from graph.durable import History, history, read_state
 from graph.errors import ChainorgError
 from graph.model import OrgKind
 from graph.stores.cypher import queries
-from graph.stores.cypher.connection import Connection
+from graph.stores.cypher.connection import Connection, Run
 from graph.stores.cypher.rows import batches, edge_rows, enterprise_rows, node_rows, organization_rows, timeline_rows
 
 BATCH_ROWS = 5_000
@@ -31,6 +37,12 @@ class GraphExists(ChainorgError):
     """The database holds a chainorg graph already and the load was not asked to replace it."""
 
     code = "GRAPH_EXISTS"
+
+
+class StateChanged(ChainorgError):
+    """A state took a change set or a scenario while it was read to be copied."""
+
+    code = "CONFLICT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +70,10 @@ def graph_facts(dataset: Dataset, stands_on: date | None) -> dict[str, Any]:
 
 async def load_dataset(
     connection: Connection, dataset: Dataset, stands_on: date | None = None, replace: bool = False,
-    progress: Progress | None = None, batch_rows: int = BATCH_ROWS,
+    progress: Progress | None = None, batch_rows: int = BATCH_ROWS, journal: History | None = None,
 ) -> Loaded:  # fmt: skip
-    """Write `dataset` as the database's graph; GraphExists when one is there and not `replace`."""
+    """Write `dataset` as the database's graph; GraphExists when one is there and not `replace`.
+    With a state's `journal`, it takes the place of the database's as the graph switches."""
     for text in queries.SCHEMA:
         await connection.write(text)
     graph = await connection.read(queries.GRAPH)
@@ -83,9 +96,42 @@ async def load_dataset(
             done += len(batch)
             if progress is not None:
                 progress(name, done, total)
-    await connection.write(queries.SWITCH, graph={**graph_facts(dataset, stands_on), "next_row": total}, g=g)
+    facts = {**graph_facts(dataset, stands_on), "next_row": total}
+
+    async def switch(run: Run) -> None:
+        await run(queries.SWITCH, graph=facts, g=g)
+        if journal is not None:
+            await _copy_journal(run, journal, batch_rows)
+
+    await connection.transaction(switch)
     await _delete_all_but(connection, g, progress)
     return Loaded(g, total, current)
+
+
+async def load_state(
+    connection: Connection, folder: Path, replace: bool = False, progress: Progress | None = None
+) -> Loaded:
+    """Copy the state in `folder` into the database: its records with their history, its
+    clock, and its journal; StateChanged when a server wrote to the state meanwhile."""
+    kept = history(folder)
+    dataset = read_state(folder)
+    now = history(folder)
+    if (now.last_change_set, now.scenarios) != (kept.last_change_set, kept.scenarios):
+        raise StateChanged(f"{folder} changed while it was read; stop the servers writing to it and copy again")
+    return await load_dataset(connection, dataset, kept.stands_on, replace, progress, journal=kept)
+
+
+async def _copy_journal(run: Run, journal: History, batch_rows: int) -> None:
+    """The database's journal replaced by `journal`, its change sets counted on from the last."""
+    await run(queries.DELETE_JOURNAL)
+    scenarios = [{key: value for key, value in row.items() if value is not None} for row in journal.scenarios]
+    for label, rows in (
+        ("ChainorgChangeSet", journal.change_sets), ("ChainorgAudit", journal.audit),
+        ("ChainorgRequest", journal.requests), ("ChainorgScenario", scenarios),
+    ):  # fmt: skip
+        for batch in batches(rows, batch_rows):
+            await run(queries.CREATE_JOURNAL[label], rows=batch)
+    await run(queries.JOURNAL_COUNTER, change_sets=journal.last_change_set)
 
 
 def _writes(dataset: Dataset, g: int) -> list[tuple[str, str, list[dict[str, Any]]]]:

@@ -148,6 +148,16 @@ DETACH DELETE s
 WITH count(*) AS replaced
 CREATE (n:ChainorgScenario) SET n = $scenario
 """
+# A state's journal copied in (graph.stores.cypher.load), in the transaction that switches to its graph.
+DELETE_JOURNAL = """
+MATCH (n) WHERE n:ChainorgAudit OR n:ChainorgChangeSet OR n:ChainorgRequest OR n:ChainorgScenario
+DETACH DELETE n
+"""
+CREATE_JOURNAL = {
+    label: f"UNWIND $rows AS row CREATE (n:{label}) SET n = row"
+    for label in ("ChainorgChangeSet", "ChainorgAudit", "ChainorgRequest", "ChainorgScenario")
+}
+JOURNAL_COUNTER = "MATCH (m:ChainorgGraph {name: 'chainorg'}) SET m.change_sets = $change_sets"
 MARK_APPLIED = (
     "MATCH (s:ChainorgScenario {name: $name}) SET s.applied_change_set = $change_set RETURN s {.*} AS scenario"
 )
