@@ -95,6 +95,11 @@ class ArcadeDB:
             time.sleep(0.25)
         return self
 
+    @property
+    def pid(self) -> int | None:
+        """The server's process id while it runs."""
+        return self._process.pid if self._process is not None else None
+
     def create_database(self, name: str) -> None:
         """A new empty database (over HTTP: the Bolt server does not take CREATE DATABASE)."""
         self._post("/api/v1/server", {"command": f"create database {name}"})

@@ -18,6 +18,7 @@ The clients, both servers and the database share this machine's cores.
 from __future__ import annotations
 
 import argparse
+import collections
 import itertools
 import os
 import statistics
@@ -27,6 +28,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -52,10 +54,18 @@ def branches(url: str) -> list[str]:
     return [node["id"] for node in nodes if node["kind"] == "BRANCH"]
 
 
-def hammer(urls: list[str], orgs: list[str], seconds: float, reads_per_write: int) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) process `pid` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def hammer(urls: list[str], orgs: list[str], seconds: float, reads_per_write: int) -> dict[str, Any]:
     """CLIENTS threads over `urls` for `seconds`; what they got."""
     latencies: list[list[float]] = [[] for _ in range(CLIENTS)]
-    writes, refused = [0] * CLIENTS, [0] * CLIENTS
+    writes = [0] * CLIENTS
+    refused: collections.Counter[str] = collections.Counter()  # by code: the first message of each is kept
+    messages: dict[str, str] = {}
     stop_at = time.monotonic() + seconds
 
     def client(number: int) -> None:
@@ -74,7 +84,9 @@ def hammer(urls: list[str], orgs: list[str], seconds: float, reads_per_write: in
                 answer = http.post(f"{url}/graphql", json=body).json()
                 latencies[number].append(time.perf_counter() - sent)
                 if answer.get("errors"):
-                    refused[number] += 1
+                    code = answer["errors"][0].get("extensions", {}).get("code", "?")
+                    refused[code] += 1
+                    messages.setdefault(code, answer["errors"][0]["message"])
                 elif writing:
                     writes[number] += 1
 
@@ -89,7 +101,8 @@ def hammer(urls: list[str], orgs: list[str], seconds: float, reads_per_write: in
         "writes_per_s": sum(writes) / seconds,
         "p50_ms": 1000 * statistics.median(every),
         "p99_ms": 1000 * every[int(0.99 * (len(every) - 1))],
-        "refused": sum(refused),
+        "refused": sum(refused.values()),
+        "refusals": "; ".join(f"{code} ×{n}: {messages[code]}" for code, n in refused.items()),
     }
 
 
@@ -110,12 +123,21 @@ def main() -> int:
             results = {}
             for mix, reads in (("writes", 0), ("9 reads : 1 write", 9)):
                 for count in (1, 2):
+                    pids = [server.pid for server in servers[:count]] + [database.pid or 0]
+                    used, clients, began = [cpu_seconds(pid) for pid in pids], os.times(), time.monotonic()
                     got = hammer(urls[:count], orgs, seconds, reads)
+                    took, after = time.monotonic() - began, os.times()
+                    cores = [(cpu_seconds(pid) - before) / took for pid, before in zip(pids, used, strict=True)]
+                    clients_cores = (after.user + after.system - clients.user - clients.system) / took
                     results[mix, count] = got
                     print(f"{mix:>18}, {CLIENTS} clients over {count} server(s): "
                           f"{got['requests_per_s']:7.1f} requests/s, {got['writes_per_s']:6.1f} change sets/s, "
                           f"p50 {got['p50_ms']:6.1f} ms, p99 {got['p99_ms']:7.1f} ms, refused {got['refused']:.0f}",
                           flush=True)  # fmt: skip
+                    print(f"    cores busy (of {os.cpu_count()}): server(s) {' + '.join(f'{c:.2f}' for c in cores[:-1])}, "
+                          f"database {cores[-1]:.2f}, clients {clients_cores:.2f}", flush=True)  # fmt: skip
+                    if got["refusals"]:
+                        print(f"    refused: {got['refusals']}", flush=True)
         finally:
             for server in servers:
                 server.terminate()

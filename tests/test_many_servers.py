@@ -120,6 +120,7 @@ def test_the_same_id_created_through_two_servers_at_once_is_created_once(two_ser
         answers = at_once(*sets)
         assert sorted(codes(answers), key=str) == ["CONFLICT", None], answers
         winner = codes(answers).index(None)
+        time.sleep(1.0)  # seen through every server within a second
         for url in two_servers:  # the winner's set whole, on both servers; nothing of the loser's
             found = post(url, "query($id: ID!) { organization(id: $id) { name stars secretary } }", {"id": org_id})
             name = f"并发{winner}{org_id}"
@@ -152,6 +153,7 @@ def test_covering_for_an_organization_dissolved_meanwhile_is_refused(two_servers
                           (covering, cover, {"id": org_id, "code": credit_code(4), "since": since}))  # fmt: skip
         assert codes(answers)[0] is None, answers  # the dissolution always stands
         assert codes(answers)[1] in (None, "INVALID_CHANGE"), answers
+        time.sleep(1.0)  # seen through every server within a second
         for url in two_servers:
             found = post(url, """query($id: ID!) { organization(id: $id) { dissolvedOn secretary
                 covers { name } history { covers { since until } } } }""", {"id": org_id})["data"]  # fmt: skip

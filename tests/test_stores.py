@@ -46,10 +46,11 @@ from graph.query import (
 )
 from graph.rules import clock
 from graph.stores.answers import Proximity
-from graph.stores.cypher import CypherStore
+from graph.stores.cypher import CypherStore, queries
 from graph.stores.cypher.address import store_address
 from graph.stores.cypher.connection import Connection
 from graph.stores.cypher.load import load_dataset
+from graph.stores.cypher.store import GRAPH_SECONDS
 from graph.stores.networkx import NetworkxStore
 from graph.stores.networkx.state import State
 from graph.stores.protocol import OrgStore
@@ -737,3 +738,34 @@ async def test_change_sets_are_written_the_same_into_both_stores(written_stores:
             assert await answers(reopened, *question) == expected, question[:2]
     finally:
         await reopened.close()
+
+
+async def test_a_question_asked_again_is_answered_without_the_database_until_the_graph_changes(
+    written_stores: tuple[State, CypherStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asked again, a question reads nothing from the database; a change set written through
+    another store on the database (another server) is answered within GRAPH_SECONDS, and one
+    written through this store at once."""
+    _, graph = written_stores
+    other = await CypherStore.open(graph.connection.address)
+    statements: list[str] = []
+    read = graph.connection.read
+
+    async def counted(text: str, **parameters: object) -> list:
+        if text != queries.SERVED:  # the graph's counter, read twice a second
+            statements.append(text)
+        return await read(text, **parameters)
+
+    monkeypatch.setattr(graph.connection, "read", counted)
+    try:
+        first = await graph.coverage(Scope())
+        read_once = len(statements)
+        assert await graph.coverage(Scope()) == first and len(statements) == read_once
+        [active, closing] = (await graph.find_enterprises(EnterpriseFilter(status=Status.ACTIVE), 0, 2)).items
+        await other.apply([UpdateEnterprise(active.credit_code, status=Status.CLOSED, status_on=DEMO_DAY)], "planner")
+        await asyncio.sleep(GRAPH_SECONDS + 0.1)
+        assert (await graph.coverage(Scope())).enterprises == first.enterprises - 1
+        await graph.apply([UpdateEnterprise(closing.credit_code, status=Status.CLOSED, status_on=DEMO_DAY)], "planner")
+        assert (await graph.coverage(Scope())).enterprises == first.enterprises - 2
+    finally:
+        await other.close()

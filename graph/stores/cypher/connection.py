@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -28,7 +29,7 @@ from graph.errors import ChainorgError
 from graph.stores.cypher.address import StoreAddress
 
 CONNECTION_SECONDS = 10.0
-KEY_CONFLICTS = 20  # a transaction losing the race for a new key this often in a row is given up
+KEY_JITTER = 0.02  # seconds, at most, a transaction that lost the race for a new key waits to run again
 T = TypeVar("T")
 Run = Callable[..., Awaitable[list[neo4j.Record]]]  # run(text, **parameters): one statement of a transaction
 
@@ -88,8 +89,8 @@ class Connection:
         this process (a set reached past its request's budget is refused). A conflict with a
         transaction committed meanwhile (two servers writing at once), a deadlock or a leader
         switch rolls it back, and it runs again afresh: the driver retries for up to
-        CONNECTION_SECONDS, two writers taking the same new key (a change set's number) up to
-        KEY_CONFLICTS times; then StoreUnavailable, nothing written. An error `work` raises
+        CONNECTION_SECONDS, and so does this for two writers taking the same new key (a change
+        set's number); then StoreUnavailable, nothing written. An error `work` raises
         rolls it back too; a connection lost while committing is StoreUnavailable saying the
         set may have been written (the client's requestId tells)."""
         loop = asyncio.get_running_loop()
@@ -102,7 +103,7 @@ class Connection:
             return await self._transaction(work, self.driver)
 
     async def _transaction(self, work: Callable[[Run], Awaitable[T]], driver: AsyncDriver) -> T:
-        conflicts = 0  # how often two writers' keys met
+        given_up_at = time.monotonic() + CONNECTION_SECONDS  # for writers whose keys keep meeting
 
         async def unit(tx: AsyncManagedTransaction) -> T:
             async def run(text: str, **parameters: Any) -> list[neo4j.Record]:
@@ -116,10 +117,11 @@ class Connection:
                     async with driver.session(database=self.address.database) as session:
                         return await session.execute_write(unit)
                 except ConstraintError as error:  # two writers' keys met: the later one tries again, as for a conflict
-                    conflicts += 1
-                    if conflicts == KEY_CONFLICTS:
+                    if time.monotonic() > given_up_at:
                         raise self._kept_conflicting(error) from None
-                    await asyncio.sleep(random.uniform(0, 0.01 * conflicts))  # writers met at once part
+                    # at once, or it starts behind the other server's next set and loses again; a
+                    # little jitter parts writers that lost together
+                    await asyncio.sleep(random.uniform(0, KEY_JITTER))
         except TransientError as error:
             raise self._kept_conflicting(error) from None
         except IncompleteCommit:

@@ -95,13 +95,14 @@ from graph.stores.cypher.audit import (
     organization_facts,
     thresholds,
 )
+from graph.stores.cypher.cache import ReadCache, answer_key
 from graph.stores.cypher.connection import Connection, Run
 from graph.stores.cypher.rows import uid
 from graph.stores.reached import Figures, Reached
 from graph.threads import offload
 from graph.vocabulary import term
 
-GRAPH_SECONDS = 1.0  # how long the generation read is trusted before it is read again
+GRAPH_SECONDS = 0.5  # how long the generation read is trusted before it is read again: well within 1 s
 AUDITS_KEPT = 8
 
 
@@ -176,6 +177,7 @@ class CypherStore:
         self._audits: dict[tuple[tuple[int, int], Scope, int, RuleConfig], Audit] = {}
         self._boundary, self._whole = boundary, whole
         self._views: dict[Boundary, CypherStore] = {}
+        self._answers: ReadCache = whole._answers if whole is not None else ReadCache()  # one for every view
         self._bounds: tuple[frozenset[str] | None, dict[str, Any]] | None = None  # per world: its parameters
         # the names of the boundary's conditions, which every text of a bounded store writes
         names = {"inside_park": boundary.parks, "inside_chain": boundary.chains}
@@ -224,7 +226,8 @@ class CypherStore:
                 self._generation = await self._world(whole)
             return self._generation
         if time.monotonic() - self._read_at > GRAPH_SECONDS:
-            served = await self._read(queries.SERVED)
+            # read afresh, never a kept answer: it says whether the kept ones are current
+            served = await self.connection.read(queries.SERVED)
             if not served or (served[0]["g"], served[0]["written"]) != self._generation.version:
                 self._generation = await _generation(self.connection)
             self._read_at = time.monotonic()
@@ -267,8 +270,15 @@ class CypherStore:
         }  # fmt: skip
 
     async def _read(self, text: str, **parameters: Any) -> list[Any]:
-        """Run a text, with the boundary's parameters it names."""
-        return await self.connection.read(text, **await self._bounded(text, parameters))
+        """Run a text, with the boundary's parameters it names; an answer read before from
+        this version of the graph is answered again from graph.stores.cypher.cache."""
+        parameters = await self._bounded(text, parameters)
+        key = answer_key((await self.generation()).version, text, parameters)
+        if (kept := self._answers.get(key)) is not None:
+            return kept
+        found = await self.connection.read(text, **parameters)
+        self._answers.put(key, found)
+        return found
 
     async def _bounded(self, text: str, parameters: dict[str, Any]) -> dict[str, Any]:
         """`parameters` with those of the boundary that `text` names."""
