@@ -12,7 +12,7 @@ PORT ?= 8000
 DEBIAN_PACKAGES := graphviz fonts-wqy-microhei poppler-utils chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run run-graph bench-graphdb test lint system docs bench bench-hostile bench-scale bench-compliance bench-charts bench-writes bench-planner bench-access bench-reconcile bench-dashboard vendor-echarts clean clean-state
+.PHONY: run run-graph bench-graphdb bench-graphdb-writes test lint system docs bench bench-hostile bench-scale bench-compliance bench-charts bench-writes bench-planner bench-access bench-reconcile bench-dashboard vendor-echarts clean clean-state
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "chainorg needs Python 3.11 or newer")'
@@ -95,6 +95,9 @@ bench-reconcile: $(STAMP)
 
 bench-graphdb: $(STAMP)
 	$(BIN)/python bench/graphdb.py --size 300k --repeat 5
+
+bench-graphdb-writes: $(STAMP)
+	$(BIN)/python bench/graphdb_writes.py
 
 bench-dashboard: $(STAMP) system
 	$(BIN)/python bench/dashboard.py

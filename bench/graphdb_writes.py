@@ -10,7 +10,8 @@ loads the Changsha demo into it and serves it twice. Then, for each of 1 and 2 s
 - mix: the same clients sending 9 questions (a park's coverage, a page of enterprises,
   an organization's tree) to 1 change set: requests answered per second, p99.
 
-The clients, both servers and the database share this machine's cores.
+The clients, both servers and the database share this machine's cores; under each figure,
+the cores each used while it ran say which of them limits it. Refusals are counted by code.
 
     .venv/bin/python bench/graphdb_writes.py [--seconds 20]
 """
