@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import socket
 import sqlite3
@@ -1041,6 +1042,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         commands.print_help()
         return 0
+    if args.command != "serve":  # the driver's retries are the server log's business; a command says one line
+        logging.getLogger("neo4j").setLevel(logging.ERROR)
     try:
         return int(args.handler(args))
     except Refused:

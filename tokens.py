@@ -263,8 +263,9 @@ class GraphTokenBook:
         try:
             if self._driver is None:
                 self._driver = neo4j.GraphDatabase.driver(
-                    address.uri, auth=(address.user, address.password), connection_timeout=CONNECTION_SECONDS
-                )
+                    address.uri, auth=(address.user, address.password), connection_timeout=CONNECTION_SECONDS,
+                    max_transaction_retry_time=CONNECTION_SECONDS,
+                )  # fmt: skip
             if not self._schema:
                 self._driver.execute_query(TOKEN_SCHEMA, database_=address.database)
                 self._schema = True
