@@ -8,6 +8,7 @@ import asyncio
 import os
 import shlex
 import signal
+import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -19,11 +20,14 @@ import httpx
 import pytest
 
 from arcadedb import ArcadeDB
-from graph.durable import create_state
+from graph.changes import SetOrganizationDetails
+from graph.durable import STATE_FILE, create_state
 from graph.model import Enterprise
 from graph.query import Coverage, EnterpriseFilter, Scope
+from graph.rules import clock
 from graph.stores.cypher import CypherStore, store_address
 from graph.stores.cypher.store import GRAPH_SECONDS
+from graph.stores.networkx.state import State
 from loaders import DEMO_DAY
 from loaders.demo import demo_dataset
 from loaders.export import write_ledger as write_dataset
@@ -475,3 +479,28 @@ def test_a_state_moved_into_the_database_answers_and_remembers_the_same(
         for server in served:
             server.terminate()
             server.wait(timeout=30)
+
+
+def test_a_state_of_an_older_schema_moves_with_its_audit_counted_as_now(
+    graph_database: ArcadeDB, tmp_path: Path
+) -> None:
+    """A state of schema 1 (audit positions from 0) copied into a database: the copy is of the
+    state as opened now, so both trails read the same, counted from 1."""
+    folder = tmp_path / "state"
+    create_state(folder, demo_dataset(), DEMO_DAY)
+    state = State(folder, clock(DEMO_DAY))
+    try:
+        asyncio.run(state.apply([SetOrganizationDetails("YDHL-0007", stars=4)] * 2, "规划员"))
+    finally:
+        state.close()
+    with sqlite3.connect(folder / STATE_FILE) as old:  # back to how schema 1 left it
+        old.execute("UPDATE audit SET position = position - 1")
+        old.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    old.close()
+    graph_database.create_database(name := f"older{next(NAMES)}")
+    url = graph_database.url(name)
+    chainorg("load", "--state", str(folder), "--to-store", url, check=True)
+    trails = [chainorg("audit-log", *where, check=True).stdout.splitlines()
+              for where in (("--state", str(folder)), ("--store", url))]  # fmt: skip
+    assert trails[0] == trails[1]
+    assert [line.split("\t")[3] for line in trails[1][1:]] == ["1", "2"]

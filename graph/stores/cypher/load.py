@@ -112,11 +112,12 @@ async def load_state(
     connection: Connection, folder: Path, replace: bool = False, progress: Progress | None = None
 ) -> Loaded:
     """Copy the state in `folder` into the database: its records with their history, its
-    clock, and its journal; StateChanged when a server wrote to the state meanwhile."""
-    kept = history(folder)
+    clock, and its journal; StateChanged when a server wrote to the state meanwhile. The
+    journal is read after the records, from a state brought to this chainorg's schema."""
+    before = history(folder)
     dataset = read_state(folder)
-    now = history(folder)
-    if (now.last_change_set, now.scenarios) != (kept.last_change_set, kept.scenarios):
+    kept = history(folder)
+    if (before.last_change_set, before.scenarios) != (kept.last_change_set, kept.scenarios):
         raise StateChanged(f"{folder} changed while it was read; stop the servers writing to it and copy again")
     return await load_dataset(connection, dataset, kept.stands_on, replace, progress, journal=kept)
 
