@@ -255,6 +255,10 @@ class GraphTokenBook:
         self._schema = False
 
     def _run(self, text: str, **parameters: Any) -> list[dict[str, Any]]:
+        return self._transaction([(text, parameters)])[-1]
+
+    def _transaction(self, statements: list[tuple[str, dict[str, Any]]]) -> list[list[dict[str, Any]]]:
+        """Each statement's rows, all run in one transaction: every one of them or none."""
         import neo4j
 
         from graph.stores.cypher.connection import CONNECTION_SECONDS, problem
@@ -269,10 +273,14 @@ class GraphTokenBook:
             if not self._schema:
                 self._driver.execute_query(TOKEN_SCHEMA, database_=address.database)
                 self._schema = True
-            records, _, _ = self._driver.execute_query(text, parameters, database_=address.database)
+            with self._driver.session(database=address.database) as session:
+                return session.execute_write(
+                    lambda tx: [
+                        [record.data() for record in tx.run(text, parameters)] for text, parameters in statements
+                    ]
+                )
         except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError, OSError) as error:
             raise TokenProblem(str(problem(address, error))) from None
-        return [record.data() for record in records]
 
     def create(self, name: str, role: Role, boundary: Boundary = EVERYWHERE, expires: datetime | None = None) -> str:
         name, token, now = _new_token(name, expires)
@@ -283,9 +291,12 @@ class GraphTokenBook:
         return token
 
     def adopt(self, kept: dict[str, TokenRecord]) -> None:
-        """Keep tokens of another book (by the hash of their text) in place of any of their names here."""
-        self._run(TOKENS_DROPPED, names=[record.name for record in kept.values()])
-        self._run(TOKENS_ADOPTED, tokens=[_node_fields(hashed, record) for hashed, record in kept.items()])
+        """Keep tokens of another book (by the hash of their text) in place of any of their names
+        here, in one transaction."""
+        self._transaction([
+            (TOKENS_DROPPED, {"names": [record.name for record in kept.values()]}),
+            (TOKENS_ADOPTED, {"tokens": [_node_fields(hashed, record) for hashed, record in kept.items()]}),
+        ])  # fmt: skip
 
     def listed(self) -> list[TokenRecord]:
         return [_node_record(row["token"]) for row in self._run(TOKENS_LISTED)]
