@@ -485,7 +485,8 @@ def test_a_state_of_an_older_schema_moves_with_its_audit_counted_as_now(
     graph_database: ArcadeDB, tmp_path: Path
 ) -> None:
     """A state of schema 1 (audit positions from 0) copied into a database: the copy is of the
-    state as opened now, so both trails read the same, counted from 1."""
+    state as opened now, so both trails read the same, counted from 1. Copied again without
+    --replace, it is refused."""
     folder = tmp_path / "state"
     create_state(folder, demo_dataset(), DEMO_DAY)
     state = State(folder, clock(DEMO_DAY))
@@ -504,3 +505,5 @@ def test_a_state_of_an_older_schema_moves_with_its_audit_counted_as_now(
               for where in (("--state", str(folder)), ("--store", url))]  # fmt: skip
     assert trails[0] == trails[1]
     assert [line.split("\t")[3] for line in trails[1][1:]] == ["1", "2"]
+    again = chainorg("load", "--state", str(folder), "--to-store", url)  # no tokens: the graph itself refuses
+    assert again.returncode == 1 and "holds a chainorg graph already" in again.stderr

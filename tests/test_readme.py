@@ -107,14 +107,9 @@ def test_the_ledger_rows_shown_load_as_they_read(tmp_path: Path) -> None:
 
 
 COMMANDS = re.compile(r"```sh\n(.*?)```", re.DOTALL)
-OTHER_PROGRAMS = (
-    "uvicorn",
-    "curl ",
-    "make ",
-    "--store",
-    "--to-store",
-)  # ASGI servers, downloads, set-up, graph databases:
-# run by the tests of servers and of the graph database (tests/test_graph_database.py)
+# ASGI servers, downloads, set-up, graph databases: run by the tests of servers and of the
+# graph database (tests/test_graph_database.py)
+OTHER_PROGRAMS = ("uvicorn", "curl ", "make ", "--store", "--to-store")
 
 
 def command_lines() -> list[str]:
