@@ -466,7 +466,7 @@ def test_a_state_moved_into_the_database_answers_and_remembers_the_same(
         for number, operation in operations():
             answers = [timeless(ask_as(each, operation)) for each in urls]
             if answers[0] != answers[1]:
-                different.append((number, operation.splitlines()[0]))
+                different.append((number, operation.splitlines()[0], answers))
         assert different == []
         fresh = ('mutation { applyChanges(changes: [{createOrganization: {id: "YDHL-J98", name: "新联合党支部", '
                  'kind: JOINT_BRANCH, parentId: "YDHL-LZ08"}}]) { changeSet repeated } }')  # fmt: skip
