@@ -769,3 +769,29 @@ async def test_a_question_asked_again_is_answered_without_the_database_until_the
         assert (await graph.coverage(Scope())).enterprises == first.enterprises - 2
     finally:
         await other.close()
+
+
+async def test_a_change_set_committed_while_the_counter_was_being_read_is_seen_at_once(
+    written_stores: tuple[State, CypherStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reading of the graph's counter begun before this store's change set and ended after it
+    is not trusted: the next question reads the graph as written, not a kept answer."""
+    _, graph = written_stores
+    first = await graph.coverage(Scope())
+    [active] = (await graph.find_enterprises(EnterpriseFilter(status=Status.ACTIVE), 0, 1)).items
+    read, committed = graph.connection.read, asyncio.Event()
+
+    async def held(text: str, **parameters: object) -> list:
+        found = await read(text, **parameters)
+        if text == queries.SERVED:  # read before the change set, answered after it
+            await committed.wait()
+        return found
+
+    monkeypatch.setattr(graph.connection, "read", held)
+    graph._read_at = -GRAPH_SECONDS  # the next question reads the counter
+    asking = asyncio.create_task(graph.coverage(Scope()))
+    await asyncio.sleep(0.2)
+    await graph.apply([UpdateEnterprise(active.credit_code, status=Status.CLOSED, status_on=DEMO_DAY)], "planner")
+    committed.set()
+    await asking
+    assert (await graph.coverage(Scope())).enterprises == first.enterprises - 1

@@ -173,6 +173,7 @@ class CypherStore:
         self.connection = connection
         self._generation = generation
         self._read_at = time.monotonic()
+        self._committed = self._trusted = 0  # change sets this store committed; of those, the last its reading follows
         self.today: Today = clock(generation.stands_on)
         self._audits: dict[tuple[tuple[int, int], Scope, int, RuleConfig], Audit] = {}
         self._boundary, self._whole = boundary, whole
@@ -225,12 +226,13 @@ class CypherStore:
             if self._generation.version != whole.version or self._generation.world is None:
                 self._generation = await self._world(whole)
             return self._generation
-        if time.monotonic() - self._read_at > GRAPH_SECONDS:
+        if self._trusted != self._committed or time.monotonic() - self._read_at > GRAPH_SECONDS:
+            committed = self._committed  # one this store commits meanwhile leaves the reading untrusted
             # read afresh, never a kept answer: it says whether the kept ones are current
             served = await self.connection.read(queries.SERVED)
             if not served or (served[0]["g"], served[0]["written"]) != self._generation.version:
                 self._generation = await _generation(self.connection)
-            self._read_at = time.monotonic()
+            self._read_at, self._trusted = time.monotonic(), committed
         return self._generation
 
     async def _world(self, whole: Generation) -> Generation:
@@ -665,7 +667,7 @@ class CypherStore:
             receipt = await writing
         except _Earlier as earlier:
             return earlier.receipt
-        whole._read_at = -GRAPH_SECONDS  # this server's next question reads the graph as written
+        whole._committed += 1  # this server's next question reads the graph as written
         return receipt
 
     async def _write(
