@@ -407,6 +407,13 @@ def test_tokens_kept_in_the_database_reach_every_server_on_it(graph_database: Ar
             server.wait(timeout=30)
 
 
+def refused_for_now(answer: dict) -> bool:
+    """Whether an answer is a refusal that says to ask again (the database busy, a time budget
+    run out), not an answer about the graph."""
+    codes = {error.get("extensions", {}).get("code") for error in answer.get("errors") or []}
+    return bool(codes & {"UNAVAILABLE", "TIMEOUT"})
+
+
 def test_a_state_moved_into_the_database_answers_and_remembers_the_same(
     graph_database: ArcadeDB, tmp_path: Path
 ) -> None:
@@ -465,6 +472,8 @@ def test_a_state_moved_into_the_database_answers_and_remembers_the_same(
         different = []
         for number, operation in operations():
             answers = [timeless(ask_as(each, operation)) for each in urls]
+            if answers[0] != answers[1] and not operation.startswith("mutation") and any(map(refused_for_now, answers)):
+                answers = [timeless(ask_as(each, operation)) for each in urls]  # a question, asked again once
             if answers[0] != answers[1]:
                 different.append((number, operation.splitlines()[0], answers))
         assert different == []
