@@ -187,10 +187,11 @@ def ask(url: str, query: str) -> dict:
 
 def timeless(answer: object) -> object:
     """An answer with the moments things were kept (`at`, `savedAt`) left out, since two servers
-    keep the same change a few milliseconds apart, and its errors in one order."""
-    if isinstance(answer, dict):  # errors of fields resolved at once come in the order they finished
-        errors = {"errors": sorted(map(timeless, answer["errors"]), key=repr)} if answer.get("errors") else {}
-        return {key: "…" if key in ("at", "savedAt") else timeless(value) for key, value in answer.items()} | errors
+    keep the same change a few milliseconds apart, and its errors as messages and codes."""
+    if isinstance(answer, dict):  # of sibling fields failing alike, which is reported depends on which ran first
+        errors = {(e["message"], e.get("extensions", {}).get("code")) for e in answer.get("errors") or []}
+        kept = {key: "…" if key in ("at", "savedAt") else timeless(value) for key, value in answer.items()}
+        return kept | {"errors": sorted(errors)} if errors else kept
     if isinstance(answer, list):
         return [timeless(item) for item in answer]
     return answer
